@@ -1,0 +1,44 @@
+import { Logger, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { loadConfigOrExit } from '@flywheel/config';
+import { AppModule } from './app.module';
+import { HttpExceptionFilter, toResponse } from './errors/http-exception.filter';
+import { createValidationPipe } from './errors/validation';
+import { ApiMetrics } from './observability/api-metrics';
+
+/** Builds the api (shared by main.ts and the in-process tests). */
+export async function createApiApp(logger?: LoggerService | false): Promise<NestFastifyApplication> {
+  const config = loadConfigOrExit();
+  const adapter = new FastifyAdapter({ bodyLimit: config.api.bodyLimitBytes });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger: logger ?? undefined, bufferLogs: false });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // Body parsing happens before Nest: map its errors (too large, bad JSON) to the same error body.
+  const errorLogger = new Logger('HttpExceptionFilter');
+  fastify.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toResponse(error, errorLogger);
+    if (status === 503) void reply.header('Retry-After', '5');
+    void reply.status(status).send(body);
+  });
+  const metrics = app.get(ApiMetrics);
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const route = request.routeOptions?.url ?? 'unmatched';
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  const document = SwaggerModule.createDocument(app, new DocumentBuilder()
+    .setTitle('Flywheel')
+    .setDescription('Feedback ingestion, satisfaction metrics, reward models and preference sets for generative video.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build());
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}

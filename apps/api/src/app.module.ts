@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@flywheel/config';
+import { DatabaseModule } from '@flywheel/database';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { FeedbackController } from './feedback/feedback.controller';
+import { FeedbackService } from './feedback/feedback.service';
+import { HealthController } from './health/health.controller';
+import { ApiMetrics } from './observability/api-metrics';
+import { MetricsController } from './observability/metrics.controller';
+import { ProjectController } from './videos/project.controller';
+import { VideosController } from './videos/videos.controller';
+
+@Module({
+  imports: [ConfigModule, DatabaseModule],
+  controllers: [FeedbackController, VideosController, ProjectController, HealthController, MetricsController],
+  providers: [FeedbackService, ApiKeyGuard, ApiMetrics],
+})
+export class AppModule {}

@@ -1,0 +1,75 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { BrokerUnavailableError } from '@flywheel/kafka';
+import { DomainError, ErrorCode, STATUS_OF } from './domain-error';
+
+const RETRY_AFTER_SECONDS = '5';
+
+/** One place maps failures to HTTP: `{ error: { code, message, details } }`. Unknown errors are 500 and logged. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body } = toResponse(exception, this.logger);
+    if (status === 503) reply.header('Retry-After', RETRY_AFTER_SECONDS);
+    void reply.status(status).send(body);
+  }
+}
+
+export function toResponse(exception: unknown, logger: Logger): { status: number; body: object } {
+  const error = classify(exception);
+  if (error.status >= 500 && error.code === 'INTERNAL') {
+    logger.error(`unhandled_error ${JSON.stringify({ message: (exception as Error)?.message })}`, (exception as Error)?.stack);
+  }
+  return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
+}
+
+function classify(exception: unknown): { status: number; code: ErrorCode | 'INTERNAL' | string; message: string; details?: unknown } {
+  if (exception instanceof DomainError) {
+    return { status: STATUS_OF[exception.code], code: exception.code, message: exception.message, details: exception.details };
+  }
+  if (exception instanceof BrokerUnavailableError) {
+    return { status: 503, code: 'BROKER_UNAVAILABLE', message: 'Kafka is unavailable; nothing was accepted, retry later' };
+  }
+  if (isDatabaseDown(exception)) {
+    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later' };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    return { status, code: codeForStatus(status), message: exception.message };
+  }
+  // Fastify's own errors (body parsing, body size) carry a statusCode and a FST_ code.
+  const fastify = exception as { statusCode?: number; code?: string; message?: string };
+  if (fastify && typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
+    const message = fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+      ? 'request body is larger than the limit (API_BODY_LIMIT_BYTES); send smaller batches'
+      : fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Content-Type must be application/json'
+      : `body: ${fastify.message ?? 'invalid request'}`;
+    return { status: fastify.statusCode, code: codeForStatus(fastify.statusCode), message };
+  }
+  return { status: 500, code: 'INTERNAL', message: 'internal error' };
+}
+
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400: return 'VALIDATION_FAILED';
+    case 401: return 'UNAUTHENTICATED';
+    case 403: return 'FORBIDDEN';
+    case 404: return 'NOT_FOUND';
+    case 413: return 'PAYLOAD_TOO_LARGE';
+    case 415: return 'UNSUPPORTED_MEDIA_TYPE';
+    default: return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+
+function isDatabaseDown(exception: unknown): boolean {
+  const e = exception as { code?: string; message?: string; driverError?: { code?: string } };
+  if (!e) return false;
+  if (CONNECTION_CODES.has(e.code ?? '') || CONNECTION_CODES.has(e.driverError?.code ?? '')) return true;
+  const message = e.message ?? '';
+  return /Connection terminated|DataSource is not initialized|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(message);
+}

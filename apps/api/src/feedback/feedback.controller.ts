@@ -1,0 +1,33 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { KeyOwner } from '@flywheel/database';
+import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
+import { AcceptedDto, FeedbackBatchDto } from './feedback-event.dto';
+import { FeedbackService } from './feedback.service';
+import { GenerationBatchDto } from './generation.dto';
+
+@ApiTags('ingestion')
+@ApiBearerAuth()
+@ApiResponse({ status: 400, description: 'Invalid batch: the error names the index and the field' })
+@ApiResponse({ status: 503, description: 'Kafka unavailable: nothing was accepted; retry after Retry-After seconds' })
+@UseGuards(ApiKeyGuard)
+@Controller('v1')
+export class FeedbackController {
+  constructor(private readonly feedback: FeedbackService) {}
+
+  @Post('events')
+  @HttpCode(202)
+  @RequireKey('ingest')
+  @ApiResponse({ status: 202, type: AcceptedDto, description: 'Durable in Kafka' })
+  acceptEvents(@Auth() key: KeyOwner, @Body() batch: FeedbackBatchDto) {
+    return this.feedback.acceptEvents(key.projectId, batch);
+  }
+
+  @Post('generations')
+  @HttpCode(202)
+  @RequireKey('ingest')
+  @ApiResponse({ status: 202, type: AcceptedDto, description: 'Durable in Kafka' })
+  acceptGenerations(@Auth() key: KeyOwner, @Body() batch: GenerationBatchDto) {
+    return this.feedback.acceptGenerations(key.projectId, key.featureDim, batch);
+  }
+}

@@ -1,0 +1,22 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { KeyOwner, ReadRepository } from '@flywheel/database';
+import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
+import { DomainError } from '../errors/domain-error';
+
+@ApiTags('videos')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireKey('secret')
+@Controller('v1/videos')
+export class VideosController {
+  constructor(private readonly reads: ReadRepository) {}
+
+  /** The generation and a summary of users' current signals on it. */
+  @Get(':videoId')
+  async show(@Auth() key: KeyOwner, @Param('videoId') videoId: string) {
+    const video = await this.reads.video(key.projectId, videoId);
+    if (!video) throw new DomainError('NOT_FOUND', `no video ${videoId} in this project`);
+    return video;
+  }
+}

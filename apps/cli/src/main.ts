@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * `flywheel`: the command line for operators and ML engineers. Bootstrap commands (project create) talk to the
+ * database directly; everything else goes through the HTTP API with a secret key.
+ * Exit codes: 0 ok, 1 failed, 2 bad usage, 3 service unavailable, 78 bad configuration.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfigOrExit } from '@flywheel/config';
+import { ProjectsRepository, createDataSource, createProjectWithKeys, migrate } from '@flywheel/database';
+import { createKafka, ensureTopics } from '@flywheel/kafka';
+
+const EXIT_FAILED = 1;
+const EXIT_UNAVAILABLE = 3;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 4096) throw new InvalidArgumentError('must be an integer between 1 and 4096');
+  return n;
+}
+
+async function withProjects<T>(work: (repo: ProjectsRepository) => Promise<T>): Promise<T> {
+  const config = loadConfigOrExit();
+  await migrate(config.database);
+  const db = createDataSource(config.database, { poolSize: 1 });
+  await db.initialize();
+  try {
+    return await work(new ProjectsRepository(db));
+  } finally {
+    await db.destroy();
+  }
+}
+
+function fail(error: unknown): never {
+  const e = error as { code?: string; message?: string };
+  if (e?.code === 'ECONNREFUSED') {
+    process.stderr.write('flywheel: cannot reach PostgreSQL (PGHOST/PGPORT). Start it, or run `npm run infra:up`.\n');
+    process.exit(EXIT_UNAVAILABLE);
+  }
+  process.stderr.write(`flywheel: ${e?.message ?? String(error)}\n`);
+  process.exit(EXIT_FAILED);
+}
+
+const program = new Command('flywheel').description('Flywheel: feedback → satisfaction → preference data → reward models').showHelpAfterError();
+const project = program.command('project').description('projects and API keys');
+
+project
+  .command('create')
+  .description('create a project with an ingest key and a secret key (shown once)')
+  .requiredOption('--name <name>', 'project name')
+  .requiredOption('--feature-dim <d>', 'length of the generations\' feature vectors', positiveInt)
+  .option('--json', 'print JSON')
+  .action(async (opts: { name: string; featureDim: number; json?: boolean }) => {
+    const created = await withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim)).catch(fail);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ projectId: created.projectId, ingestKey: created.ingestKey, secretKey: created.secretKey })}\n`);
+    } else {
+      process.stdout.write(`project ${created.name} (${created.projectId}), feature dimension ${created.featureDim}\n` +
+        `  ingest key (write-only, may ship in apps): ${created.ingestKey}\n` +
+        `  secret key (read, export, admin):          ${created.secretKey}\n` +
+        'Keys are shown once; only their hashes are stored.\n');
+    }
+  });
+
+project
+  .command('list')
+  .description('list projects')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const rows = await withProjects((repo) => repo.list()).catch(fail);
+    if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+    else for (const r of rows) process.stdout.write(`${r.id}  ${r.name}  dim=${r.featureDim}\n`);
+  });
+
+program
+  .command('infra')
+  .description('bootstrap: create the database if missing, migrate, create the Kafka topics')
+  .argument('<action>', 'init')
+  .action(async (action: string) => {
+    if (action !== 'init') fail(new Error(`unknown infra action "${action}" (expected: init)`));
+    const config = loadConfigOrExit();
+    const applied = await migrate(config.database).catch(fail);
+    process.stderr.write(`[infra] database ${config.database.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
+    const created = await ensureTopics(createKafka(config, 'cli'), config.kafka.topicPrefix).catch(fail);
+    process.stderr.write(`[infra] topics: ${created.length ? `created ${created.join(', ')}` : 'all present'}\n`);
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { JsonLogger } from '@flywheel/config';
+import { IngestWorkerModule } from './ingest-worker.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(IngestWorkerModule, { logger: new JsonLogger() });
+  app.enableShutdownHooks();
+}
+
+void bootstrap();

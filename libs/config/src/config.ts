@@ -1,0 +1,106 @@
+/**
+ * The one configuration object. Only this file reads process.env; everything else receives a FlywheelConfig.
+ * Every setting has a local default that works on a developer machine (PostgreSQL at 127.0.0.1:5432 with trust
+ * auth, Kafka at 127.0.0.1:9092). In production (FLYWHEEL_ENV=production) the secrets have no default.
+ */
+export interface FlywheelConfig {
+  env: 'development' | 'test' | 'production';
+  database: { host: string; port: number; user: string; password: string; name: string; poolSize: number };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sendTimeoutMs: number };
+  api: { port: number; host: string; bodyLimitBytes: number; keyCacheTtlMs: number };
+  worker: { groupId: string; partitionsConsumedConcurrently: number; maxBytesPerPartition: number; metricsPort: number };
+  /** Key of the HMAC that replaces raw user ids inside the api process (invariant 5). */
+  userHmacKey: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEV_HMAC_KEY = 'flywheel-local-development-key-do-not-use-in-production';
+
+function str(env: Env, name: string, fallback: string | undefined): string {
+  const value = env[name];
+  if (value !== undefined && value !== '') return value;
+  if (fallback === undefined) throw new ConfigError(name, 'is required');
+  return fallback;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const value = str(env, name, fallback);
+  if (!allowed.includes(value as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+export function loadConfig(env: Env = process.env): FlywheelConfig {
+  const mode = oneOf(env, 'FLYWHEEL_ENV', 'development', ['development', 'test', 'production'] as const);
+  const production = mode === 'production';
+  const brokers = str(env, 'KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of brokers) {
+    if (!/^[^:\s]+:\d+$/.test(broker)) throw new ConfigError('KAFKA_BROKERS', `"${broker}" is not host:port`);
+  }
+  const hmacKey = str(env, 'FLYWHEEL_USER_HMAC_KEY', production ? undefined : DEV_HMAC_KEY);
+  if (hmacKey.length < 16) throw new ConfigError('FLYWHEEL_USER_HMAC_KEY', 'must be at least 16 characters');
+  const topicPrefix = str(env, 'KAFKA_TOPIC_PREFIX', '');
+  if (!/^[a-zA-Z0-9._-]*$/.test(topicPrefix)) {
+    throw new ConfigError('KAFKA_TOPIC_PREFIX', 'may only hold letters, digits, ".", "_" and "-"');
+  }
+  return {
+    env: mode,
+    database: {
+      host: str(env, 'PGHOST', '127.0.0.1'),
+      port: int(env, 'PGPORT', 5432, 1, 65535),
+      user: str(env, 'PGUSER', 'postgres'),
+      password: str(env, 'PGPASSWORD', ''),
+      name: str(env, 'PGDATABASE', 'flywheel'),
+      poolSize: int(env, 'PG_POOL_SIZE', 10, 1, 200),
+    },
+    kafka: {
+      brokers,
+      clientId: str(env, 'KAFKA_CLIENT_ID', 'flywheel'),
+      topicPrefix,
+      sendTimeoutMs: int(env, 'KAFKA_SEND_TIMEOUT_MS', 5000, 100, 120000),
+    },
+    api: {
+      port: int(env, 'PORT', 8080, 0, 65535),
+      host: str(env, 'HOST', '127.0.0.1'),
+      bodyLimitBytes: int(env, 'API_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      keyCacheTtlMs: int(env, 'API_KEY_CACHE_TTL_MS', 30000, 0, 3600000),
+    },
+    worker: {
+      groupId: str(env, 'WORKER_GROUP_ID', 'flywheel-ingest'),
+      partitionsConsumedConcurrently: int(env, 'WORKER_PARTITION_CONCURRENCY', 2, 1, 64),
+      maxBytesPerPartition: int(env, 'WORKER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
+    },
+    userHmacKey: hmacKey,
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
+  };
+}
+
+/** Loads the configuration or stops the process with a message that names the variable. */
+export function loadConfigOrExit(env: Env = process.env): FlywheelConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`flywheel: invalid configuration: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+import { decodeFeedbackEvent, decodeGeneration } from './decode';
+
+const projectId = '7d0c4a52-1b1e-4c55-9f3e-0c1f2b3a4d5e';
+const event = {
+  v: 1, projectId, eventId: 'e1', type: 'like', videoId: 'v1', userHash: 'u1',
+  occurredAt: '2026-01-01T00:00:00Z', receivedAt: '2026-01-01T00:00:01.123Z',
+};
+
+describe('decodeFeedbackEvent', () => {
+  it('accepts a valid event', () => {
+    const decoded = decodeFeedbackEvent(Buffer.from(JSON.stringify(event)));
+    expect(decoded).toEqual({ ok: true, value: expect.objectContaining({ eventId: 'e1', type: 'like' }) });
+  });
+
+  it.each([
+    [null, 'empty message'],
+    ['{not json', 'not valid JSON'],
+    ['[1,2]', 'not a JSON object'],
+    [JSON.stringify({ ...event, v: 2 }), 'unsupported contract version 2'],
+    [JSON.stringify({ ...event, projectId: 'p' }), 'projectId must be a UUID'],
+    [JSON.stringify({ ...event, type: 'poke' }), 'type "poke" is not a v1 event type'],
+    [JSON.stringify({ ...event, eventId: '' }), 'eventId must be a non-empty string'],
+    [JSON.stringify({ ...event, occurredAt: '2026-13-45' }), 'occurredAt must be an ISO-8601 timestamp'],
+    [JSON.stringify({ ...event, occurredAt: '1999-01-01T00:00:00Z' }), 'occurredAt is before 2015-01-01'],
+    [JSON.stringify({ ...event, type: 'rate' }), 'rating is required for a rate event'],
+    [JSON.stringify({ ...event, type: 'rate', rating: 9 }), 'rating must be a finite number in [1, 5]'],
+    [JSON.stringify({ ...event, type: 'progress' }), 'watchMs is required for a progress event'],
+  ])('rejects %s with a reason and never throws', (raw, reason) => {
+    const decoded = decodeFeedbackEvent(raw as string | null);
+    expect(decoded.ok).toBe(false);
+    expect(decoded.ok === false && decoded.reason).toContain(reason);
+  });
+});
+
+describe('decodeGeneration', () => {
+  const generation = {
+    v: 1, projectId, videoId: 'v1', requestId: 'r1', prompt: 'a cat', model: 'seedance', modelVersion: '1.0',
+    features: [0.1, 0.2], createdAt: '2026-01-01T00:00:00Z', receivedAt: '2026-01-01T00:00:00Z',
+  };
+
+  it('accepts a valid generation', () => {
+    expect(decodeGeneration(JSON.stringify(generation)).ok).toBe(true);
+  });
+
+  it('rejects a non-finite feature by index', () => {
+    const decoded = decodeGeneration(JSON.stringify({ ...generation, features: [0.1, 'x'] }));
+    expect(decoded).toEqual({ ok: false, reason: 'features[1] must be a finite number' });
+  });
+});

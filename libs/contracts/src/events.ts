@@ -1,0 +1,67 @@
+/** Feedback event types of contract v1. */
+export const EVENT_TYPES_V1 = [
+  'impression', 'play', 'progress', 'complete',
+  'like', 'unlike', 'favorite', 'unfavorite',
+  'share', 'download', 'export', 'comment', 'rate', 'choose',
+  'regenerate', 'discard', 'dislike', 'report',
+] as const;
+export type EventType = (typeof EVENT_TYPES_V1)[number];
+
+export const RATING_DIMENSIONS_EXAMPLES = ['overall', 'visual_quality', 'motion_quality', 'text_alignment'] as const;
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+export const MAX_GENERATIONS_PER_BATCH = 1000;
+export const MAX_ID_LENGTH = 128;
+
+/** Timestamps outside this window are rejected as invalid (clock bugs, seconds sent as milliseconds, …). */
+export const EARLIEST_OCCURRED_AT = Date.UTC(2015, 0, 1);
+export const MAX_CLOCK_SKEW_MS = 24 * 3600 * 1000;
+
+/**
+ * A feedback event as it travels on `flywheel.events.v1`. The raw user id never appears: `userHash` is the keyed
+ * HMAC computed inside the api (invariant 5). Key of the Kafka message: `${projectId}:${videoId}`, so one video's
+ * events stay in order on one partition.
+ */
+export interface FeedbackEventMessage {
+  v: 1;
+  projectId: string;
+  eventId: string;
+  type: EventType;
+  videoId: string;
+  userHash: string;
+  occurredAt: string;
+  receivedAt: string;
+  sessionId?: string;
+  requestId?: string;
+  watchMs?: number;
+  durationMs?: number;
+  rating?: number;
+  dimension?: string;
+}
+
+/** A generated video as it travels on `flywheel.generations.v1` (key `${projectId}:${videoId}`). */
+export interface GenerationMessage {
+  v: 1;
+  projectId: string;
+  videoId: string;
+  requestId: string;
+  prompt: string;
+  model: string;
+  modelVersion: string;
+  category?: string;
+  segment?: string;
+  durationMs?: number;
+  uri?: string;
+  features: number[];
+  createdAt: string;
+  receivedAt: string;
+}
+
+export function messageKey(projectId: string, videoId: string): string {
+  return `${projectId}:${videoId}`;
+}
+
+/** Lower-cased, whitespace-collapsed prompt: the unit of the "same prompt" preference scope. */
+export function normalisePrompt(prompt: string): string {
+  return prompt.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}

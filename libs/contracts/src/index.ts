@@ -1,0 +1,5 @@
+export * from './events';
+export * from './topics';
+export * from './decode';
+export * from './signal-state';
+export * from './signal-fold';

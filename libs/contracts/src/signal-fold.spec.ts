@@ -1,0 +1,46 @@
+import { FoldableEvent, emptySignalRecord, foldEvent } from './signal-fold';
+
+const at = (ms: number, type: FoldableEvent['type'], extra: Partial<FoldableEvent> = {}): FoldableEvent => ({
+  type, eventId: `e${ms}-${type}`, occurredAtMs: ms, ...extra,
+});
+
+function fold(events: FoldableEvent[]) {
+  const record = emptySignalRecord();
+  for (const event of events) foldEvent(record, event);
+  return record;
+}
+
+describe('foldEvent', () => {
+  it('lets unlike take back a like, whatever order they arrive in', () => {
+    const like = at(1000, 'like');
+    const unlike = at(2000, 'unlike');
+    expect(fold([like, unlike]).liked).toBe(false);
+    expect(fold([unlike, like]).liked).toBe(false);
+    expect(fold([unlike, like, at(3000, 'like')]).liked).toBe(true);
+  });
+
+  it('keeps the latest rating per dimension and overall', () => {
+    const record = fold([
+      at(1, 'rate', { rating: 2 }),
+      at(3, 'rate', { rating: 5, dimension: 'visual_quality' }),
+      at(2, 'rate', { rating: 4, dimension: 'overall' }),
+      at(0, 'rate', { rating: 1, dimension: 'visual_quality' }),
+    ]);
+    expect(record.rating).toBe(4);
+    expect(record.dimensionRatings).toEqual({ visual_quality: 5 });
+  });
+
+  it('tracks the highest watch ratio, capped, and marks completion', () => {
+    const record = fold([at(1, 'progress', { watchMs: 3000, durationMs: 10000 }), at(2, 'progress', { watchMs: 1000, durationMs: 10000 })]);
+    expect(record.maxWatchRatio).toBeCloseTo(0.3);
+    expect(record.completed).toBe(false);
+    const looped = fold([at(1, 'progress', { watchMs: 50000, durationMs: 10000 })]);
+    expect(looped.maxWatchRatio).toBe(1.5);
+    expect(looped.completed).toBe(true);
+  });
+
+  it('counts events and keeps first and last times, but not synthetic passed_over', () => {
+    const record = fold([at(5, 'play'), at(2, 'share'), at(9, 'passed_over')]);
+    expect(record).toMatchObject({ eventCount: 2, firstEventAt: 2, lastEventAt: 5, shared: true, passedOver: true });
+  });
+});

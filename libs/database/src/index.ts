@@ -1,0 +1,6 @@
+export * from './data-source';
+export * from './database.module';
+export * from './projects.repository';
+export * from './ingest.repository';
+export * from './read.repository';
+export * from './api-keys';

@@ -1,0 +1,168 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { FeedbackEventMessage, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
+
+export interface SignalKey {
+  projectId: string;
+  videoId: string;
+  userHash: string;
+}
+
+export interface StoredSignal extends SignalKey {
+  record: SignalRecord;
+}
+
+/** Bulk statements of the ingest path; every method runs inside the caller's transaction. */
+export class IngestTransaction {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Inserts the events idempotently in one statement; returns the eventIds (per project) that were new. */
+  async insertEvents(events: FeedbackEventMessage[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const col = <T>(pick: (e: FeedbackEventMessage) => T) => events.map(pick);
+    const rows: { project_id: string; event_id: string }[] = await this.em.query(
+      `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
+                                    session_id, request_id, watch_ms, duration_ms, rating, dimension)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                            $7::timestamptz[], $8::text[], $9::text[], $10::float8[], $11::float8[], $12::int2[], $13::text[])
+       ON CONFLICT (project_id, event_id) DO NOTHING
+       RETURNING project_id, event_id`,
+      [
+        col((e) => e.projectId), col((e) => e.eventId), col((e) => e.type), col((e) => e.videoId),
+        col((e) => e.userHash), col((e) => e.occurredAt), col((e) => e.receivedAt), col((e) => e.sessionId ?? null),
+        col((e) => e.requestId ?? null), col((e) => e.watchMs ?? null), col((e) => e.durationMs ?? null),
+        col((e) => (e.rating === undefined ? null : Math.round(e.rating))), col((e) => e.dimension ?? null),
+      ],
+    );
+    return new Set(rows.map((r) => `${r.project_id}|${r.event_id}`));
+  }
+
+  /** The other candidates of each chosen video's generation request, for the "passed over" signal. */
+  async siblings(projectId: string, videoIds: string[]): Promise<Map<string, string[]>> {
+    const rows: { chosen: string; sibling: string }[] = await this.em.query(
+      `SELECT c.video_id AS chosen, s.video_id AS sibling
+         FROM generations c
+         JOIN generations s ON s.project_id = c.project_id AND s.request_id = c.request_id AND s.video_id <> c.video_id
+        WHERE c.project_id = $1 AND c.video_id = ANY($2::text[])`,
+      [projectId, videoIds],
+    );
+    const result = new Map<string, string[]>();
+    for (const row of rows) {
+      const list = result.get(row.chosen) ?? [];
+      list.push(row.sibling);
+      result.set(row.chosen, list);
+    }
+    return result;
+  }
+
+  /** Reads and row-locks the signal state of the given keys (sorted, so concurrent batches lock in one order). */
+  async lockSignals(keys: SignalKey[]): Promise<StoredSignal[]> {
+    if (keys.length === 0) return [];
+    const sorted = [...keys].sort((a, b) => compareKeys(a, b));
+    const rows: Record<string, unknown>[] = await this.em.query(
+      `SELECT s.* FROM video_user_signals s
+         JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
+           ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
+        ORDER BY s.project_id, s.video_id, s.user_hash
+        FOR UPDATE OF s`,
+      [sorted.map((k) => k.projectId), sorted.map((k) => k.videoId), sorted.map((k) => k.userHash)],
+    );
+    return rows.map(rowToSignal);
+  }
+
+  async upsertSignals(signals: StoredSignal[]): Promise<void> {
+    if (signals.length === 0) return;
+    const col = <T>(pick: (r: SignalRecord) => T) => signals.map((s) => pick(s.record));
+    const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    await this.em.query(
+      `INSERT INTO video_user_signals AS s (project_id, video_id, user_hash, impressed, played, completed,
+              max_watch_ratio, max_watch_ms, duration_ms, liked, favorited, shared, downloaded, exported, commented,
+              rating, dimension_ratings, chosen, passed_over, regenerated, discarded, disliked, reported, clock,
+              event_count, first_event_at, last_event_at, updated_at)
+       SELECT u.*, now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::bool[],
+              $7::real[], $8::float8[], $9::float8[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
+              $15::bool[], $16::int2[], $17::jsonb[], $18::bool[], $19::bool[], $20::bool[], $21::bool[], $22::bool[],
+              $23::bool[], $24::jsonb[], $25::int4[], $26::timestamptz[], $27::timestamptz[]) AS u
+       ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET
+         impressed = excluded.impressed, played = excluded.played, completed = excluded.completed,
+         max_watch_ratio = excluded.max_watch_ratio, max_watch_ms = excluded.max_watch_ms,
+         duration_ms = excluded.duration_ms, liked = excluded.liked, favorited = excluded.favorited,
+         shared = excluded.shared, downloaded = excluded.downloaded, exported = excluded.exported,
+         commented = excluded.commented, rating = excluded.rating, dimension_ratings = excluded.dimension_ratings,
+         chosen = excluded.chosen, passed_over = excluded.passed_over, regenerated = excluded.regenerated,
+         discarded = excluded.discarded, disliked = excluded.disliked, reported = excluded.reported,
+         clock = excluded.clock, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
+         last_event_at = excluded.last_event_at, updated_at = now()`,
+      [
+        signals.map((s) => s.projectId), signals.map((s) => s.videoId), signals.map((s) => s.userHash),
+        col((r) => r.impressed), col((r) => r.played), col((r) => r.completed), col((r) => r.maxWatchRatio),
+        col((r) => r.maxWatchMs), col((r) => r.durationMs), col((r) => r.liked), col((r) => r.favorited),
+        col((r) => r.shared), col((r) => r.downloaded), col((r) => r.exported), col((r) => r.commented),
+        col((r) => r.rating), col((r) => JSON.stringify(r.dimensionRatings)), col((r) => r.chosen),
+        col((r) => r.passedOver), col((r) => r.regenerated), col((r) => r.discarded), col((r) => r.disliked),
+        col((r) => r.reported), col((r) => JSON.stringify(r.clock)), col((r) => r.eventCount),
+        col((r) => ts(r.firstEventAt)), col((r) => ts(r.lastEventAt)),
+      ],
+    );
+  }
+
+  /** Registers generations idempotently (the first registration of a videoId wins); returns how many were new. */
+  async insertGenerations(generations: GenerationMessage[]): Promise<number> {
+    if (generations.length === 0) return 0;
+    const col = <T>(pick: (g: GenerationMessage) => T) => generations.map(pick);
+    const rows = await this.em.query(
+      `INSERT INTO generations (project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category,
+                                segment, duration_ms, uri, features, created_at, received_at)
+       SELECT u.project_id, u.video_id, u.request_id, u.prompt, u.prompt_norm, u.model, u.model_version, u.category,
+              u.segment, u.duration_ms, u.uri, u.features::real[], u.created_at, u.received_at
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::float8[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+           AS u(project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category, segment,
+                duration_ms, uri, features, created_at, received_at)
+       ON CONFLICT (project_id, video_id) DO NOTHING
+       RETURNING video_id`,
+      [
+        col((g) => g.projectId), col((g) => g.videoId), col((g) => g.requestId), col((g) => g.prompt),
+        col((g) => normalisePrompt(g.prompt)), col((g) => g.model), col((g) => g.modelVersion),
+        col((g) => g.category ?? null), col((g) => g.segment ?? null), col((g) => g.durationMs ?? null),
+        col((g) => g.uri ?? null), col((g) => `{${g.features.join(',')}}`), col((g) => g.createdAt),
+        col((g) => g.receivedAt),
+      ],
+    );
+    return rows.length;
+  }
+}
+
+export class IngestRepository {
+  constructor(private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((em) => work(new IngestTransaction(em)));
+  }
+}
+
+export function compareKeys(a: SignalKey, b: SignalKey): number {
+  return a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1
+    : a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1
+    : a.userHash < b.userHash ? -1 : a.userHash > b.userHash ? 1 : 0;
+}
+
+function rowToSignal(row: Record<string, unknown>): StoredSignal {
+  const ms = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).getTime());
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    projectId: row.project_id as string,
+    videoId: row.video_id as string,
+    userHash: row.user_hash as string,
+    record: {
+      impressed: row.impressed as boolean, played: row.played as boolean, completed: row.completed as boolean,
+      maxWatchRatio: num(row.max_watch_ratio), maxWatchMs: num(row.max_watch_ms), durationMs: num(row.duration_ms),
+      liked: row.liked as boolean, favorited: row.favorited as boolean, shared: row.shared as boolean,
+      downloaded: row.downloaded as boolean, exported: row.exported as boolean, commented: row.commented as boolean,
+      rating: num(row.rating), dimensionRatings: (row.dimension_ratings ?? {}) as Record<string, number>,
+      chosen: row.chosen as boolean, passedOver: row.passed_over as boolean, regenerated: row.regenerated as boolean,
+      discarded: row.discarded as boolean, disliked: row.disliked as boolean, reported: row.reported as boolean,
+      clock: (row.clock ?? {}) as SignalRecord['clock'], eventCount: row.event_count as number,
+      firstEventAt: ms(row.first_event_at), lastEventAt: ms(row.last_event_at),
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { Kafka, LogEntry, logLevel } from 'kafkajs';
+import { FlywheelConfig } from '@flywheel/config';
+
+export { Kafka };
+export type { KafkaMessage, IHeaders, Producer, Consumer, Admin } from 'kafkajs';
+
+const LEVELS: Record<FlywheelConfig['logLevel'], logLevel> = {
+  debug: logLevel.DEBUG, info: logLevel.WARN, warn: logLevel.WARN, error: logLevel.ERROR,
+};
+
+/** kafkajs logs through our one-line JSON format; its INFO chatter only shows at LOG_LEVEL=debug. */
+export function createKafka(config: FlywheelConfig, clientSuffix: string): Kafka {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'; // eslint-disable-line -- silences a kafkajs v2 banner only
+  return new Kafka({
+    clientId: `${config.kafka.clientId}-${clientSuffix}`,
+    brokers: config.kafka.brokers,
+    logLevel: LEVELS[config.logLevel],
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5000 },
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...fields } = entry.log;
+      process.stderr.write(`${JSON.stringify({ level: logLevel[entry.level].toLowerCase(), context: `kafkajs.${entry.namespace}`, msg: message, ...pickFields(fields) })}\n`);
+    },
+  });
+}
+
+function pickFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const { timestamp: _t, logger: _l, ...rest } = fields;
+  return rest;
+}
