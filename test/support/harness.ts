@@ -1,0 +1,202 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { FlywheelConfig, loadConfig } from '@flywheel/config';
+import { CreatedProject, ProjectsRepository, createDataSource, createProjectWithKeys } from '@flywheel/database';
+import { Kafka, createKafka, deleteTopics, ensureTopics } from '@flywheel/kafka';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** A test file's slice of the run: its own topic prefix, a database handle and helpers to start the real apps. */
+export class TestContext {
+  readonly prefix: string;
+  readonly config: FlywheelConfig;
+  readonly kafka: Kafka;
+  db!: DataSource;
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(name: string) {
+    this.prefix = `t${process.env.FLYWHEEL_TEST_RUN ?? 'local'}-${name}-${randomBytes(2).toString('hex')}`;
+    process.env.KAFKA_TOPIC_PREFIX = this.prefix;
+    this.config = loadConfig();
+    this.kafka = createKafka(this.config, `test-${name}`);
+  }
+
+  async setUp(): Promise<this> {
+    await ensureTopics(this.kafka, this.prefix);
+    this.db = createDataSource(this.config.database, { poolSize: 4 });
+    await this.db.initialize();
+    return this;
+  }
+
+  async tearDown(): Promise<void> {
+    await Promise.all([...this.children].map((child) => stop(child)));
+    await this.db?.destroy();
+    await deleteTopics(this.kafka, this.prefix).catch(() => undefined);
+  }
+
+  createProject(featureDim = 4, name = 'test'): Promise<CreatedProject> {
+    return createProjectWithKeys(new ProjectsRepository(this.db), name, featureDim);
+  }
+
+  /** Environment for a child app: this run's database, this file's topics, plus overrides. */
+  env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      FLYWHEEL_ENV: 'test',
+      PGDATABASE: this.config.database.name,
+      KAFKA_TOPIC_PREFIX: this.prefix,
+      WORKER_GROUP_ID: `${this.prefix}-ingest`,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...overrides,
+    };
+  }
+
+  /** Starts the built ingest-worker (dist/) as a real process and waits until it consumes. */
+  async startWorker(overrides: Record<string, string> = {}): Promise<AppProcess> {
+    const metricsPort = await freePort();
+    const child = this.spawnApp('apps/ingest-worker/src/main.js', { WORKER_METRICS_PORT: String(metricsPort), ...overrides });
+    const url = `http://127.0.0.1:${metricsPort}`;
+    await waitFor(async () => (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200, 30000, 'ingest-worker ready', child);
+    return { child, url };
+  }
+
+  /** Starts the built api as a real process on a free port and waits until it answers. */
+  async startApi(overrides: Record<string, string> = {}): Promise<AppProcess> {
+    const port = await freePort();
+    const child = this.spawnApp('apps/api/src/main.js', { PORT: String(port), ...overrides });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${url}/health/live`).catch(() => null))?.status === 200, 30000, 'api live', child);
+    return { child, url };
+  }
+
+  async stopApp(app: AppProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await stop(app.child, signal);
+    this.children.delete(app.child);
+  }
+
+  async count(sql: string, params: unknown[] = []): Promise<number> {
+    const [row] = await this.db.query(sql, params);
+    return Number(Object.values(row)[0]);
+  }
+
+  private spawnApp(entry: string, overrides: Record<string, string>): ChildProcess {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], { env: this.env(overrides), stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    const keep = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.length > 200) output.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    (child as ChildProcess & { output: string[] }).output = output;
+    this.children.add(child);
+    return child;
+  }
+}
+
+export interface AppProcess {
+  child: ChildProcess;
+  url: string;
+}
+
+export function outputOf(child: ChildProcess): string {
+  return ((child as ChildProcess & { output?: string[] }).output ?? []).join('');
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    if (child && child.exitCode !== null) throw new Error(`${what}: process exited with ${child.exitCode}\n${outputOf(child)}`);
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${child ? `\n${outputOf(child)}` : ''}`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function post(url: string, key: string | null, body: unknown, raw = false): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try { parsed = JSON.parse(text); } catch { /* keep the text */ }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+export async function get(url: string, key: string | null): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/**
+ * A TCP proxy in front of PostgreSQL that a test can cut and restore: the database "goes down" for whoever
+ * connects through it, while the real server keeps running for everything else.
+ */
+export class CuttableProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.targetPort, this.targetHost);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => { client.destroy(); upstream.destroy(); });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    this.server.listen(port, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  /** Refuses new connections and resets the open ones. */
+  async cut(): Promise<void> {
+    const closed = this.server ? new Promise((resolve) => this.server!.close(resolve)) : Promise.resolve();
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+    this.server = null;
+  }
+
+  async restore(): Promise<void> {
+    await this.start(this.port);
+  }
+}
+
+export function events(count: number, make: (i: number) => Record<string, unknown>): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => make(i));
+}
