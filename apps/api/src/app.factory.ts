@@ -1,11 +1,11 @@
-import { Logger, LoggerService } from '@nestjs/common';
+import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfigOrExit } from '@flywheel/config';
 import { AppModule } from './app.module';
-import { HttpExceptionFilter, toResponse } from './errors/http-exception.filter';
+import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { createValidationPipe } from './errors/validation';
 import { ApiMetrics } from './observability/api-metrics';
 
@@ -19,13 +19,6 @@ export async function createApiApp(logger?: LoggerService | false): Promise<Nest
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  // Body parsing happens before Nest: map its errors (too large, bad JSON) to the same error body.
-  const errorLogger = new Logger('HttpExceptionFilter');
-  fastify.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toResponse(error, errorLogger);
-    if (status === 503) void reply.header('Retry-After', '5');
-    void reply.status(status).send(body);
-  });
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions?.url ?? 'unmatched';

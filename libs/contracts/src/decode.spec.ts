@@ -22,6 +22,8 @@ describe('decodeFeedbackEvent', () => {
     [JSON.stringify({ ...event, eventId: '' }), 'eventId must be a non-empty string'],
     [JSON.stringify({ ...event, occurredAt: '2026-13-45' }), 'occurredAt must be an ISO-8601 timestamp'],
     [JSON.stringify({ ...event, occurredAt: '1999-01-01T00:00:00Z' }), 'occurredAt is before 2015-01-01'],
+    [JSON.stringify({ ...event, occurredAt: '2026-02-29T00:00:00Z' }), 'occurredAt is not a valid date'],
+    [JSON.stringify({ ...event, occurredAt: '2026-04-01T24:00:00Z' }), 'occurredAt is not a valid date'],
     [JSON.stringify({ ...event, type: 'rate' }), 'rating is required for a rate event'],
     [JSON.stringify({ ...event, type: 'rate', rating: 9 }), 'rating must be a finite number in [1, 5]'],
     [JSON.stringify({ ...event, type: 'progress' }), 'watchMs is required for a progress event'],

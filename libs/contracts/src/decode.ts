@@ -44,10 +44,17 @@ export function timestampProblem(value: unknown, now = Date.now()): string | nul
     return 'must be an ISO-8601 timestamp with a time zone, e.g. 2026-01-31T12:00:00Z';
   }
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) return 'is not a valid date';
+  if (Number.isNaN(ms) || !calendarValid(value)) return 'is not a valid date';
   if (ms < EARLIEST_OCCURRED_AT) return 'is before 2015-01-01';
   if (ms > now + MAX_CLOCK_SKEW_MS) return 'is more than a day in the future';
   return null;
+}
+
+/** Date.parse rolls 2026-02-31 over to March; a timestamp must name a real day and time. */
+function calendarValid(value: string): boolean {
+  const [, y, m, d, hh, mm, ss] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value)!.map(Number);
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth && hh < 24 && mm < 60 && (Number.isNaN(ss) || ss < 60);
 }
 
 function timestamp(obj: Record<string, unknown>, field: string): string {

@@ -4,6 +4,7 @@ import { BrokerUnavailableError } from '@flywheel/kafka';
 import { DomainError, ErrorCode, STATUS_OF } from './domain-error';
 
 const RETRY_AFTER_SECONDS = '5';
+const TOO_LARGE = 'request body is larger than the limit (API_BODY_LIMIT_BYTES); send smaller batches';
 
 /** One place maps failures to HTTP: `{ error: { code, message, details } }`. Unknown errors are 500 and logged. */
 @Catch()
@@ -38,13 +39,13 @@ function classify(exception: unknown): { status: number; code: ErrorCode | 'INTE
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    return { status, code: codeForStatus(status), message: exception.message };
+    const message = status === 413 ? TOO_LARGE : exception.message;
+    return { status, code: codeForStatus(status), message };
   }
   // Fastify's own errors (body parsing, body size) carry a statusCode and a FST_ code.
   const fastify = exception as { statusCode?: number; code?: string; message?: string };
   if (fastify && typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
-    const message = fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-      ? 'request body is larger than the limit (API_BODY_LIMIT_BYTES); send smaller batches'
+    const message = fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? TOO_LARGE
       : fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Content-Type must be application/json'
       : `body: ${fastify.message ?? 'invalid request'}`;
     return { status: fastify.statusCode, code: codeForStatus(fastify.statusCode), message };
