@@ -32,6 +32,7 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
       topics: [topics.events, topics.generations],
       partitionsConsumedConcurrently: this.config.worker.partitionsConsumedConcurrently,
       maxBytesPerPartition: this.config.worker.maxBytesPerPartition,
+      sessionTimeoutMs: this.config.worker.sessionTimeoutMs,
       onRetry: (error, attempt, topic, partition) => {
         this.metrics.recordRetry();
         this.logger.warn(`batch_retry ${JSON.stringify({ topic, partition, attempt, error: error.message })}`);

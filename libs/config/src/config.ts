@@ -8,7 +8,11 @@ export interface FlywheelConfig {
   database: { host: string; port: number; user: string; password: string; name: string; poolSize: number };
   kafka: { brokers: string[]; clientId: string; topicPrefix: string; sendTimeoutMs: number };
   api: { port: number; host: string; bodyLimitBytes: number; keyCacheTtlMs: number };
-  worker: { groupId: string; partitionsConsumedConcurrently: number; maxBytesPerPartition: number; metricsPort: number };
+  worker: {
+    groupId: string; partitionsConsumedConcurrently: number; maxBytesPerPartition: number; metricsPort: number;
+    /** A killed worker's partitions move to another after this long without heartbeats. */
+    sessionTimeoutMs: number;
+  };
   /** Key of the HMAC that replaces raw user ids inside the api process (invariant 5). */
   userHmacKey: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -86,6 +90,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       partitionsConsumedConcurrently: int(env, 'WORKER_PARTITION_CONCURRENCY', 2, 1, 64),
       maxBytesPerPartition: int(env, 'WORKER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
+      sessionTimeoutMs: int(env, 'WORKER_SESSION_TIMEOUT_MS', 10000, 6000, 300000),
     },
     userHmacKey: hmacKey,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),

@@ -19,6 +19,7 @@ export interface BatchConsumerOptions {
   topics: string[];
   partitionsConsumedConcurrently: number;
   maxBytesPerPartition: number;
+  sessionTimeoutMs: number;
   /** Called on every failed attempt of a batch (transient: database or broker unavailable). */
   onRetry?: (error: Error, attempt: number, topic: string, partition: number) => void;
   onDeadLetters?: (count: number, topic: string) => void;
@@ -47,8 +48,8 @@ export class BatchConsumer {
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytesPerPartition * 4,
       maxWaitTimeInMs: 200,
-      sessionTimeout: 30000,
-      heartbeatInterval: 3000,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)),
       allowAutoTopicCreation: false,
     });
   }

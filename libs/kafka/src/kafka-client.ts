@@ -8,6 +8,10 @@ const LEVELS: Record<FlywheelConfig['logLevel'], logLevel> = {
   debug: logLevel.DEBUG, info: logLevel.WARN, warn: logLevel.WARN, error: logLevel.ERROR,
 };
 
+const LEVEL_NAMES: Record<number, string> = {
+  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
+};
+
 /** kafkajs logs through our one-line JSON format; its INFO chatter only shows at LOG_LEVEL=debug. */
 export function createKafka(config: FlywheelConfig, clientSuffix: string): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'; // eslint-disable-line -- silences a kafkajs v2 banner only
@@ -20,7 +24,7 @@ export function createKafka(config: FlywheelConfig, clientSuffix: string): Kafka
     retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5000 },
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
-      process.stderr.write(`${JSON.stringify({ level: logLevel[entry.level].toLowerCase(), context: `kafkajs.${entry.namespace}`, msg: message, ...pickFields(fields) })}\n`);
+      process.stderr.write(`${JSON.stringify({ level: LEVEL_NAMES[entry.level] ?? 'info', context: `kafkajs.${entry.namespace}`, msg: message, ...pickFields(fields) })}\n`);
     },
   });
 }

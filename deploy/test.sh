@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `npm test`: installs and builds what is missing, starts a dedicated Kafka broker for the tests (its own port and
+# data under .infra/test, so stopping it in the outage test never touches a broker you run), makes sure PostgreSQL
+# answers, then runs every jest project: unit tests and the integration tests against the real services.
+# Each run creates its own database (dropped at the end) and each test file its own topic prefix.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+bash deploy/ensure-deps.sh
+
+export FLYWHEEL_INFRA_DIR="$ROOT/.infra/test"
+export KAFKA_PORT="${FLYWHEEL_TEST_KAFKA_PORT:-19092}"
+export KAFKA_CONTROLLER_PORT="${FLYWHEEL_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+export FLYWHEEL_TEST_KAFKA_MANAGED=1
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}"
+
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+fi
+bash deploy/kafka.sh start
+
+status=0
+npx jest --runInBand "$@" || status=$?
+if [ "${FLYWHEEL_KEEP_TEST_KAFKA:-}" != "1" ]; then bash deploy/kafka.sh stop; fi
+exit $status
