@@ -1,0 +1,3 @@
+export * from './satisfaction-policy';
+export * from './statistics';
+export * from './watch-quantiles';
