@@ -1,31 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CreatedProject } from '@flywheel/database';
-import { AppProcess, CuttableProxy, ROOT, TestContext, post, sleep, waitFor } from './support/harness';
-
-const occurredAt = '2026-11-01T12:00:00.000Z';
-const kinds = ['impression', 'play', 'like', 'share', 'favorite', 'download', 'complete', 'dislike'];
-
-/** Batches with realistic repetition: every 10th event repeats an event of the batch before (a client retry). */
-function batch(tag: string, b: number, size: number) {
-  return Array.from({ length: size }, (_, i) => {
-    const id = i % 10 === 9 && b > 0 ? `${tag}-${b - 1}-${i - 1}` : `${tag}-${b}-${i}`;
-    const [, bb, ii] = id.split('-').slice(-3);
-    return { eventId: id, type: kinds[(Number(bb) + Number(ii)) % kinds.length], videoId: `v${Number(ii) % 50}`, userId: `u${Number(bb) % 7}`, occurredAt };
-  });
-}
-
-async function postAll(api: AppProcess, key: string, batches: Record<string, unknown>[][], accepted: Set<string>) {
-  let i = 0;
-  const client = async () => {
-    while (i < batches.length) {
-      const events = batches[i++];
-      const response = await post(`${api.url}/v1/events`, key, { events });
-      if (response.status === 202) for (const e of events) accepted.add(e.eventId as string);
-    }
-  };
-  await Promise.all([client(), client(), client(), client()]);
-}
+import { AppProcess, CuttableProxy, ROOT, TestContext, feedbackBatch as batch, post, postAll, sleep, waitFor } from './support/harness';
 
 describe('failure paths', () => {
   const ctx = new TestContext('resilience');

@@ -197,6 +197,35 @@ export class CuttableProxy {
   }
 }
 
-export function events(count: number, make: (i: number) => Record<string, unknown>): Record<string, unknown>[] {
-  return Array.from({ length: count }, (_, i) => make(i));
+const KINDS = ['impression', 'play', 'like', 'share', 'favorite', 'download', 'complete', 'dislike', 'unlike', 'progress', 'rate', 'unfavorite'];
+
+/**
+ * Deterministic batches with realistic repetition: every 10th event repeats an event of the batch before (a client
+ * retry), with identical content. Types cycle through toggles, watch time and ratings.
+ */
+export function feedbackBatch(tag: string, b: number, size: number, occurredAt = '2026-11-01T12:00:00.000Z') {
+  const base = Date.parse(occurredAt);
+  return Array.from({ length: size }, (_, i) => {
+    const [bb, ii] = i % 10 === 9 && b > 0 ? [b - 1, i - 1] : [b, i];
+    const type = KINDS[(bb + ii) % KINDS.length];
+    return {
+      eventId: `${tag}-${bb}-${ii}`, type, videoId: `v${ii % 50}`, userId: `u${bb % 7}`,
+      occurredAt: new Date(base + (bb * 1000 + ii) * 1000).toISOString(),
+      ...(type === 'progress' ? { watchMs: (ii * 337) % 9000, durationMs: 8000 } : {}),
+      ...(type === 'rate' ? { rating: 1 + ((bb + ii) % 5) } : {}),
+    };
+  });
+}
+
+/** Posts the batches with four concurrent clients; records the eventIds that got 202. */
+export async function postAll(api: AppProcess, key: string, batches: Record<string, unknown>[][], accepted: Set<string>): Promise<void> {
+  let next = 0;
+  const client = async () => {
+    while (next < batches.length) {
+      const events = batches[next++];
+      const response = await post(`${api.url}/v1/events`, key, { events });
+      if (response.status === 202) for (const e of events) accepted.add(e.eventId as string);
+    }
+  };
+  await Promise.all([client(), client(), client(), client()]);
 }

@@ -5,8 +5,13 @@
  * Exit codes: 0 ok, 1 failed, 2 bad usage, 3 service unavailable, 78 bad configuration.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@flywheel/config';
-import { ProjectsRepository, createDataSource, createProjectWithKeys, migrate } from '@flywheel/database';
+import {
+  IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
+} from '@flywheel/database';
+import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/pipeline';
+import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { createKafka, ensureTopics } from '@flywheel/kafka';
 
 const EXIT_FAILED = 1;
@@ -18,17 +23,19 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function withProjects<T>(work: (repo: ProjectsRepository) => Promise<T>): Promise<T> {
+async function withDatabase<T>(work: (db: DataSource) => Promise<T>): Promise<T> {
   const config = loadConfigOrExit();
   await migrate(config.database);
-  const db = createDataSource(config.database, { poolSize: 1 });
+  const db = createDataSource(config.database, { poolSize: 2 });
   await db.initialize();
   try {
-    return await work(new ProjectsRepository(db));
+    return await work(db);
   } finally {
     await db.destroy();
   }
 }
+
+const withProjects = <T>(work: (repo: ProjectsRepository) => Promise<T>) => withDatabase((db) => work(new ProjectsRepository(db)));
 
 function fail(error: unknown): never {
   const e = error as { code?: string; message?: string };
@@ -69,6 +76,33 @@ project
     const rows = await withProjects((repo) => repo.list()).catch(fail);
     if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
     else for (const r of rows) process.stdout.write(`${r.id}  ${r.name}  dim=${r.featureDim}\n`);
+  });
+
+const metrics = program.command('metrics').description('satisfaction rollups (operator commands, run against the database)');
+metrics
+  .command('rebuild')
+  .description('recompute signal state and hourly rollups from the events table (after a policy change or a backfill)')
+  .option('--project <id...>', 'only these projects (default: all)')
+  .option('--learn-quantiles', "first relearn each project's watch-ratio quantiles from its own data")
+  .option('--json', 'print JSON')
+  .action(async (opts: { project?: string[]; learnQuantiles?: boolean; json?: boolean }) => {
+    const reports = await withDatabase(async (db) => {
+      const satisfaction = new SatisfactionRepository(db);
+      await satisfaction.ensurePolicies(Object.values(SATISFACTION_POLICIES).map((p) => ({ id: p.id, params: p })));
+      const projectIds = opts.project ?? (await new ProjectsRepository(db).list()).map((p) => p.id);
+      const result = [];
+      for (const projectId of projectIds) {
+        if (opts.learnQuantiles) await learnQuantiles(satisfaction, projectId, CURRENT_POLICY);
+        const quantiles = new CachedQuantiles(satisfaction, CURRENT_POLICY.id);
+        result.push(await rebuildProject(new IngestRepository(db), quantiles, CURRENT_POLICY, projectId));
+        if (!opts.json) {
+          const r = result[result.length - 1];
+          process.stderr.write(`rebuilt ${r.projectId}: ${r.events} events → ${r.signalRows} signal rows, ${r.rollupRows} rollup rows in ${r.seconds.toFixed(1)} s (policy ${r.policyId})\n`);
+        }
+      }
+      return result;
+    }).catch(fail);
+    if (opts.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
   });
 
 program

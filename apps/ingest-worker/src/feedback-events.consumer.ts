@@ -1,30 +1,33 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, decodeFeedbackEvent, decodeGeneration,
-  emptySignalRecord, foldEvent, topicNames,
-} from '@flywheel/contracts';
+import { FeedbackEventMessage, GenerationMessage, decodeFeedbackEvent, decodeGeneration, topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { IngestRepository, IngestTransaction, ProjectsRepository, SignalKey, StoredSignal } from '@flywheel/database';
+import { IngestRepository, ProjectsRepository, SatisfactionRepository } from '@flywheel/database';
+import { CachedQuantiles, SignalPipeline } from '@flywheel/pipeline';
+import { CURRENT_POLICY } from '@flywheel/satisfaction';
 import { BatchOutcome, DeadLetterCandidate, KafkaMessage } from '@flywheel/kafka';
 import { WorkerMetrics } from './worker-metrics';
 
 /**
  * Turns batches of `flywheel.events.v1` and `flywheel.generations.v1` into rows, one transaction per batch:
- * events are inserted idempotently, and signal state changes only for the events that were new (invariant 2).
+ * events are inserted idempotently, and signal state and rollups change only for the events that were new
+ * (invariant 2).
  */
 @Injectable()
 export class FeedbackEventsConsumer {
   private readonly logger = new Logger(FeedbackEventsConsumer.name);
   private readonly topics: ReturnType<typeof topicNames>;
   private readonly featureDims = new Map<string, number>();
+  private readonly pipeline: SignalPipeline;
 
   constructor(
     @Inject(FLYWHEEL_CONFIG) config: FlywheelConfig,
     private readonly ingest: IngestRepository,
     private readonly projects: ProjectsRepository,
     private readonly metrics: WorkerMetrics,
+    satisfaction: SatisfactionRepository,
   ) {
     this.topics = topicNames(config.kafka.topicPrefix);
+    this.pipeline = new SignalPipeline(CURRENT_POLICY, new CachedQuantiles(satisfaction, CURRENT_POLICY.id));
   }
 
   handle(topic: string, partition: number, messages: KafkaMessage[]): Promise<BatchOutcome> {
@@ -62,7 +65,7 @@ export class FeedbackEventsConsumer {
     const inserted = await this.ingest.transaction(async (tx) => {
       const fresh = await tx.insertEvents(events);
       const newEvents = events.filter((e) => fresh.has(`${e.projectId}|${e.eventId}`));
-      await this.foldSignals(tx, newEvents);
+      await this.pipeline.applyEvents(tx, newEvents);
       return newEvents.length;
     });
     this.metrics.recordEventsBatch({
@@ -72,48 +75,6 @@ export class FeedbackEventsConsumer {
       transactionSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     });
     return { deadLetters };
-  }
-
-  private async foldSignals(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<void> {
-    if (events.length === 0) return;
-    const work = new Map<string, { key: SignalKey; events: FoldableEvent[] }>();
-    const add = (key: SignalKey, event: FoldableEvent) => {
-      const id = `${key.projectId}|${key.videoId}|${key.userHash}`;
-      const entry = work.get(id) ?? { key, events: [] };
-      entry.events.push(event);
-      work.set(id, entry);
-    };
-    for (const e of events) add(e, toFoldable(e));
-    await this.addPassedOver(tx, events, add);
-
-    const stored = new Map<string, SignalRecord>();
-    for (const s of await tx.lockSignals([...work.values()].map((w) => w.key))) {
-      stored.set(`${s.projectId}|${s.videoId}|${s.userHash}`, s.record);
-    }
-    const updated: StoredSignal[] = [];
-    for (const [id, { key, events: pending }] of work) {
-      const record = stored.get(id) ?? emptySignalRecord();
-      for (const event of pending) foldEvent(record, event);
-      updated.push({ ...key, record });
-    }
-    await tx.upsertSignals(updated);
-  }
-
-  /** A `choose` marks the other candidates of the same request as passed over by that user. */
-  private async addPassedOver(tx: IngestTransaction, events: FeedbackEventMessage[], add: (key: SignalKey, e: FoldableEvent) => void) {
-    const chooses = events.filter((e) => e.type === 'choose');
-    const byProject = new Map<string, FeedbackEventMessage[]>();
-    for (const c of chooses) byProject.set(c.projectId, [...(byProject.get(c.projectId) ?? []), c]);
-    for (const [projectId, list] of byProject) {
-      const siblings = await tx.siblings(projectId, [...new Set(list.map((c) => c.videoId))]);
-      for (const choice of list) {
-        for (const sibling of siblings.get(choice.videoId) ?? []) {
-          add({ projectId, videoId: sibling, userHash: choice.userHash }, {
-            type: 'passed_over', eventId: choice.eventId, occurredAtMs: Date.parse(choice.occurredAt),
-          });
-        }
-      }
-    }
   }
 
   private async handleGenerations(messages: KafkaMessage[]): Promise<BatchOutcome> {
@@ -133,7 +94,11 @@ export class FeedbackEventsConsumer {
         deadLetters.push({ message, reason: `features has ${value.features.length} values; project expects ${dim}` });
       } else valid.push(value);
     }
-    const persisted = await this.ingest.transaction((tx) => tx.insertGenerations(valid));
+    const persisted = await this.ingest.transaction(async (tx) => {
+      const fresh = await tx.insertGenerations(valid);
+      await this.pipeline.attributeGenerations(tx, fresh);
+      return fresh.length;
+    });
     this.metrics.recordGenerations(persisted, valid.length - persisted);
     if (deadLetters.length) this.logger.warn(`generations_dead_lettered ${JSON.stringify({ count: deadLetters.length })}`);
     return { deadLetters };
@@ -147,11 +112,4 @@ export class FeedbackEventsConsumer {
     }
     return this.featureDims;
   }
-}
-
-function toFoldable(e: FeedbackEventMessage): FoldableEvent {
-  return {
-    type: e.type, eventId: e.eventId, occurredAtMs: Date.parse(e.occurredAt), watchMs: e.watchMs,
-    durationMs: e.durationMs, rating: e.rating, dimension: e.dimension,
-  };
 }

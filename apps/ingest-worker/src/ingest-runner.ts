@@ -3,6 +3,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { DataSource } from 'typeorm';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
+import { SatisfactionRepository } from '@flywheel/database';
+import { SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { BatchConsumer, KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { FeedbackEventsConsumer } from './feedback-events.consumer';
 import { WorkerMetrics } from './worker-metrics';
@@ -21,9 +23,11 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly handler: FeedbackEventsConsumer,
     private readonly metrics: WorkerMetrics,
     private readonly db: DataSource,
+    private readonly satisfaction: SatisfactionRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.satisfaction.ensurePolicies(Object.values(SATISFACTION_POLICIES).map((p) => ({ id: p.id, params: p })));
     const kafka = createKafka(this.config, 'ingest-worker');
     const topics = topicNames(this.config.kafka.topicPrefix);
     this.publisher = new KafkaPublisher(kafka, this.config.kafka.sendTimeoutMs);

@@ -39,8 +39,8 @@ describe('foldEvent', () => {
     expect(looped.completed).toBe(true);
   });
 
-  it('counts events and keeps first and last times, but not synthetic passed_over', () => {
+  it('counts events but not a synthetic passed_over, which still dates the row', () => {
     const record = fold([at(5, 'play'), at(2, 'share'), at(9, 'passed_over')]);
-    expect(record).toMatchObject({ eventCount: 2, firstEventAt: 2, lastEventAt: 5, shared: true, passedOver: true });
+    expect(record).toMatchObject({ eventCount: 2, firstEventAt: 2, lastEventAt: 9, shared: true, passedOver: true });
   });
 });

@@ -42,11 +42,10 @@ function advance(record: SignalRecord, field: string, event: FoldableEvent): boo
 
 /** Folds one new event into the record in place. Call it only for events that were not stored before. */
 export function foldEvent(record: SignalRecord, event: FoldableEvent): void {
-  if (event.type !== 'passed_over') {
-    record.eventCount += 1;
-    if (record.firstEventAt === null || event.occurredAtMs < record.firstEventAt) record.firstEventAt = event.occurredAtMs;
-    if (record.lastEventAt === null || event.occurredAtMs > record.lastEventAt) record.lastEventAt = event.occurredAtMs;
-  }
+  // A synthetic passed_over is not an event of this video, but it still dates the row (its rollup hour).
+  if (event.type !== 'passed_over') record.eventCount += 1;
+  if (record.firstEventAt === null || event.occurredAtMs < record.firstEventAt) record.firstEventAt = event.occurredAtMs;
+  if (record.lastEventAt === null || event.occurredAtMs > record.lastEventAt) record.lastEventAt = event.occurredAtMs;
   switch (event.type) {
     case 'impression': record.impressed = true; break;
     case 'play': record.impressed = record.played = true; break;

@@ -5,6 +5,7 @@ import { createDataSource, initializeWithRetry } from './data-source';
 import { IngestRepository } from './ingest.repository';
 import { ProjectsRepository } from './projects.repository';
 import { ReadRepository } from './read.repository';
+import { SatisfactionRepository } from './satisfaction.repository';
 
 @Global()
 @Module({
@@ -23,8 +24,9 @@ import { ReadRepository } from './read.repository';
     { provide: ProjectsRepository, inject: [DataSource], useFactory: (db: DataSource) => new ProjectsRepository(db) },
     { provide: IngestRepository, inject: [DataSource], useFactory: (db: DataSource) => new IngestRepository(db) },
     { provide: ReadRepository, inject: [DataSource], useFactory: (db: DataSource) => new ReadRepository(db) },
+    { provide: SatisfactionRepository, inject: [DataSource], useFactory: (db: DataSource) => new SatisfactionRepository(db) },
   ],
-  exports: [DataSource, ProjectsRepository, IngestRepository, ReadRepository],
+  exports: [DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}

@@ -4,3 +4,4 @@ export * from './projects.repository';
 export * from './ingest.repository';
 export * from './read.repository';
 export * from './api-keys';
+export * from './satisfaction.repository';

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { FeedbackEventMessage, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
+import { FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
 
 export interface SignalKey {
   projectId: string;
@@ -9,6 +9,38 @@ export interface SignalKey {
 
 export interface StoredSignal extends SignalKey {
   record: SignalRecord;
+  /** What the row last contributed to the rollups (null: nothing yet). */
+  rollup: RollupMark | null;
+}
+
+export interface RollupMark {
+  satisfaction: number;
+  policyId: string;
+  hourMs: number;
+  attributed: boolean;
+}
+
+/** The rollup dimensions of a video; all empty strings while its generation has not arrived. */
+export interface VideoDims {
+  model: string;
+  modelVersion: string;
+  category: string;
+  segment: string;
+}
+
+export interface FoldRow extends FoldableEvent {
+  videoId: string;
+  userHash: string;
+}
+
+export const UNATTRIBUTED: VideoDims = { model: '', modelVersion: '', category: '', segment: '' };
+
+export interface RollupDelta extends VideoDims {
+  projectId: string;
+  hourMs: number;
+  policyId: string;
+  /** Indexed like ROLLUP_COUNTERS of libs/satisfaction. */
+  values: Float64Array;
 }
 
 /** Bulk statements of the ingest path; every method runs inside the caller's transaction. */
@@ -89,11 +121,13 @@ export class IngestTransaction {
       `INSERT INTO video_user_signals AS s (project_id, video_id, user_hash, impressed, played, completed,
               max_watch_ratio, max_watch_ms, duration_ms, liked, favorited, shared, downloaded, exported, commented,
               rating, dimension_ratings, chosen, passed_over, regenerated, discarded, disliked, reported, clock,
-              event_count, first_event_at, last_event_at, updated_at)
+              event_count, first_event_at, last_event_at, satisfaction, policy_id, rollup_hour, rollup_attributed,
+              updated_at)
        SELECT u.*, now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::bool[],
               $7::real[], $8::float8[], $9::float8[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
               $15::bool[], $16::int2[], $17::jsonb[], $18::bool[], $19::bool[], $20::bool[], $21::bool[], $22::bool[],
-              $23::bool[], $24::jsonb[], $25::int4[], $26::timestamptz[], $27::timestamptz[]) AS u
+              $23::bool[], $24::jsonb[], $25::int4[], $26::timestamptz[], $27::timestamptz[], $28::real[], $29::text[],
+              $30::timestamptz[], $31::bool[]) AS u
        ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET
          impressed = excluded.impressed, played = excluded.played, completed = excluded.completed,
          max_watch_ratio = excluded.max_watch_ratio, max_watch_ms = excluded.max_watch_ms,
@@ -103,7 +137,8 @@ export class IngestTransaction {
          chosen = excluded.chosen, passed_over = excluded.passed_over, regenerated = excluded.regenerated,
          discarded = excluded.discarded, disliked = excluded.disliked, reported = excluded.reported,
          clock = excluded.clock, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
-         last_event_at = excluded.last_event_at, updated_at = now()`,
+         last_event_at = excluded.last_event_at, satisfaction = excluded.satisfaction, policy_id = excluded.policy_id,
+         rollup_hour = excluded.rollup_hour, rollup_attributed = excluded.rollup_attributed, updated_at = now()`,
       [
         signals.map((s) => s.projectId), signals.map((s) => s.videoId), signals.map((s) => s.userHash),
         col((r) => r.impressed), col((r) => r.played), col((r) => r.completed), col((r) => r.maxWatchRatio),
@@ -113,13 +148,114 @@ export class IngestTransaction {
         col((r) => r.passedOver), col((r) => r.regenerated), col((r) => r.discarded), col((r) => r.disliked),
         col((r) => r.reported), col((r) => JSON.stringify(r.clock)), col((r) => r.eventCount),
         col((r) => ts(r.firstEventAt)), col((r) => ts(r.lastEventAt)),
+        signals.map((x) => x.rollup?.satisfaction ?? null), signals.map((x) => x.rollup?.policyId ?? null),
+        signals.map((x) => (x.rollup ? ts(x.rollup.hourMs) : null)), signals.map((x) => x.rollup?.attributed ?? false),
       ],
     );
   }
 
-  /** Registers generations idempotently (the first registration of a videoId wins); returns how many were new. */
-  async insertGenerations(generations: GenerationMessage[]): Promise<number> {
-    if (generations.length === 0) return 0;
+  /** Rollup dimensions of the videos whose generation is known. */
+  async videoDims(projectId: string, videoIds: string[]): Promise<Map<string, VideoDims>> {
+    if (videoIds.length === 0) return new Map();
+    const rows: ({ video_id: string } & VideoDims)[] = await this.em.query(
+      `SELECT video_id, model, model_version AS "modelVersion", coalesce(category, '') AS category,
+              coalesce(segment, '') AS segment
+         FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
+      [projectId, videoIds],
+    );
+    return new Map(rows.map(({ video_id, ...dims }) => [video_id, dims]));
+  }
+
+  /** Signal rows of these videos that were rolled up before their generation arrived (row-locked). */
+  async unattributedSignals(projectId: string, videoIds: string[]): Promise<StoredSignal[]> {
+    if (videoIds.length === 0) return [];
+    const rows: Record<string, unknown>[] = await this.em.query(
+      `SELECT * FROM video_user_signals
+        WHERE project_id = $1 AND video_id = ANY($2::text[]) AND rollup_hour IS NOT NULL AND NOT rollup_attributed
+        ORDER BY project_id, video_id, user_hash
+        FOR UPDATE`,
+      [projectId, videoIds],
+    );
+    return rows.map(rowToSignal);
+  }
+
+  /** Adds the deltas to their hourly rollups in one statement (rollups are sums, so order does not matter). */
+  async applyRollupDeltas(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
+    if (deltas.length === 0) return;
+    const sorted = [...deltas].sort((a, b) => rollupKey(a).localeCompare(rollupKey(b)));
+    const params: unknown[] = [
+      sorted.map((d) => d.projectId), sorted.map((d) => new Date(d.hourMs).toISOString()), sorted.map((d) => d.model),
+      sorted.map((d) => d.modelVersion), sorted.map((d) => d.category), sorted.map((d) => d.segment),
+      sorted.map((d) => d.policyId),
+      ...counters.map((_, i) => sorted.map((d) => d.values[i])),
+    ];
+    const base = 7;
+    await this.em.query(
+      `INSERT INTO satisfaction_rollups AS r (project_id, hour, model, model_version, category, segment, policy_id,
+              ${counters.join(', ')})
+       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              ${counters.map((_, i) => `$${base + i + 1}::float8[]`).join(', ')})
+       ON CONFLICT (project_id, hour, model, model_version, category, segment) DO UPDATE SET
+         policy_id = excluded.policy_id,
+         ${counters.map((c) => `${c} = r.${c} + excluded.${c}`).join(', ')}`,
+      params,
+    );
+  }
+
+  // ---- rebuild (flywheel metrics rebuild) ----
+
+  /** Blocks the ingest-worker's writes until this transaction ends, after waiting for its in-flight batches. */
+  async lockForRebuild(): Promise<void> {
+    await this.em.query(`LOCK TABLE feedback_events, video_user_signals, satisfaction_rollups IN SHARE ROW EXCLUSIVE MODE`);
+  }
+
+  async clearDerived(projectId: string): Promise<void> {
+    await this.em.query(`DELETE FROM video_user_signals WHERE project_id = $1`, [projectId]);
+    await this.em.query(`DELETE FROM satisfaction_rollups WHERE project_id = $1`, [projectId]);
+  }
+
+  /**
+   * Opens a cursor over a project's events plus the synthetic `passed_over` of every `choose`, ordered by
+   * (video, user) so that each signal row's events arrive together.
+   */
+  async openFoldCursor(projectId: string): Promise<void> {
+    await this.em.query(
+      `DECLARE fold_cursor NO SCROLL CURSOR FOR
+       SELECT video_id, user_hash, event_id, type, occurred_at, watch_ms, duration_ms, rating, dimension
+         FROM feedback_events WHERE project_id = '${projectId.replace(/[^0-9a-f-]/gi, '')}'
+       UNION ALL
+       SELECT s.video_id, c.user_hash, c.event_id, 'passed_over', c.occurred_at, NULL, NULL, NULL, NULL
+         FROM feedback_events c
+         JOIN generations g ON g.project_id = c.project_id AND g.video_id = c.video_id
+         JOIN generations s ON s.project_id = g.project_id AND s.request_id = g.request_id AND s.video_id <> g.video_id
+        WHERE c.project_id = '${projectId.replace(/[^0-9a-f-]/gi, '')}' AND c.type = 'choose'
+       ORDER BY video_id, user_hash`,
+    );
+  }
+
+  async fetchFoldCursor(rows: number): Promise<FoldRow[]> {
+    const result: Record<string, unknown>[] = await this.em.query(`FETCH ${Math.floor(rows)} FROM fold_cursor`);
+    return result.map((r) => ({
+      videoId: r.video_id as string, userHash: r.user_hash as string, eventId: r.event_id as string,
+      type: r.type as FoldRow['type'], occurredAtMs: new Date(r.occurred_at as string).getTime(),
+      watchMs: r.watch_ms === null ? null : Number(r.watch_ms), durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+      rating: r.rating === null ? null : Number(r.rating), dimension: r.dimension as string | null,
+    }));
+  }
+
+  async allVideoDims(projectId: string): Promise<Map<string, VideoDims>> {
+    const rows: ({ video_id: string } & VideoDims)[] = await this.em.query(
+      `SELECT video_id, model, model_version AS "modelVersion", coalesce(category, '') AS category,
+              coalesce(segment, '') AS segment
+         FROM generations WHERE project_id = $1`,
+      [projectId],
+    );
+    return new Map(rows.map(({ video_id, ...dims }) => [video_id, dims]));
+  }
+
+  /** Registers generations idempotently (the first registration of a videoId wins); returns the new ones. */
+  async insertGenerations(generations: GenerationMessage[]): Promise<{ projectId: string; videoId: string }[]> {
+    if (generations.length === 0) return [];
     const col = <T>(pick: (g: GenerationMessage) => T) => generations.map(pick);
     const rows = await this.em.query(
       `INSERT INTO generations (project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category,
@@ -131,7 +267,7 @@ export class IngestTransaction {
            AS u(project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category, segment,
                 duration_ms, uri, features, created_at, received_at)
        ON CONFLICT (project_id, video_id) DO NOTHING
-       RETURNING video_id`,
+       RETURNING project_id, video_id`,
       [
         col((g) => g.projectId), col((g) => g.videoId), col((g) => g.requestId), col((g) => g.prompt),
         col((g) => normalisePrompt(g.prompt)), col((g) => g.model), col((g) => g.modelVersion),
@@ -140,7 +276,7 @@ export class IngestTransaction {
         col((g) => g.receivedAt),
       ],
     );
-    return rows.length;
+    return rows.map((r: { project_id: string; video_id: string }) => ({ projectId: r.project_id, videoId: r.video_id }));
   }
 }
 
@@ -158,7 +294,11 @@ export function compareKeys(a: SignalKey, b: SignalKey): number {
     : a.userHash < b.userHash ? -1 : a.userHash > b.userHash ? 1 : 0;
 }
 
-function rowToSignal(row: Record<string, unknown>): StoredSignal {
+function rollupKey(d: RollupDelta): string {
+  return `${d.projectId}|${d.hourMs}|${d.model}|${d.modelVersion}|${d.category}|${d.segment}`;
+}
+
+export function rowToSignal(row: Record<string, unknown>): StoredSignal {
   const ms = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).getTime());
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
@@ -175,6 +315,11 @@ function rowToSignal(row: Record<string, unknown>): StoredSignal {
       discarded: row.discarded as boolean, disliked: row.disliked as boolean, reported: row.reported as boolean,
       clock: (row.clock ?? {}) as SignalRecord['clock'], eventCount: row.event_count as number,
       firstEventAt: ms(row.first_event_at), lastEventAt: ms(row.last_event_at),
+    },
+    rollup: row.rollup_hour === null || row.rollup_hour === undefined ? null : {
+      // Stored as real: fround of its shortest text form gives back exactly the float32 that was added.
+      satisfaction: Math.fround(Number(row.satisfaction)), policyId: row.policy_id as string, hourMs: ms(row.rollup_hour)!,
+      attributed: row.rollup_attributed as boolean,
     },
   };
 }

@@ -1,3 +1,4 @@
 export * from './satisfaction-policy';
 export * from './statistics';
 export * from './watch-quantiles';
+export * from './rollup-contribution';

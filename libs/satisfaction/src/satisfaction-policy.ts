@@ -62,6 +62,9 @@ export const POLICY_V1: SatisfactionPolicyParams = {
 /** Every released policy by id, so a preference set's recorded policy version can be resolved. */
 export const SATISFACTION_POLICIES: Readonly<Record<string, SatisfactionPolicyParams>> = { [POLICY_V1.id]: POLICY_V1 };
 
+/** The policy the ingest-worker scores with; rollups and derived data record its id. */
+export const CURRENT_POLICY: SatisfactionPolicyParams = POLICY_V1;
+
 const NEUTRAL_RATING = 3;
 const RATING_HALF_RANGE = 2;
 
