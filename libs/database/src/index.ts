@@ -5,3 +5,5 @@ export * from './ingest.repository';
 export * from './read.repository';
 export * from './api-keys';
 export * from './satisfaction.repository';
+export * from './models.repository';
+export * from './sql';

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { rowsOf } from './sql';
 
 export type KeyKind = 'ingest' | 'secret';
 
@@ -59,10 +60,10 @@ export class ProjectsRepository {
   }
 
   async revokeKey(projectId: string, keyId: string): Promise<boolean> {
-    const rows = await this.db.query(
+    const rows = rowsOf(await this.db.query(
       `UPDATE api_keys SET revoked_at = now() WHERE project_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
       [projectId, keyId],
-    );
+    ));
     return rows.length > 0;
   }
 

@@ -1,0 +1,199 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { rowsOf } from './sql';
+
+export type ModelStatus = 'candidate' | 'production' | 'retired';
+
+export interface ModelRow {
+  id: string;
+  projectId: string;
+  version: number;
+  kind: 'linear' | 'mlp';
+  status: ModelStatus;
+  statusReason: string | null;
+  featureDim: number;
+  policyId: string;
+  preferenceSetId: string | null;
+  metrics: Record<string, unknown>;
+  evaluationSetId: string;
+  createdAt: Date;
+  promotedAt: Date | null;
+}
+
+export interface EvaluationSetRow {
+  id: string;
+  featureDim: number;
+  pairs: number;
+  featuresA: Float32Array;
+  featuresB: Float32Array;
+  outcome: Float32Array;
+  weight: Float32Array;
+}
+
+export interface NewModel {
+  projectId: string;
+  kind: 'linear' | 'mlp';
+  featureDim: number;
+  policyId: string;
+  preferenceSetId: string | null;
+  onnx: Uint8Array;
+  card: unknown;
+  cardMarkdown: string;
+  metrics: unknown;
+  evaluationSetId: string;
+}
+
+export interface TrainingJobRow {
+  id: string;
+  projectId: string;
+  options: Record<string, unknown>;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  progress: Record<string, unknown> | null;
+  modelId: string | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+const MODEL_COLUMNS = `id, project_id AS "projectId", version, kind, status, status_reason AS "statusReason",
+  feature_dim AS "featureDim", policy_id AS "policyId", preference_set_id AS "preferenceSetId", metrics,
+  evaluation_set_id AS "evaluationSetId", created_at AS "createdAt", promoted_at AS "promotedAt"`;
+
+const JOB_COLUMNS = `id, project_id AS "projectId", options, status, progress, model_id AS "modelId", error,
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const floats = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+
+/** The reward-model registry and the training job queue. */
+export class ModelsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async saveEvaluationSet(projectId: string, set: Omit<EvaluationSetRow, 'id'>): Promise<string> {
+    const [row] = await this.db.query(
+      `INSERT INTO evaluation_sets (project_id, feature_dim, pairs, features_a, features_b, outcome, weight)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [projectId, set.featureDim, set.pairs, bytes(set.featuresA), bytes(set.featuresB), bytes(set.outcome), bytes(set.weight)],
+    );
+    return row.id;
+  }
+
+  async evaluationSet(projectId: string, id: string): Promise<EvaluationSetRow | null> {
+    const [row] = await this.db.query(
+      `SELECT id, feature_dim, pairs, features_a, features_b, outcome, weight FROM evaluation_sets WHERE project_id = $1 AND id = $2`,
+      [projectId, id],
+    );
+    if (!row) return null;
+    return {
+      id: row.id, featureDim: row.feature_dim, pairs: row.pairs, featuresA: floats(row.features_a),
+      featuresB: floats(row.features_b), outcome: floats(row.outcome), weight: floats(row.weight),
+    };
+  }
+
+  /** Inserts a candidate with the next version number of its project. */
+  async insert(model: NewModel): Promise<ModelRow> {
+    return this.db.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('reward_models:' || $1))`, [model.projectId]);
+      const [row] = await em.query(
+        `INSERT INTO reward_models (project_id, version, kind, feature_dim, policy_id, preference_set_id, onnx, card,
+                                    card_markdown, metrics, evaluation_set_id)
+         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+           FROM reward_models WHERE project_id = $1
+         RETURNING ${MODEL_COLUMNS}`,
+        [model.projectId, model.kind, model.featureDim, model.policyId, model.preferenceSetId, Buffer.from(model.onnx),
+          JSON.stringify(model.card), model.cardMarkdown, JSON.stringify(model.metrics), model.evaluationSetId],
+      );
+      return row;
+    });
+  }
+
+  async list(projectId: string): Promise<ModelRow[]> {
+    return this.db.query(`SELECT ${MODEL_COLUMNS} FROM reward_models WHERE project_id = $1 ORDER BY version DESC`, [projectId]);
+  }
+
+  async find(projectId: string, id: string): Promise<ModelRow | null> {
+    const rows = await this.db.query(`SELECT ${MODEL_COLUMNS} FROM reward_models WHERE project_id = $1 AND id = $2`, [projectId, id]);
+    return rows[0] ?? null;
+  }
+
+  async card(projectId: string, id: string): Promise<{ card: unknown; markdown: string } | null> {
+    const [row] = await this.db.query(`SELECT card, card_markdown FROM reward_models WHERE project_id = $1 AND id = $2`, [projectId, id]);
+    return row ? { card: row.card, markdown: row.card_markdown } : null;
+  }
+
+  async onnx(projectId: string, id: string): Promise<Buffer | null> {
+    const [row] = await this.db.query(`SELECT onnx FROM reward_models WHERE project_id = $1 AND id = $2`, [projectId, id]);
+    return row?.onnx ?? null;
+  }
+
+  async production(projectId: string): Promise<ModelRow | null> {
+    const rows = await this.db.query(`SELECT ${MODEL_COLUMNS} FROM reward_models WHERE project_id = $1 AND status = 'production'`, [projectId]);
+    return rows[0] ?? null;
+  }
+
+  /** The production model id of each of these projects (absent: none), for the api's reload check. */
+  async productionIds(projectIds: string[]): Promise<Map<string, string>> {
+    const rows: { project_id: string; id: string }[] = await this.db.query(
+      `SELECT project_id, id FROM reward_models WHERE status = 'production' AND project_id = ANY($1::uuid[])`,
+      [projectIds],
+    );
+    return new Map(rows.map((r) => [r.project_id, r.id]));
+  }
+
+  /** Makes `id` the production model (the previous one is retired) atomically. */
+  async promote(projectId: string, id: string, reason: string): Promise<ModelRow> {
+    return this.db.transaction(async (em: EntityManager) => {
+      await em.query(
+        `UPDATE reward_models SET status = 'retired', status_reason = $3
+          WHERE project_id = $1 AND status = 'production' AND id <> $2`,
+        [projectId, id, `replaced by ${id}`],
+      );
+      const [row] = rowsOf<ModelRow>(await em.query(
+        `UPDATE reward_models SET status = 'production', status_reason = $3, promoted_at = now()
+          WHERE project_id = $1 AND id = $2 RETURNING ${MODEL_COLUMNS}`,
+        [projectId, id, reason],
+      ));
+      return row;
+    });
+  }
+
+  async setStatusReason(projectId: string, id: string, reason: string): Promise<void> {
+    await this.db.query(`UPDATE reward_models SET status_reason = $3 WHERE project_id = $1 AND id = $2`, [projectId, id, reason]);
+  }
+
+  // ---- training jobs ----
+
+  async enqueueJob(projectId: string, options: unknown): Promise<TrainingJobRow> {
+    const [row] = await this.db.query(
+      `INSERT INTO training_jobs (project_id, options) VALUES ($1, $2) RETURNING ${JOB_COLUMNS}`,
+      [projectId, JSON.stringify(options)],
+    );
+    return row;
+  }
+
+  async job(projectId: string, id: string): Promise<TrainingJobRow | null> {
+    const rows = await this.db.query(`SELECT ${JOB_COLUMNS} FROM training_jobs WHERE project_id = $1 AND id = $2`, [projectId, id]);
+    return rows[0] ?? null;
+  }
+
+  /** Claims the oldest queued job (SKIP LOCKED: several trainers may poll the same queue). */
+  async claimJob(): Promise<TrainingJobRow | null> {
+    const rows = rowsOf<TrainingJobRow>(await this.db.query(
+      `UPDATE training_jobs SET status = 'running', started_at = now()
+        WHERE id = (SELECT id FROM training_jobs WHERE status = 'queued' ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)
+        RETURNING ${JOB_COLUMNS}`,
+    ));
+    return rows[0] ?? null;
+  }
+
+  async updateJob(id: string, patch: { progress?: unknown; status?: TrainingJobRow['status']; modelId?: string; error?: string }): Promise<void> {
+    await this.db.query(
+      `UPDATE training_jobs SET
+         progress = coalesce($2::jsonb, progress), status = coalesce($3, status), model_id = coalesce($4, model_id),
+         error = coalesce($5, error),
+         finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() ELSE finished_at END
+       WHERE id = $1`,
+      [id, patch.progress === undefined ? null : JSON.stringify(patch.progress), patch.status ?? null, patch.modelId ?? null, patch.error ?? null],
+    );
+  }
+}
