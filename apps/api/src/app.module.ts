@@ -7,12 +7,15 @@ import { FeedbackService } from './feedback/feedback.service';
 import { HealthController } from './health/health.controller';
 import { ApiMetrics } from './observability/api-metrics';
 import { MetricsController } from './observability/metrics.controller';
+import { ModelsController } from './models/models.controller';
+import { ScoringController } from './scoring/scoring.controller';
+import { ScoringService } from './scoring/scoring.service';
 import { ProjectController } from './videos/project.controller';
 import { VideosController } from './videos/videos.controller';
 
 @Module({
   imports: [ConfigModule, DatabaseModule],
-  controllers: [FeedbackController, VideosController, ProjectController, HealthController, MetricsController],
-  providers: [FeedbackService, ApiKeyGuard, ApiMetrics],
+  controllers: [FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController, ModelsController],
+  providers: [FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService],
 })
 export class AppModule {}

@@ -6,6 +6,7 @@ import { IngestRepository } from './ingest.repository';
 import { ProjectsRepository } from './projects.repository';
 import { ReadRepository } from './read.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
+import { ModelsRepository } from './models.repository';
 
 @Global()
 @Module({
@@ -25,8 +26,9 @@ import { SatisfactionRepository } from './satisfaction.repository';
     { provide: IngestRepository, inject: [DataSource], useFactory: (db: DataSource) => new IngestRepository(db) },
     { provide: ReadRepository, inject: [DataSource], useFactory: (db: DataSource) => new ReadRepository(db) },
     { provide: SatisfactionRepository, inject: [DataSource], useFactory: (db: DataSource) => new SatisfactionRepository(db) },
+    { provide: ModelsRepository, inject: [DataSource], useFactory: (db: DataSource) => new ModelsRepository(db) },
   ],
-  exports: [DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository],
+  exports: [DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}

@@ -39,6 +39,15 @@ export class ReadRepository {
     return { videoId, generation: generation ?? null, events, viewers, signals };
   }
 
+  /** Feature vectors of registered generations. */
+  async features(projectId: string, videoIds: string[]): Promise<Map<string, number[]>> {
+    const rows: { video_id: string; features: number[] }[] = await this.db.query(
+      `SELECT video_id, features FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
+      [projectId, videoIds],
+    );
+    return new Map(rows.map((r) => [r.video_id, r.features]));
+  }
+
   async eventCount(projectId: string): Promise<number> {
     const [row] = await this.db.query(`SELECT count(*)::int AS n FROM feedback_events WHERE project_id = $1`, [projectId]);
     return row.n;

@@ -1,0 +1,84 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { KeyOwner, ModelsRepository } from '@flywheel/database';
+import { PromotionError, promoteIfBetter } from '@flywheel/pipeline';
+import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
+import { DomainError } from '../errors/domain-error';
+import { PromoteDto, TrainRequestDto } from './models.dto';
+
+const DEFAULT_PROMOTION_MARGIN = 0.005;
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DomainError('VALIDATION_FAILED', 'id must be a UUID') });
+
+@ApiTags('reward models')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireKey('secret')
+@Controller('v1/models')
+export class ModelsController {
+  constructor(private readonly models: ModelsRepository) {}
+
+  @Get()
+  list(@Auth() key: KeyOwner) {
+    return this.models.list(key.projectId);
+  }
+
+  /** Queues a training run; the trainer picks it up. Poll GET /v1/models/jobs/:id. */
+  @Post('train')
+  @HttpCode(202)
+  train(@Auth() key: KeyOwner, @Body() body: TrainRequestDto) {
+    return this.models.enqueueJob(key.projectId, body);
+  }
+
+  @Get('jobs/:id')
+  async job(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
+    return (await this.models.job(key.projectId, id)) ?? notFound(`no training job ${id}`);
+  }
+
+  @Get(':id')
+  async show(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
+    const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
+    return { ...model, card: (await this.models.card(key.projectId, id))!.card };
+  }
+
+  @Get(':id/card.md')
+  async cardMarkdown(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
+    const card = (await this.models.card(key.projectId, id)) ?? notFound(`no model ${id}`);
+    void reply.type('text/markdown; charset=utf-8').send(card.markdown);
+  }
+
+  /** The ONNX file (input `features` float32 [N, D], output `reward` float32 [N]). */
+  @Get(':id/onnx')
+  async onnx(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
+    const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
+    const bytes = (await this.models.onnx(key.projectId, id))!;
+    void reply
+      .type('application/octet-stream')
+      .header('Content-Disposition', `attachment; filename="reward-model-v${model.version}.onnx"`)
+      .send(bytes);
+  }
+
+  /** Promotes if the model beats production on the same frozen evaluation pairs; `force` needs a reason. */
+  @Post(':id/promote')
+  @HttpCode(200)
+  async promote(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Body() body: PromoteDto) {
+    if (body.force && !body.reason) {
+      throw new DomainError('VALIDATION_FAILED', 'reason is required when force is true', [{ field: 'reason', problems: ['reason is required when force is true'] }]);
+    }
+    try {
+      return await promoteIfBetter(this.models, key.projectId, id, {
+        margin: body.margin ?? DEFAULT_PROMOTION_MARGIN,
+        override: body.force ? { reason: body.reason! } : undefined,
+      });
+    } catch (error) {
+      if (error instanceof PromotionError) {
+        throw new DomainError(error.code === 'MODEL_NOT_FOUND' ? 'NOT_FOUND' : error.code === 'NOT_A_CANDIDATE' ? 'CONFLICT' : 'VALIDATION_FAILED', error.message, undefined, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+function notFound(message: string): never {
+  throw new DomainError('NOT_FOUND', message);
+}

@@ -1,0 +1,38 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Length, Max, Min,
+} from 'class-validator';
+
+export class PromoteDto {
+  @ApiPropertyOptional({ description: 'Promote even if it does not beat production; needs a reason' })
+  @IsOptional() @IsBoolean() force?: boolean;
+
+  @ApiPropertyOptional({ description: 'Why (required with force)' })
+  @IsOptional() @IsString() @Length(1, 500) reason?: string;
+
+  @ApiPropertyOptional({ description: 'Minimum accuracy gain over production on the frozen pairs', default: 0.005 })
+  @IsOptional() @IsNumber() @Min(-1) @Max(1) margin?: number;
+}
+
+export class TrainRequestDto {
+  @ApiPropertyOptional({ enum: ['linear', 'mlp'], default: 'mlp' })
+  @IsOptional() @IsIn(['linear', 'mlp']) kind?: 'linear' | 'mlp';
+
+  @ApiPropertyOptional({ type: [Number], example: [64] })
+  @IsOptional() @IsArray() @ArrayMaxSize(4) @IsInt({ each: true }) @Min(1, { each: true }) @Max(1024, { each: true })
+  hiddenLayers?: number[];
+
+  @ApiPropertyOptional({ description: 'Train on this preference set instead of fresh pairs' })
+  @IsOptional() @IsUUID() preferenceSetId?: string;
+
+  @ApiPropertyOptional({ enum: ['none', 'davidson'], default: 'none' })
+  @IsOptional() @IsIn(['none', 'davidson']) ties?: 'none' | 'davidson';
+
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) seed?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(500) maxEpochs?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(10) minMargin?: number;
+
+  @ApiPropertyOptional({ description: 'Try to promote the new model when training ends', default: true })
+  @IsOptional() @IsBoolean() promote?: boolean;
+}

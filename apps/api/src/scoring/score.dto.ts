@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsNumber, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { MAX_ID_LENGTH } from '@flywheel/contracts';
+
+export const MAX_SCORE_CANDIDATES = 1000;
+
+export class ScoreCandidateDto {
+  @ApiPropertyOptional({ description: 'A registered generation; its stored features are scored' })
+  @IsOptional() @IsString() @Length(1, MAX_ID_LENGTH)
+  videoId?: string;
+
+  @ApiPropertyOptional({ type: [Number], description: "Raw features of the project's dimension (instead of videoId)" })
+  @IsOptional() @IsArray() @ArrayMaxSize(4096)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true, message: 'features must hold finite numbers only' })
+  features?: number[];
+}
+
+export class ScoreRequestDto {
+  @ApiProperty({ type: [ScoreCandidateDto], maxItems: MAX_SCORE_CANDIDATES })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_SCORE_CANDIDATES)
+  @ValidateNested({ each: true }) @Type(() => ScoreCandidateDto)
+  candidates: ScoreCandidateDto[];
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ModelsRepository, ReadRepository } from '@flywheel/database';
+import { RewardScorer } from '@flywheel/reward-model';
+import { DomainError, FieldProblem } from '../errors/domain-error';
+import { ScoreRequestDto } from './score.dto';
+
+const RELOAD_INTERVAL_MS = 2000;
+/** A replaced session may still be running a request; release it a little later. */
+const RELEASE_DELAY_MS = 5000;
+
+interface Loaded {
+  modelId: string;
+  version: number;
+  scorer: RewardScorer;
+}
+
+export interface ScoreResponse {
+  modelId: string;
+  modelVersion: number;
+  rewards: { index: number; videoId: string | null; reward: number }[];
+  /** Candidate indices, best first. */
+  ranking: number[];
+}
+
+/**
+ * Scores candidates with each project's production reward model through onnxruntime-node: one session per project,
+ * reused. Every RELOAD_INTERVAL_MS the loaded projects' production ids are checked, so a promotion reaches every
+ * running api within seconds without a restart.
+ */
+@Injectable()
+export class ScoringService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ScoringService.name);
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly loading = new Map<string, Promise<Loaded | null>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly models: ModelsRepository, private readonly reads: ReadRepository, @Inject(DataSource) private readonly db: DataSource) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.reload().catch(() => undefined), RELOAD_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.loaded.values()].map((l) => l.scorer.release()));
+  }
+
+  async score(projectId: string, featureDim: number, request: ScoreRequestDto): Promise<ScoreResponse> {
+    const model = this.loaded.get(projectId) ?? (await this.load(projectId));
+    if (!model) throw new DomainError('CONFLICT', 'this project has no production reward model yet: train one and promote it');
+    const n = request.candidates.length;
+    const features = new Float32Array(n * featureDim);
+    const problems: FieldProblem[] = [];
+    const byVideo = new Map<string, number[]>();
+    request.candidates.forEach((c, i) => {
+      if ((c.videoId === undefined) === (c.features === undefined)) {
+        problems.push({ field: `candidates[${i}]`, problems: [`candidates[${i}] needs exactly one of videoId or features`] });
+      } else if (c.features) {
+        if (c.features.length !== featureDim) {
+          problems.push({ field: `candidates[${i}].features`, problems: [`candidates[${i}].features must have ${featureDim} values, got ${c.features.length}`] });
+        } else features.set(c.features, i * featureDim);
+      } else {
+        byVideo.set(c.videoId!, [...(byVideo.get(c.videoId!) ?? []), i]);
+      }
+    });
+    if (byVideo.size) {
+      const stored = await this.reads.features(projectId, [...byVideo.keys()]);
+      for (const [videoId, indices] of byVideo) {
+        const vector = stored.get(videoId);
+        for (const i of indices) {
+          if (!vector) problems.push({ field: `candidates[${i}].videoId`, problems: [`candidates[${i}].videoId: no generation ${videoId} in this project`] });
+          else features.set(vector, i * featureDim);
+        }
+      }
+    }
+    if (problems.length) throw new DomainError('VALIDATION_FAILED', problems[0].problems[0], problems);
+    const rewards = await model.scorer.score(features, n);
+    const ranking = Array.from({ length: n }, (_, i) => i).sort((a, b) => rewards[b] - rewards[a] || a - b);
+    return {
+      modelId: model.modelId,
+      modelVersion: model.version,
+      rewards: request.candidates.map((c, index) => ({ index, videoId: c.videoId ?? null, reward: rewards[index] })),
+      ranking,
+    };
+  }
+
+  private load(projectId: string): Promise<Loaded | null> {
+    let pending = this.loading.get(projectId);
+    if (!pending) {
+      pending = (async () => {
+        const production = await this.models.production(projectId);
+        if (!production) return null;
+        const bytes = await this.models.onnx(projectId, production.id);
+        const loaded = { modelId: production.id, version: production.version, scorer: await RewardScorer.create(bytes!) };
+        this.swap(projectId, loaded);
+        return loaded;
+      })().finally(() => this.loading.delete(projectId));
+      this.loading.set(projectId, pending);
+    }
+    return pending;
+  }
+
+  private swap(projectId: string, next: Loaded | null): void {
+    const previous = this.loaded.get(projectId);
+    if (next) this.loaded.set(projectId, next);
+    else this.loaded.delete(projectId);
+    if (previous && previous.scorer !== next?.scorer) {
+      setTimeout(() => void previous.scorer.release(), RELEASE_DELAY_MS).unref();
+    }
+  }
+
+  private async reload(): Promise<void> {
+    if (this.loaded.size === 0 || !this.db.isInitialized) return;
+    const current = await this.models.productionIds([...this.loaded.keys()]);
+    for (const [projectId, loaded] of this.loaded) {
+      const productionId = current.get(projectId);
+      if (productionId === loaded.modelId) continue;
+      if (!productionId) this.swap(projectId, null);
+      else {
+        await this.load(projectId);
+        this.logger.log(`production_model_loaded ${JSON.stringify({ projectId, modelId: productionId })}`);
+      }
+    }
+  }
+}
