@@ -7,6 +7,7 @@ import { ProjectsRepository } from './projects.repository';
 import { ReadRepository } from './read.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
 import { ModelsRepository } from './models.repository';
+import { EvidenceRepository } from './evidence.repository';
 
 @Global()
 @Module({
@@ -27,8 +28,12 @@ import { ModelsRepository } from './models.repository';
     { provide: ReadRepository, inject: [DataSource], useFactory: (db: DataSource) => new ReadRepository(db) },
     { provide: SatisfactionRepository, inject: [DataSource], useFactory: (db: DataSource) => new SatisfactionRepository(db) },
     { provide: ModelsRepository, inject: [DataSource], useFactory: (db: DataSource) => new ModelsRepository(db) },
+    { provide: EvidenceRepository, inject: [DataSource], useFactory: (db: DataSource) => new EvidenceRepository(db) },
   ],
-  exports: [DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository],
+  exports: [
+    DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository,
+    EvidenceRepository,
+  ],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}

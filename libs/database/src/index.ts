@@ -7,3 +7,4 @@ export * from './api-keys';
 export * from './satisfaction.repository';
 export * from './models.repository';
 export * from './sql';
+export * from './evidence.repository';

@@ -1,0 +1,94 @@
+import { DataSource } from 'typeorm';
+
+/** Which observations a preference set or a training run draws from. */
+export interface EvidenceFilters {
+  from?: Date;
+  to?: Date;
+  modelVersions?: string[];
+  categories?: string[];
+  segments?: string[];
+}
+
+export interface VideoEvidenceRow {
+  videoId: string;
+  requestId: string;
+  promptNorm: string;
+  prompt: string;
+  modelVersion: string;
+  uri: string | null;
+  features: number[];
+  /** Users with a satisfaction score on this video, their sum, and mean ratings per dimension (null: none). */
+  n: number;
+  satSum: number;
+  visualQuality: number | null;
+  motionQuality: number | null;
+  textAlignment: number | null;
+  overallRating: number | null;
+}
+
+export interface UserObservationRow {
+  userHash: string;
+  videoId: string;
+  satisfaction: number;
+  atMs: number;
+}
+
+/** Reads the evidence that preference pairs and reward models are built from. */
+export class EvidenceRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async videos(projectId: string, filters: EvidenceFilters): Promise<VideoEvidenceRow[]> {
+    const { where, params } = conditions(projectId, filters);
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `SELECT g.video_id, g.request_id, g.prompt_norm, g.prompt, g.model_version, g.uri, g.features,
+              count(s.satisfaction)::int AS n, coalesce(sum(s.satisfaction), 0)::float8 AS sat_sum,
+              avg((s.dimension_ratings ->> 'visual_quality')::float8) AS vq,
+              avg((s.dimension_ratings ->> 'motion_quality')::float8) AS mq,
+              avg((s.dimension_ratings ->> 'text_alignment')::float8) AS ta,
+              avg(s.rating)::float8 AS overall
+         FROM generations g
+         LEFT JOIN video_user_signals s ON s.project_id = g.project_id AND s.video_id = g.video_id
+              AND s.satisfaction IS NOT NULL ${where.signals}
+        WHERE g.project_id = $1 ${where.generations}
+        GROUP BY g.project_id, g.video_id
+        ORDER BY g.video_id`,
+      params,
+    );
+    const num = (v: unknown) => (v === null ? null : Number(v));
+    return rows.map((r) => ({
+      videoId: r.video_id as string, requestId: r.request_id as string, promptNorm: r.prompt_norm as string,
+      prompt: r.prompt as string, modelVersion: r.model_version as string, uri: r.uri as string | null,
+      features: r.features as number[], n: r.n as number, satSum: Number(r.sat_sum), visualQuality: num(r.vq),
+      motionQuality: num(r.mq), textAlignment: num(r.ta), overallRating: num(r.overall),
+    }));
+  }
+
+  /** One user's satisfaction per video, ordered by user then time (the session scope reads it in that order). */
+  async userObservations(projectId: string, filters: EvidenceFilters): Promise<UserObservationRow[]> {
+    const { where, params } = conditions(projectId, filters);
+    const rows: { user_hash: string; video_id: string; satisfaction: number; first_event_at: Date }[] = await this.db.query(
+      `SELECT s.user_hash, s.video_id, s.satisfaction, s.first_event_at
+         FROM video_user_signals s JOIN generations g ON g.project_id = s.project_id AND g.video_id = s.video_id
+        WHERE s.project_id = $1 AND s.satisfaction IS NOT NULL ${where.signals} ${where.generations}
+        ORDER BY s.user_hash, s.first_event_at`,
+      params,
+    );
+    return rows.map((r) => ({ userHash: r.user_hash, videoId: r.video_id, satisfaction: Number(r.satisfaction), atMs: new Date(r.first_event_at).getTime() }));
+  }
+}
+
+function conditions(projectId: string, f: EvidenceFilters): { where: { signals: string; generations: string }; params: unknown[] } {
+  const params: unknown[] = [projectId];
+  const add = (value: unknown) => `$${params.push(value)}`;
+  const signals: string[] = [];
+  const generations: string[] = [];
+  if (f.from) signals.push(`s.first_event_at >= ${add(f.from.toISOString())}`);
+  if (f.to) signals.push(`s.first_event_at < ${add(f.to.toISOString())}`);
+  if (f.modelVersions?.length) generations.push(`g.model_version = ANY(${add(f.modelVersions)}::text[])`);
+  if (f.categories?.length) generations.push(`coalesce(g.category, '') = ANY(${add(f.categories)}::text[])`);
+  if (f.segments?.length) generations.push(`coalesce(g.segment, '') = ANY(${add(f.segments)}::text[])`);
+  return {
+    where: { signals: signals.map((c) => `AND ${c}`).join(' '), generations: generations.map((c) => `AND ${c}`).join(' ') },
+    params,
+  };
+}
