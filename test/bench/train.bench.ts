@@ -1,6 +1,6 @@
 /*
  * Reward-model training benchmark: `npm run bench:train -- --pairs 1000000 [--dim 64] [--items N] [--threads 2]
- * [--mlp-epochs 3] [--mlp-lr 0.003] [--mlp-batch 512]`.
+ * [--mlp-epochs 3] [--mlp-lr 0.005] [--mlp-batch 512]`.
  *
  * For each of two synthetic truths (linear, and linear + feature products + a sine), items get a known latent reward
  * and pairs get outcomes drawn from the Bradley–Terry probability of that truth. A linear model and an MLP D→64→1 are
@@ -52,7 +52,7 @@ function parseArgs(argv: string[]): Args {
     threads: Math.round(value('threads') ?? 2),
     seed: Math.round(value('seed') ?? 42),
     mlpEpochs: Math.round(value('mlp-epochs') ?? 3),
-    mlpLearningRate: value('mlp-lr') ?? 0.003,
+    mlpLearningRate: value('mlp-lr') ?? 0.005,
     mlpBatch: Math.round(value('mlp-batch') ?? 512),
   };
 }

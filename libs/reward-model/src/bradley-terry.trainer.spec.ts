@@ -1,0 +1,153 @@
+import { pairLoss } from './bradley-terry.loss';
+import { selectPairs, trainRewardModel, type TrainOptions } from './bradley-terry.trainer';
+import { evaluatePairs } from './pair-evaluation';
+import { predict } from './predict';
+import { RewardModelError } from './reward-model.errors';
+import { PAIR_SPLIT, type PreferencePairs, type RewardModel } from './reward-model.types';
+import { standardiseFeatures } from './standardisation';
+import { syntheticPreferences, type SyntheticPreferences } from './synthetic-preferences';
+
+function testAccuracy(data: SyntheticPreferences, scores: Float32Array): number {
+  const test = selectPairs(data.pairs, data.split, PAIR_SPLIT.test);
+  const scoresA = Float32Array.from(test.a, (i) => scores[i]);
+  const scoresB = Float32Array.from(test.b, (i) => scores[i]);
+  return evaluatePairs(scoresA, scoresB, test.outcome).accuracy;
+}
+
+function bytesOf(model: RewardModel): Buffer {
+  return Buffer.concat(model.layers.flatMap((l) => [Buffer.from(l.weights.buffer), Buffer.from(l.bias.buffer)]));
+}
+
+function meanLoss(model: RewardModel, data: SyntheticPreferences, pairs: PreferencePairs): number {
+  const scores = predict(model, data.features, data.nItems);
+  let sum = 0;
+  for (let p = 0; p < pairs.a.length; p++) sum += pairLoss(scores[pairs.a[p]] - scores[pairs.b[p]], pairs.outcome[p]);
+  return sum / pairs.a.length;
+}
+
+describe('trainRewardModel', () => {
+  const linearData = syntheticPreferences({ nItems: 4000, nPairs: 60_000, dim: 16, truth: 'linear', seed: 1 });
+  const splitData = (data: SyntheticPreferences) => ({ ...data, pairs: data.pairs, split: data.split });
+
+  it('recovers the direction of a linear truth and reaches Bayes accuracy', () => {
+    const result = trainRewardModel(splitData(linearData), { kind: 'linear', seed: 3 });
+    const w = result.standardisedModel.layers[0].weights;
+    let dot = 0;
+    let norm = 0;
+    for (let k = 0; k < w.length; k++) {
+      dot += w[k] * linearData.direction[k];
+      norm += w[k] * w[k];
+    }
+    expect(dot / Math.sqrt(norm)).toBeGreaterThan(0.95);
+    const accuracy = testAccuracy(linearData, predict(result.model, linearData.features, linearData.nItems));
+    const bayes = testAccuracy(linearData, linearData.truth);
+    expect(accuracy).toBeGreaterThan(bayes - 0.015);
+    expect(result.counts.trainPairs + result.counts.validationPairs).toBeLessThan(60_000);
+    expect(result.history.length).toBeGreaterThan(0);
+  });
+
+  it('is reproducible bit for bit from its seed', () => {
+    const small = syntheticPreferences({ nItems: 800, nPairs: 8000, dim: 8, truth: 'nonlinear', seed: 2 });
+    for (const options of [
+      { kind: 'linear', seed: 5, maxEpochs: 3 },
+      { kind: 'mlp', hiddenLayers: [16], seed: 5, maxEpochs: 3 },
+    ] as TrainOptions[]) {
+      const first = trainRewardModel(splitData(small), options);
+      const second = trainRewardModel(splitData(small), options);
+      expect(bytesOf(first.model).equals(bytesOf(second.model))).toBe(true);
+      expect(first.history.map((h) => h.validationLoss)).toEqual(second.history.map((h) => h.validationLoss));
+    }
+    const other = trainRewardModel(splitData(small), { kind: 'mlp', hiddenLayers: [16], seed: 6, maxEpochs: 3 });
+    const base = trainRewardModel(splitData(small), { kind: 'mlp', hiddenLayers: [16], seed: 5, maxEpochs: 3 });
+    expect(bytesOf(other.model).equals(bytesOf(base.model))).toBe(false);
+  });
+
+  it('learns a non-linear truth with an MLP better than a linear model', () => {
+    const data = syntheticPreferences({ nItems: 3000, nPairs: 60_000, dim: 8, truth: 'nonlinear', seed: 4 });
+    const linear = trainRewardModel(splitData(data), { kind: 'linear', seed: 1 });
+    const mlp = trainRewardModel(splitData(data), { kind: 'mlp', hiddenLayers: [32], seed: 1, maxEpochs: 8 });
+    const linearAccuracy = testAccuracy(data, predict(linear.model, data.features, data.nItems));
+    const mlpAccuracy = testAccuracy(data, predict(mlp.model, data.features, data.nItems));
+    expect(mlpAccuracy).toBeGreaterThan(linearAccuracy + 0.03);
+  });
+
+  it('returns a model on raw features equal to the standardised model on standardised features', () => {
+    const data = syntheticPreferences({ nItems: 500, nPairs: 5000, dim: 8, truth: 'nonlinear', seed: 8 });
+    const result = trainRewardModel(splitData(data), { kind: 'mlp', hiddenLayers: [12, 6], seed: 2, maxEpochs: 2 });
+    const raw = predict(result.model, data.features, data.nItems);
+    const standardised = predict(
+      result.standardisedModel,
+      standardiseFeatures(data.features, data.nItems, result.standardisation),
+      data.nItems,
+    );
+    for (let i = 0; i < data.nItems; i++) {
+      expect(Math.abs(raw[i] - standardised[i])).toBeLessThan(1e-4 * (1 + Math.abs(standardised[i])));
+    }
+  });
+
+  it('stops early and restores the weights of the best validation epoch', () => {
+    // Validation outcomes are the training outcomes flipped: the more it learns, the worse validation gets.
+    const train = selectPairs(linearData.pairs, linearData.split, PAIR_SPLIT.train);
+    const validation = { ...train, outcome: train.outcome.map((y) => 1 - y) };
+    const result = trainRewardModel(
+      { features: linearData.features, nItems: linearData.nItems, dim: linearData.dim, train, validation },
+      { kind: 'mlp', hiddenLayers: [8], seed: 1, maxEpochs: 10, patience: 2 },
+    );
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.history).toHaveLength(3);
+    expect(result.bestEpoch).toBe(1);
+    const losses = result.history.map((h) => h.validationLoss as number);
+    expect(losses[1]).toBeGreaterThan(losses[0]);
+    expect(meanLoss(result.model, linearData, validation)).toBeCloseTo(losses[0], 5);
+  });
+
+  it('learns a Davidson tie parameter when ties are modelled', () => {
+    const data = syntheticPreferences({
+      nItems: 1000,
+      nPairs: 20_000,
+      dim: 8,
+      truth: 'linear',
+      seed: 5,
+      tieShare: 0.3,
+    });
+    const plain = trainRewardModel(splitData(data), { kind: 'linear', seed: 1, maxEpochs: 5 });
+    const withTies = trainRewardModel(splitData(data), {
+      kind: 'linear',
+      seed: 1,
+      maxEpochs: 5,
+      ties: { model: 'davidson' },
+    });
+    expect(plain.model.ties).toBeUndefined();
+    expect(withTies.model.ties?.model).toBe('davidson');
+    expect(withTies.counts.trainTies).toBeGreaterThan(0);
+    // Ties are 30% of outcomes regardless of d, so P(tie | d = 0) = ν / (2 + ν) should land well above 0.3.
+    const nu = withTies.model.ties?.nu as number;
+    expect(nu / (2 + nu)).toBeGreaterThan(0.3);
+    expect(withTies.history[0].trainLoss).not.toBeCloseTo(plain.history[0].trainLoss, 2);
+    const fixed = trainRewardModel(splitData(data), {
+      kind: 'linear',
+      seed: 1,
+      maxEpochs: 2,
+      ties: { model: 'davidson', nu: 0.5 },
+    });
+    expect(fixed.model.ties?.nu).toBe(0.5);
+  });
+
+  it('falls back to one thread where the compiled worker script is unavailable (ts-jest)', () => {
+    const small = syntheticPreferences({ nItems: 300, nPairs: 2000, dim: 4, truth: 'linear', seed: 3 });
+    const result = trainRewardModel(splitData(small), { kind: 'mlp', hiddenLayers: [4], maxEpochs: 1, threads: 2 });
+    expect(result.threads).toBe(1);
+    expect(result.options.threads).toBe(2);
+  });
+
+  it('rejects invalid data and options with coded errors', () => {
+    const bad = { ...linearData.pairs, a: linearData.pairs.a.map((i, p) => (p === 3 ? linearData.nItems : i)) };
+    expect(() => trainRewardModel({ ...linearData, pairs: bad, split: linearData.split }, { kind: 'linear' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRAINING_DATA' }),
+    );
+    expect(() => trainRewardModel(splitData(linearData), { kind: 'mlp', hiddenLayers: [0] })).toThrow(RewardModelError);
+    expect(() => trainRewardModel(splitData(linearData), { kind: 'linear', hiddenLayers: [4] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+  });
+});

@@ -1,0 +1,34 @@
+export * from './reward-model.types';
+export { RewardModelError, type RewardModelErrorCode } from './reward-model.errors';
+export { Prng } from './prng';
+export { pairLoss, pairProbabilities } from './bradley-terry.loss';
+export {
+  trainRewardModel,
+  selectPairs,
+  type TrainOptions,
+  type ResolvedTrainOptions,
+  type TrainResult,
+  type EpochReport,
+} from './bradley-terry.trainer';
+export { predict, assertValidModel } from './predict';
+export { computeStandardisation, standardiseFeatures, foldStandardisation } from './standardisation';
+export { evaluatePairs, randomBaseline, type PairMetrics, type BaselineMetrics } from './pair-evaluation';
+export {
+  syntheticPreferences,
+  type SyntheticPreferences,
+  type SyntheticPreferencesOptions,
+  type SyntheticTruth,
+} from './synthetic-preferences';
+export {
+  writeOnnx,
+  readOnnxMetadata,
+  parseRewardModelMetadata,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  type RewardModelProvenance,
+  type RewardModelMetadata,
+} from './onnx-writer';
+export { RewardScorer, type RewardScorerOptions } from './reward-scorer';
+export { modelCard, type ModelCard, type ModelCardInput } from './model-card';

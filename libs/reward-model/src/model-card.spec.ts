@@ -1,0 +1,48 @@
+import { selectPairs, trainRewardModel } from './bradley-terry.trainer';
+import { modelCard } from './model-card';
+import { evaluatePairs } from './pair-evaluation';
+import { predict } from './predict';
+import { PAIR_SPLIT } from './reward-model.types';
+import { syntheticPreferences } from './synthetic-preferences';
+
+describe('modelCard', () => {
+  it('describes the model, its training, its data and its metrics against the baselines', () => {
+    const data = syntheticPreferences({ nItems: 500, nPairs: 5000, dim: 6, truth: 'nonlinear', seed: 1 });
+    const result = trainRewardModel(
+      { ...data, pairs: data.pairs, split: data.split },
+      { kind: 'mlp', hiddenLayers: [8], seed: 9, maxEpochs: 2 },
+    );
+    const test = selectPairs(data.pairs, data.split, PAIR_SPLIT.test);
+    const scores = predict(result.model, data.features, data.nItems);
+    const metrics = evaluatePairs(
+      Float32Array.from(test.a, (i) => scores[i]),
+      Float32Array.from(test.b, (i) => scores[i]),
+      test.outcome,
+    );
+    const linear = { accuracy: 0.61, auc: 0.66, logLoss: 0.65, ece: 0.02 };
+    const perVideo = { accuracy: 0.55, auc: 0.57, logLoss: 0.69, ece: 0.05 };
+    const { json, markdown } = modelCard({
+      model: result.model,
+      training: result,
+      provenance: { policyVersion: 'satisfaction-v3', preferenceSetId: 'ps_1', createdAt: '2025-01-02T00:00:00.000Z' },
+      metrics,
+      baselines: { linear, perVideoMeanSatisfaction: perVideo },
+    });
+    expect(json).toMatchObject({
+      schema: 'flywheel.reward-model-card.v1',
+      model: { kind: 'mlp', featureDim: 6, hiddenLayers: [8], parameters: 6 * 8 + 8 + 8 + 1, ties: null },
+      training: { seed: 9, epochsRun: 2, threads: 1 },
+      data: { items: 500, trainPairs: result.counts.trainPairs, evaluationPairs: test.a.length },
+      provenance: { policyVersion: 'satisfaction-v3', preferenceSetId: 'ps_1', modelVersion: null },
+      metrics: { accuracy: metrics.accuracy, auc: metrics.auc },
+      baselines: { random: { accuracy: 0.5, logLoss: Math.LN2 }, linear, perVideoMeanSatisfaction: perVideo },
+    });
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+    expect(markdown).toContain('# mlp reward model');
+    expect(markdown).toContain('| layers | 6 → 8 → 1 (ReLU between layers) |');
+    expect(markdown).toContain('| metric | this model | random | per-video mean satisfaction | linear model |');
+    expect(markdown).toContain(`| pairwise accuracy | ${metrics.accuracy.toFixed(4)} | 0.5000 | 0.5500 | 0.6100 |`);
+    expect(markdown).toContain('| log loss |');
+    expect(markdown).toContain('| seed | 9 |');
+  });
+});

@@ -1,0 +1,176 @@
+import type { ResolvedTrainOptions, TrainResult } from './bradley-terry.trainer';
+import { randomBaseline, type BaselineMetrics, type PairMetrics } from './pair-evaluation';
+import type { RewardModel } from './reward-model.types';
+
+export interface ModelCardInput {
+  /** Shown as the title; defaults to "<kind> reward model". */
+  name?: string;
+  model: RewardModel;
+  training: Pick<TrainResult, 'options' | 'history' | 'bestEpoch' | 'stoppedEarly' | 'seconds' | 'counts'> & {
+    threads?: number;
+  };
+  provenance: { policyVersion: string; preferenceSetId: string; createdAt: Date | string; modelVersion?: string };
+  /** The model's metrics on the evaluation pairs. */
+  metrics: PairMetrics;
+  /**
+   * Baselines measured by the caller on the same evaluation pairs. `random` defaults to randomBaseline();
+   * `linear` belongs on an MLP's card.
+   */
+  baselines?: {
+    random?: BaselineMetrics;
+    perVideoMeanSatisfaction?: BaselineMetrics;
+    linear?: BaselineMetrics;
+  };
+}
+
+export interface ModelCard {
+  schema: 'flywheel.reward-model-card.v1';
+  name: string;
+  model: {
+    kind: RewardModel['kind'];
+    featureDim: number;
+    hiddenLayers: number[];
+    parameters: number;
+    ties: RewardModel['ties'] | null;
+  };
+  training: {
+    seed: number;
+    options: ResolvedTrainOptions;
+    epochsRun: number;
+    bestEpoch: number;
+    stoppedEarly: boolean;
+    seconds: number;
+    threads: number;
+    history: TrainResult['history'];
+  };
+  data: TrainResult['counts'] & { evaluationPairs: number; evaluationDecisivePairs: number; evaluationTies: number };
+  provenance: { policyVersion: string; preferenceSetId: string; createdAt: string; modelVersion: string | null };
+  metrics: BaselineMetrics;
+  baselines: Record<string, BaselineMetrics>;
+}
+
+const BASELINE_LABELS: Record<string, string> = {
+  random: 'random',
+  perVideoMeanSatisfaction: 'per-video mean satisfaction',
+  linear: 'linear model',
+};
+
+/** A model card as JSON (for the model registry and the API) and as markdown (for people). */
+export function modelCard(input: ModelCardInput): { json: ModelCard; markdown: string } {
+  const { model, training, metrics, provenance } = input;
+  const baselines: Record<string, BaselineMetrics> = { random: input.baselines?.random ?? randomBaseline() };
+  if (input.baselines?.perVideoMeanSatisfaction) {
+    baselines.perVideoMeanSatisfaction = pick(input.baselines.perVideoMeanSatisfaction);
+  }
+  if (input.baselines?.linear) baselines.linear = pick(input.baselines.linear);
+  const json: ModelCard = {
+    schema: 'flywheel.reward-model-card.v1',
+    name: input.name ?? `${model.kind} reward model`,
+    model: {
+      kind: model.kind,
+      featureDim: model.inputDim,
+      hiddenLayers: [...model.hiddenLayers],
+      parameters: model.layers.reduce((sum, layer) => sum + layer.weights.length + layer.bias.length, 0),
+      ties: model.ties ?? null,
+    },
+    training: {
+      seed: training.options.seed,
+      options: training.options,
+      epochsRun: training.history.length,
+      bestEpoch: training.bestEpoch,
+      stoppedEarly: training.stoppedEarly,
+      seconds: training.seconds,
+      threads: training.threads ?? 1,
+      history: training.history,
+    },
+    data: {
+      ...training.counts,
+      evaluationPairs: metrics.pairs,
+      evaluationDecisivePairs: metrics.decisivePairs,
+      evaluationTies: metrics.ties,
+    },
+    provenance: {
+      policyVersion: provenance.policyVersion,
+      preferenceSetId: provenance.preferenceSetId,
+      createdAt: provenance.createdAt instanceof Date ? provenance.createdAt.toISOString() : provenance.createdAt,
+      modelVersion: provenance.modelVersion ?? null,
+    },
+    metrics: pick(metrics),
+    baselines,
+  };
+  return { json, markdown: renderMarkdown(json) };
+}
+
+function pick(metrics: BaselineMetrics): BaselineMetrics {
+  return { accuracy: metrics.accuracy, auc: metrics.auc, logLoss: metrics.logLoss, ece: metrics.ece };
+}
+
+function renderMarkdown(card: ModelCard): string {
+  const { model, training, data, provenance, metrics, baselines } = card;
+  const o = training.options;
+  const architecture = [model.featureDim, ...model.hiddenLayers, 1].join(' → ');
+  const ties = model.ties ? `Davidson, ν = ${model.ties.nu.toPrecision(4)}` : 'none (Bradley–Terry)';
+  const columns = ['this model', ...Object.keys(baselines).map((key) => BASELINE_LABELS[key] ?? key)];
+  const rows: Array<[string, keyof BaselineMetrics, number]> = [
+    ['pairwise accuracy', 'accuracy', 4],
+    ['AUC', 'auc', 4],
+    ['log loss', 'logLoss', 4],
+    ['ECE (10 bins)', 'ece', 4],
+  ];
+  const metricRows = rows.map(([label, key, digits]) => {
+    const cells = [metrics, ...Object.values(baselines)].map((m) => format(m[key], digits));
+    return `| ${label} | ${cells.join(' | ')} |`;
+  });
+  const n = (value: number): string => value.toLocaleString('en-US');
+  return [
+    `# ${card.name}`,
+    '',
+    '## Model',
+    '',
+    '| | |',
+    '|---|---|',
+    `| kind | ${model.kind} |`,
+    `| layers | ${architecture} (ReLU between layers) |`,
+    `| parameters | ${n(model.parameters)} |`,
+    `| input | \`features\` float32 [N, ${model.featureDim}], raw: standardisation is folded into the first layer |`,
+    `| ties | ${ties} |`,
+    '',
+    '## Training',
+    '',
+    '| | |',
+    '|---|---|',
+    `| seed | ${training.seed} |`,
+    `| optimiser | Adam, learning rate ${o.learningRate} (×${o.learningRateDecay} per epoch) |`,
+    `| mini-batch | ${o.batchSize} pairs |`,
+    `| L2 | ${o.l2} |`,
+    `| epochs | best ${training.bestEpoch} of ${training.epochsRun} run (max ${o.maxEpochs}, patience ${o.patience}) |`,
+    `| stopped early | ${training.stoppedEarly ? 'yes' : 'no'} |`,
+    `| wall time | ${training.seconds.toFixed(2)} s on ${training.threads} thread(s) |`,
+    '',
+    '## Data',
+    '',
+    '| | |',
+    '|---|---|',
+    `| policy version | ${provenance.policyVersion} |`,
+    `| preference set | ${provenance.preferenceSetId} |`,
+    `| items (in training pairs) | ${n(data.items)} (${n(data.trainItems)}) |`,
+    `| training pairs (ties) | ${n(data.trainPairs)} (${n(data.trainTies)}) |`,
+    `| validation pairs | ${n(data.validationPairs)} |`,
+    `| evaluation pairs (ties) | ${n(data.evaluationPairs)} (${n(data.evaluationTies)}) |`,
+    '',
+    '## Evaluation',
+    '',
+    `| metric | ${columns.join(' | ')} |`,
+    `|---|${columns.map(() => '---:').join('|')}|`,
+    ...metricRows,
+    '',
+    'Accuracy, AUC and ECE are measured on decisive pairs (ties excluded); log loss on all pairs, ties as ½.',
+    '',
+    `Created ${provenance.createdAt}${provenance.modelVersion ? `, model version ${provenance.modelVersion}` : ''}.`,
+    '',
+  ].join('\n');
+}
+
+function format(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}

@@ -1,0 +1,199 @@
+import { ONNX_DATA_TYPE, onnxSchema } from './onnx.schema';
+import { assertValidModel } from './predict';
+import { RewardModelError } from './reward-model.errors';
+import type { RewardModel, RewardModelKind } from './reward-model.types';
+
+/** IR 8 and opset 17 are read by every onnxruntime since 1.14, so old serving runtimes load what we write. */
+export const ONNX_IR_VERSION = 8;
+export const ONNX_OPSET = 17;
+export const ONNX_PRODUCER = 'flywheel';
+export const ONNX_INPUT = 'features';
+export const ONNX_OUTPUT = 'reward';
+
+/** Training provenance written into the model's metadata_props. */
+export interface RewardModelProvenance {
+  policyVersion: string;
+  preferenceSetId: string;
+  /** Serialised as a JSON string. */
+  metrics: Record<string, unknown>;
+  seed: number;
+  createdAt: Date | string;
+  /** More metadata_props; may not reuse a reserved key. */
+  extra?: Record<string, string>;
+}
+
+/** The metadata_props of a reward model, parsed. */
+export interface RewardModelMetadata {
+  featureDim: number;
+  modelKind: RewardModelKind;
+  hiddenLayers: number[];
+  policyVersion: string;
+  preferenceSetId: string;
+  metrics: Record<string, unknown>;
+  seed: number;
+  createdAt: string;
+  ties?: { model: 'davidson'; nu: number };
+  props: Record<string, string>;
+}
+
+const RESERVED_KEYS = [
+  'feature_dim',
+  'model_kind',
+  'hidden_layers',
+  'policy_version',
+  'preference_set_id',
+  'metrics',
+  'seed',
+  'created_at',
+  'tie_model',
+  'tie_nu',
+];
+
+/**
+ * Serialises a model as an ONNX ModelProto: input `features` float32 [N, D], output `reward` float32 [N]. Each layer
+ * is MatMul (weights stored in × out) + Add, with Relu after hidden layers; a final Squeeze (axes given as an input
+ * tensor, as opset ≥ 13 requires) turns [N, 1] into [N].
+ */
+export function writeOnnx(model: RewardModel, meta: RewardModelProvenance): Uint8Array {
+  assertValidModel(model);
+  const initializer: object[] = [];
+  const node: object[] = [];
+  let current = ONNX_INPUT;
+  const last = model.layers.length - 1;
+  model.layers.forEach((layer, l) => {
+    const weightName = `layer${l}.weight`;
+    const biasName = `layer${l}.bias`;
+    const weightsInByOut = transposed(layer.weights, layer.outDim, layer.inDim);
+    initializer.push(floatTensor(weightName, [layer.inDim, layer.outDim], weightsInByOut));
+    initializer.push(floatTensor(biasName, [layer.outDim], layer.bias));
+    const product = `layer${l}.matmul`;
+    const sum = l === last ? 'score' : `layer${l}.linear`;
+    node.push({ op_type: 'MatMul', name: `layer${l}_matmul`, input: [current, weightName], output: [product] });
+    node.push({ op_type: 'Add', name: `layer${l}_add`, input: [product, biasName], output: [sum] });
+    current = sum;
+    if (l < last) {
+      const activated = `layer${l}.relu`;
+      node.push({ op_type: 'Relu', name: `layer${l}_relu`, input: [sum], output: [activated] });
+      current = activated;
+    }
+  });
+  initializer.push(int64Tensor('squeeze_axes', [1], [1]));
+  node.push({ op_type: 'Squeeze', name: 'squeeze', input: [current, 'squeeze_axes'], output: [ONNX_OUTPUT] });
+
+  const props: Record<string, string> = {
+    feature_dim: String(model.inputDim),
+    model_kind: model.kind,
+    hidden_layers: JSON.stringify(model.hiddenLayers),
+    policy_version: meta.policyVersion,
+    preference_set_id: meta.preferenceSetId,
+    metrics: JSON.stringify(meta.metrics),
+    seed: String(meta.seed),
+    created_at: meta.createdAt instanceof Date ? meta.createdAt.toISOString() : meta.createdAt,
+  };
+  if (model.ties) {
+    props.tie_model = model.ties.model;
+    props.tie_nu = String(model.ties.nu);
+  }
+  for (const [key, value] of Object.entries(meta.extra ?? {})) {
+    if (RESERVED_KEYS.includes(key)) {
+      throw new RewardModelError('INVALID_MODEL', `metadata key ${key} is reserved`, { details: { key } });
+    }
+    props[key] = value;
+  }
+
+  const { ModelProto } = onnxSchema();
+  const message = ModelProto.fromObject({
+    ir_version: ONNX_IR_VERSION,
+    opset_import: [{ domain: '', version: ONNX_OPSET }],
+    producer_name: ONNX_PRODUCER,
+    producer_version: '1',
+    doc_string: `Bradley–Terry reward model (${model.kind}); takes raw features, standardisation is folded in.`,
+    graph: {
+      name: 'flywheel_reward_model',
+      node,
+      initializer,
+      input: [tensorValue(ONNX_INPUT, [{ dim_param: 'N' }, { dim_value: model.inputDim }])],
+      output: [tensorValue(ONNX_OUTPUT, [{ dim_param: 'N' }])],
+    },
+    metadata_props: Object.entries(props).map(([key, value]) => ({ key, value })),
+  });
+  return ModelProto.encode(message).finish();
+}
+
+/** The metadata_props of any ONNX model, as a record. */
+export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const { ModelProto } = onnxSchema();
+  let decoded: { metadata_props?: Array<{ key?: string; value?: string }> };
+  try {
+    decoded = ModelProto.toObject(ModelProto.decode(bytes), { defaults: false }) as typeof decoded;
+  } catch (cause) {
+    throw new RewardModelError('INVALID_ONNX', 'not an ONNX model: the bytes do not decode as a ModelProto', { cause });
+  }
+  const props: Record<string, string> = {};
+  for (const entry of decoded.metadata_props ?? []) props[entry.key ?? ''] = entry.value ?? '';
+  return props;
+}
+
+/** Parses and checks the metadata this library writes; throws INVALID_ONNX when a key is missing or malformed. */
+export function parseRewardModelMetadata(props: Record<string, string>): RewardModelMetadata {
+  const missing = RESERVED_KEYS.slice(0, 8).filter((key) => props[key] === undefined);
+  if (missing.length > 0) {
+    throw new RewardModelError('INVALID_ONNX', `not a flywheel reward model: metadata lacks ${missing.join(', ')}`, {
+      details: { missing },
+    });
+  }
+  const featureDim = Number(props.feature_dim);
+  const modelKind = props.model_kind as RewardModelKind;
+  let hiddenLayers: unknown;
+  let metrics: unknown;
+  try {
+    hiddenLayers = JSON.parse(props.hidden_layers);
+    metrics = JSON.parse(props.metrics);
+  } catch (cause) {
+    throw new RewardModelError('INVALID_ONNX', 'hidden_layers or metrics metadata is not JSON', { cause });
+  }
+  const validLayers = Array.isArray(hiddenLayers) && hiddenLayers.every((h) => Number.isInteger(h) && h > 0);
+  if (!Number.isInteger(featureDim) || featureDim < 1 || !['linear', 'mlp'].includes(modelKind) || !validLayers) {
+    throw new RewardModelError('INVALID_ONNX', 'feature_dim, model_kind or hidden_layers metadata is malformed', {
+      details: { feature_dim: props.feature_dim, model_kind: props.model_kind, hidden_layers: props.hidden_layers },
+    });
+  }
+  const metadata: RewardModelMetadata = {
+    featureDim,
+    modelKind,
+    hiddenLayers: hiddenLayers as number[],
+    policyVersion: props.policy_version,
+    preferenceSetId: props.preference_set_id,
+    metrics: (metrics ?? {}) as Record<string, unknown>,
+    seed: Number(props.seed),
+    createdAt: props.created_at,
+    props,
+  };
+  if (props.tie_model === 'davidson') metadata.ties = { model: 'davidson', nu: Number(props.tie_nu) };
+  return metadata;
+}
+
+function transposed(weights: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(weights.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = weights[r * cols + c];
+  return out;
+}
+
+/** raw_data must be little-endian whatever the host: write it through a DataView. */
+function floatTensor(name: string, dims: number[], values: Float32Array): object {
+  const raw = new Uint8Array(values.length * 4);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
+  return { name, dims, data_type: ONNX_DATA_TYPE.float, raw_data: raw };
+}
+
+function int64Tensor(name: string, dims: number[], values: number[]): object {
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return { name, dims, data_type: ONNX_DATA_TYPE.int64, raw_data: raw };
+}
+
+function tensorValue(name: string, dim: object[]): object {
+  return { name, type: { tensor_type: { elem_type: ONNX_DATA_TYPE.float, shape: { dim } } } };
+}
