@@ -59,7 +59,7 @@ describe('input validation', () => {
 
   it.each([
     ['wrong-length features', { generations: [{ ...generation, features: [1, 2] }] }, "generations[0].features must have 3 values (the project's feature dimension), got 2"],
-    ['non-numeric features', { generations: [{ ...generation, features: [1, 'x', 3] }] }, 'generations[0].features must hold finite numbers only'],
+    ['non-numeric features', { generations: [{ ...generation, features: [1, 'x', 3] }] }, 'generations[0].features[1] must be a finite number'],
     ['a missing requestId', { generations: [{ ...generation, requestId: undefined }] }, 'generations[0].requestId'],
     ['an unknown field', { generations: [{ ...generation, colour: 'red' }] }, 'property generations[0].colour should not exist'],
     ['a bad createdAt', { generations: [{ ...generation, createdAt: 1700000000 }] }, 'generations[0].createdAt'],

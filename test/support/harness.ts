@@ -8,7 +8,8 @@ import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { CreatedProject, ProjectsRepository, createDataSource, createProjectWithKeys } from '@flywheel/database';
 import { Kafka, createKafka, deleteTopics, ensureTopics } from '@flywheel/kafka';
 
-export const ROOT = path.resolve(__dirname, '../..');
+/** The repository root, from test/support (ts-jest) or dist/test/support (compiled benchmarks). */
+export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
 
 /** A test file's slice of the run: its own topic prefix, a database handle and helpers to start the real apps. */
 export class TestContext {

@@ -13,6 +13,14 @@ export interface FlywheelConfig {
     /** A killed worker's partitions move to another after this long without heartbeats. */
     sessionTimeoutMs: number;
   };
+  trainer: {
+    /** How often the trainer looks for queued jobs. */
+    pollMs: number;
+    /** Train every project with new feedback this often (0: only queued jobs). */
+    scheduleMinutes: number;
+    /** Threads for MLP training (worker_threads). */
+    threads: number;
+  };
   /** Key of the HMAC that replaces raw user ids inside the api process (invariant 5). */
   userHmacKey: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -91,6 +99,11 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       maxBytesPerPartition: int(env, 'WORKER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
       sessionTimeoutMs: int(env, 'WORKER_SESSION_TIMEOUT_MS', 10000, 6000, 300000),
+    },
+    trainer: {
+      pollMs: int(env, 'TRAINER_POLL_MS', 2000, 100, 600000),
+      scheduleMinutes: int(env, 'TRAINER_SCHEDULE_MINUTES', 0, 0, 7 * 24 * 60),
+      threads: int(env, 'TRAINER_THREADS', 2, 1, 64),
     },
     userHmacKey: hmacKey,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),

@@ -5,7 +5,7 @@ import {
   ValidateIf, ValidateNested,
 } from 'class-validator';
 import { EVENT_TYPES_V1, EventType, MAX_EVENTS_PER_BATCH, MAX_ID_LENGTH } from '@flywheel/contracts';
-import { IsEventTimestamp } from './timestamp.validator';
+import { IsEventTimestamp } from './custom.validators';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 

@@ -4,7 +4,7 @@ import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsNumber, IsOptional, IsString, Length, Max, Min, ValidateNested,
 } from 'class-validator';
 import { MAX_GENERATIONS_PER_BATCH, MAX_ID_LENGTH } from '@flywheel/contracts';
-import { IsEventTimestamp } from './timestamp.validator';
+import { IsEventTimestamp, IsFiniteNumberArray } from './custom.validators';
 
 export class GenerationDto {
   @ApiProperty() @IsString() @Length(1, MAX_ID_LENGTH) videoId: string;
@@ -18,8 +18,7 @@ export class GenerationDto {
   @ApiPropertyOptional() @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1e9) durationMs?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 2048) uri?: string;
   @ApiProperty({ type: [Number], description: "Exactly the project's feature dimension, finite numbers" })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(4096)
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true, message: 'features must hold finite numbers only' })
+  @IsFiniteNumberArray(4096)
   features: number[];
   @ApiPropertyOptional({ description: 'When it was generated; defaults to the time received' })
   @IsOptional() @IsEventTimestamp() createdAt?: string;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNumber, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { IsFiniteNumberArray } from '../feedback/custom.validators';
 import { MAX_ID_LENGTH } from '@flywheel/contracts';
 
 export const MAX_SCORE_CANDIDATES = 1000;
@@ -11,8 +12,7 @@ export class ScoreCandidateDto {
   videoId?: string;
 
   @ApiPropertyOptional({ type: [Number], description: "Raw features of the project's dimension (instead of videoId)" })
-  @IsOptional() @IsArray() @ArrayMaxSize(4096)
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true, message: 'features must hold finite numbers only' })
+  @IsOptional() @IsFiniteNumberArray(4096)
   features?: number[];
 }
 
