@@ -2,11 +2,14 @@
 /**
  * `flywheel`: the command line for operators and ML engineers. Bootstrap commands (project create) talk to the
  * database directly; everything else goes through the HTTP API with a secret key.
- * Exit codes: 0 ok, 1 failed, 2 bad usage, 3 service unavailable, 78 bad configuration.
+ * Exit codes: 0 ok, 1 failed, 2 bad usage (or key), 3 service unavailable, 4 not found, 5 rejected (a 4xx, or a
+ * promotion that was refused), 78 bad configuration.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@flywheel/config';
+import { ApiClient, CliError } from './api-client';
+import { registerModelCommands } from './models.commands';
 import {
   IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
 } from '@flywheel/database';
@@ -38,6 +41,10 @@ async function withDatabase<T>(work: (db: DataSource) => Promise<T>): Promise<T>
 const withProjects = <T>(work: (repo: ProjectsRepository) => Promise<T>) => withDatabase((db) => work(new ProjectsRepository(db)));
 
 function fail(error: unknown): never {
+  if (error instanceof CliError) {
+    process.stderr.write(`flywheel: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
   const e = error as { code?: string; message?: string };
   if (e?.code === 'ECONNREFUSED') {
     process.stderr.write('flywheel: cannot reach PostgreSQL (PGHOST/PGPORT). Start it, or run `npm run infra:up`.\n');
@@ -47,7 +54,21 @@ function fail(error: unknown): never {
   process.exit(EXIT_FAILED);
 }
 
-const program = new Command('flywheel').description('Flywheel: feedback → satisfaction → preference data → reward models').showHelpAfterError();
+const program = new Command('flywheel')
+  .description('Flywheel: feedback → satisfaction → preference data → reward models')
+  .option('--api <url>', 'api base URL (default FLYWHEEL_API_URL or http://127.0.0.1:8080)')
+  .option('--key <secret key>', 'the project\'s secret key (default FLYWHEEL_API_KEY)')
+  .showHelpAfterError();
+
+function client(): ApiClient {
+  const config = loadConfigOrExit();
+  const global = program.opts<{ api?: string; key?: string }>();
+  return new ApiClient((global.api ?? config.cli.apiUrl).replace(/\/$/, ''), global.key ?? config.cli.apiKey);
+}
+
+const output = (json: boolean | undefined) => (human: string, value: unknown) => {
+  process.stdout.write(`${json ? JSON.stringify(value) : human}\n`);
+};
 const project = program.command('project').description('projects and API keys');
 
 project
@@ -117,5 +138,7 @@ program
     const created = await ensureTopics(createKafka(config, 'cli'), config.kafka.topicPrefix).catch(fail);
     process.stderr.write(`[infra] topics: ${created.length ? `created ${created.join(', ')}` : 'all present'}\n`);
   });
+
+registerModelCommands(program, client, output);
 
 program.parseAsync(process.argv).catch(fail);

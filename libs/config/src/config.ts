@@ -21,6 +21,8 @@ export interface FlywheelConfig {
     /** Threads for MLP training (worker_threads). */
     threads: number;
   };
+  /** Where the `flywheel` CLI finds the api, and the secret key it uses (flags override both). */
+  cli: { apiUrl: string; apiKey: string | null };
   /** Key of the HMAC that replaces raw user ids inside the api process (invariant 5). */
   userHmacKey: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -105,6 +107,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       scheduleMinutes: int(env, 'TRAINER_SCHEDULE_MINUTES', 0, 0, 7 * 24 * 60),
       threads: int(env, 'TRAINER_THREADS', 2, 1, 64),
     },
+    cli: { apiUrl: str(env, 'FLYWHEEL_API_URL', 'http://127.0.0.1:8080'), apiKey: env.FLYWHEEL_API_KEY || null },
     userHmacKey: hmacKey,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
   };
