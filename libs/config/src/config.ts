@@ -97,7 +97,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
     },
     worker: {
       groupId: str(env, 'WORKER_GROUP_ID', 'flywheel-ingest'),
-      partitionsConsumedConcurrently: int(env, 'WORKER_PARTITION_CONCURRENCY', 2, 1, 64),
+      partitionsConsumedConcurrently: int(env, 'WORKER_PARTITION_CONCURRENCY', 3, 1, 64),
       maxBytesPerPartition: int(env, 'WORKER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
       sessionTimeoutMs: int(env, 'WORKER_SESSION_TIMEOUT_MS', 10000, 6000, 300000),

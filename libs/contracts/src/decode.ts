@@ -40,11 +40,20 @@ function optionalNumber(obj: Record<string, unknown>, field: string, min: number
 
 /** Returns the timestamp if it is an ISO-8601 instant inside the accepted window. */
 export function timestampProblem(value: unknown, now = Date.now()): string | null {
+  // Fast path: the canonical form the api itself writes (toISOString) needs no calendar check.
+  if (typeof value === 'string' && value.length === 24 && value[23] === 'Z') {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === value) return windowProblem(ms, now);
+  }
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) {
     return 'must be an ISO-8601 timestamp with a time zone, e.g. 2026-01-31T12:00:00Z';
   }
   const ms = Date.parse(value);
   if (Number.isNaN(ms) || !calendarValid(value)) return 'is not a valid date';
+  return windowProblem(ms, now);
+}
+
+function windowProblem(ms: number, now: number): string | null {
   if (ms < EARLIEST_OCCURRED_AT) return 'is before 2015-01-01';
   if (ms > now + MAX_CLOCK_SKEW_MS) return 'is more than a day in the future';
   return null;

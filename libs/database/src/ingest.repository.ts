@@ -90,25 +90,31 @@ export class IngestTransaction {
    * Reads and row-locks the signal state of the given keys. Missing rows are first inserted empty, because
    * FOR UPDATE cannot lock a row that does not exist: without that, two batches (say a `choose` marking a sibling
    * passed over, and that sibling's own events on another partition) could both start from "no row" and the later
-   * upsert would overwrite the earlier one. Keys are sorted so concurrent batches lock in one order.
+   * upsert would overwrite the earlier one. Keys are sorted so concurrent batches lock in one order. Returns the
+   * rows that existed before (the new ones are empty).
    */
   async lockSignals(keys: SignalKey[]): Promise<StoredSignal[]> {
     if (keys.length === 0) return [];
     const sorted = [...keys].sort((a, b) => compareKeys(a, b));
     const params = [sorted.map((k) => k.projectId), sorted.map((k) => k.videoId), sorted.map((k) => k.userHash)];
-    await this.em.query(
+    const created: { project_id: string; video_id: string; user_hash: string }[] = await this.em.query(
       `INSERT INTO video_user_signals (project_id, video_id, user_hash)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING project_id, video_id, user_hash`,
       params,
     );
+    // Rows this statement created are empty and already locked by it: read back only the ones that existed.
+    const fresh = new Set(created.map((r) => `${r.project_id}|${r.video_id}|${r.user_hash}`));
+    const existing = sorted.filter((k) => !fresh.has(`${k.projectId}|${k.videoId}|${k.userHash}`));
+    if (existing.length === 0) return [];
     const rows: Record<string, unknown>[] = await this.em.query(
       `SELECT s.* FROM video_user_signals s
          JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
            ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
         ORDER BY s.project_id, s.video_id, s.user_hash
         FOR UPDATE OF s`,
-      params,
+      [existing.map((k) => k.projectId), existing.map((k) => k.videoId), existing.map((k) => k.userHash)],
     );
     return rows.map(rowToSignal);
   }

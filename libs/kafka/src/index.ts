@@ -2,3 +2,4 @@ export * from './kafka-client';
 export * from './topics';
 export * from './publisher';
 export * from './batch-consumer';
+export * from './partitioner';

@@ -1,4 +1,5 @@
 import { CompressionTypes, IHeaders, Kafka, Producer } from 'kafkajs';
+import { keyHashPartitioner } from './partitioner';
 
 export class BrokerUnavailableError extends Error {
   readonly code = 'BROKER_UNAVAILABLE';
@@ -24,6 +25,7 @@ export class KafkaPublisher {
 
   constructor(kafka: Kafka, private readonly timeoutMs: number) {
     this.producer = kafka.producer({
+      createPartitioner: keyHashPartitioner,
       allowAutoTopicCreation: false,
       idempotent: false,
       retry: { initialRetryTime: 100, retries: 3, maxRetryTime: Math.max(500, timeoutMs / 2) },

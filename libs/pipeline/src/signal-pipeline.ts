@@ -44,7 +44,7 @@ export class SignalPipeline {
     const updated: StoredSignal[] = [];
     for (const [id, { key, events: pending }] of work) {
       const before = stored.get(id);
-      const record: SignalRecord = before ? structuredClone(before.record) : emptySignalRecord();
+      const record: SignalRecord = before ? copyRecord(before.record) : emptySignalRecord();
       for (const event of pending) foldEvent(record, event);
       const videoDims = dims.get(`${key.projectId}|${key.videoId}`);
       if (before?.rollup) {
@@ -125,6 +125,11 @@ export class RollupAccumulator {
   deltas(): RollupDelta[] {
     return [...this.rows.values()].filter((d) => d.values.some((v) => v !== 0));
   }
+}
+
+/** The fold mutates its record; the old one must stay intact to take its rollup contribution back out. */
+function copyRecord(record: SignalRecord): SignalRecord {
+  return { ...record, dimensionRatings: { ...record.dimensionRatings }, clock: { ...record.clock } };
 }
 
 function keyId(k: SignalKey): string {

@@ -1,8 +1,10 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { FeedbackEventInput } from '@flywheel/contracts';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { AcceptedDto, FeedbackBatchDto } from './feedback-event.dto';
+import { FeedbackBatchPipe } from './feedback-batch.pipe';
 import { FeedbackService } from './feedback.service';
 import { GenerationBatchDto } from './generation.dto';
 
@@ -19,8 +21,9 @@ export class FeedbackController {
   @HttpCode(202)
   @RequireKey('ingest')
   @ApiResponse({ status: 202, type: AcceptedDto, description: 'Durable in Kafka' })
-  acceptEvents(@Auth() key: KeyOwner, @Body() batch: FeedbackBatchDto) {
-    return this.feedback.acceptEvents(key.projectId, batch);
+  @ApiBody({ type: FeedbackBatchDto })
+  acceptEvents(@Auth() key: KeyOwner, @Body(FeedbackBatchPipe) events: FeedbackEventInput[]) {
+    return this.feedback.acceptEvents(key.projectId, events);
   }
 
   @Post('generations')

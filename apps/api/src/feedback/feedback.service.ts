@@ -1,27 +1,29 @@
 import { createHmac } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { FeedbackEventMessage, GenerationMessage, messageKey, topicNames } from '@flywheel/contracts';
+import { FeedbackEventInput, FeedbackEventMessage, GenerationMessage, messageKey, topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { DomainError } from '../errors/domain-error';
 import { ApiMetrics } from '../observability/api-metrics';
-import { FeedbackBatchDto } from './feedback-event.dto';
 import { GenerationBatchDto } from './generation.dto';
+
+const USER_HASH_CACHE_SIZE = 100_000;
 
 /** Accepts batches onto Kafka; `202` is only returned after every in-sync replica acknowledged (invariant 1). */
 @Injectable()
 export class FeedbackService implements OnApplicationShutdown {
   private readonly publisher: KafkaPublisher;
   private readonly topics: ReturnType<typeof topicNames>;
+  private readonly userHashes = new Map<string, string>();
 
   constructor(@Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig, private readonly metrics: ApiMetrics) {
     this.publisher = new KafkaPublisher(createKafka(config, 'api'), config.kafka.sendTimeoutMs);
     this.topics = topicNames(config.kafka.topicPrefix);
   }
 
-  async acceptEvents(projectId: string, batch: FeedbackBatchDto): Promise<{ accepted: number }> {
+  async acceptEvents(projectId: string, events: FeedbackEventInput[]): Promise<{ accepted: number }> {
     const receivedAt = new Date().toISOString();
-    const messages = batch.events.map((e) => {
+    const messages = events.map((e) => {
       const message: FeedbackEventMessage = {
         v: 1, projectId, eventId: e.eventId, type: e.type, videoId: e.videoId, userHash: this.hashUser(projectId, e.userId),
         occurredAt: e.occurredAt, receivedAt, sessionId: e.sessionId, requestId: e.requestId, watchMs: e.watchMs,
@@ -61,8 +63,18 @@ export class FeedbackService implements OnApplicationShutdown {
     await this.publisher.disconnect();
   }
 
-  /** Invariant 5: the raw user id never leaves this process. Scoped by project so ids cannot be joined across them. */
+  /**
+   * Invariant 5: the raw user id never leaves this process. Scoped by project so ids cannot be joined across them.
+   * A bounded cache saves the HMAC for the users of a busy app (the same users post batch after batch).
+   */
   private hashUser(projectId: string, userId: string): string {
-    return createHmac('sha256', this.config.userHmacKey).update(projectId).update('\0').update(userId).digest('base64url').slice(0, 32);
+    const id = `${projectId}\0${userId}`;
+    let hash = this.userHashes.get(id);
+    if (hash === undefined) {
+      hash = createHmac('sha256', this.config.userHmacKey).update(id).digest('base64url').slice(0, 32);
+      if (this.userHashes.size >= USER_HASH_CACHE_SIZE) this.userHashes.clear();
+      this.userHashes.set(id, hash);
+    }
+    return hash;
   }
 }
