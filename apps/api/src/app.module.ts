@@ -5,6 +5,9 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { FeedbackController } from './feedback/feedback.controller';
 import { FeedbackService } from './feedback/feedback.service';
 import { HealthController } from './health/health.controller';
+import { DashboardController } from './metrics/dashboard.controller';
+import { SatisfactionMetricsController } from './metrics/satisfaction-metrics.controller';
+import { SatisfactionMetricsService } from './metrics/satisfaction-metrics.service';
 import { ApiMetrics } from './observability/api-metrics';
 import { MetricsController } from './observability/metrics.controller';
 import { ModelsController } from './models/models.controller';
@@ -15,7 +18,8 @@ import { VideosController } from './videos/videos.controller';
 
 @Module({
   imports: [ConfigModule, DatabaseModule],
-  controllers: [FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController, ModelsController],
-  providers: [FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService],
+  controllers: [FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController, ModelsController,
+    SatisfactionMetricsController, DashboardController],
+  providers: [FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService, SatisfactionMetricsService],
 })
 export class AppModule {}

@@ -3,11 +3,13 @@ import { DataSource } from 'typeorm';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { createDataSource, initializeWithRetry } from './data-source';
 import { IngestRepository } from './ingest.repository';
+import { MetricsRepository } from './metrics.repository';
 import { ProjectsRepository } from './projects.repository';
 import { ReadRepository } from './read.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
 import { ModelsRepository } from './models.repository';
 import { EvidenceRepository } from './evidence.repository';
+import { PreferenceSetsRepository } from './preference-sets.repository';
 
 @Global()
 @Module({
@@ -29,10 +31,11 @@ import { EvidenceRepository } from './evidence.repository';
     { provide: SatisfactionRepository, inject: [DataSource], useFactory: (db: DataSource) => new SatisfactionRepository(db) },
     { provide: ModelsRepository, inject: [DataSource], useFactory: (db: DataSource) => new ModelsRepository(db) },
     { provide: EvidenceRepository, inject: [DataSource], useFactory: (db: DataSource) => new EvidenceRepository(db) },
+    { provide: MetricsRepository, inject: [DataSource], useFactory: (db: DataSource) => new MetricsRepository(db) },
   ],
   exports: [
     DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository,
-    EvidenceRepository,
+    EvidenceRepository, MetricsRepository,
   ],
 })
 export class DatabaseModule implements OnApplicationShutdown {

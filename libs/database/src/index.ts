@@ -8,3 +8,5 @@ export * from './satisfaction.repository';
 export * from './models.repository';
 export * from './sql';
 export * from './evidence.repository';
+export * from './metrics.repository';
+export * from './preference-sets.repository';

@@ -2,3 +2,5 @@ export * from './signal-pipeline';
 export * from './quantiles-cache';
 export * from './rebuild';
 export * from './model-promotion';
+export * from './training';
+export * from './preference-sets';

@@ -1,0 +1,60 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { KeyOwner } from '@flywheel/database';
+import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
+import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto } from './metrics-query.dto';
+import { ComparisonDto, DimensionsDto, SatisfactionSeriesDto, VideoRankingDto } from './metrics-response.dto';
+import { SatisfactionMetricsService } from './satisfaction-metrics.service';
+
+@ApiTags('metrics')
+@ApiBearerAuth()
+@ApiResponse({ status: 400, description: 'Invalid query: the error names the parameter' })
+@ApiResponse({ status: 403, description: 'An ingest key: reading metrics needs a secret key' })
+@UseGuards(ApiKeyGuard)
+@RequireKey('secret')
+@Controller('v1/metrics')
+export class SatisfactionMetricsController {
+  constructor(private readonly metrics: SatisfactionMetricsService) {}
+
+  @Get('satisfaction')
+  @ApiOperation({
+    summary: 'Satisfaction and engagement over time',
+    description: 'Per UTC bucket and group, from the hourly rollups. A viewer is one (video, user) row, counted in the '
+      + 'hour of its first event; rates are over viewers except completion (over viewers who played); each metric has '
+      + 'its 95% interval (Wilson for rates, normal for means).',
+  })
+  @ApiOkResponse({ type: SatisfactionSeriesDto })
+  satisfaction(@Auth() key: KeyOwner, @Query() query: SatisfactionQueryDto) {
+    return this.metrics.satisfaction(key.projectId, query);
+  }
+
+  @Get('compare')
+  @ApiOperation({
+    summary: 'Candidate model version against a baseline',
+    description: 'Every metric of both versions over the window, the difference candidate − baseline and the relative '
+      + 'lift with 95% intervals, a two-sided p-value, and `significant` from Benjamini–Hochberg at q = 0.05 across the '
+      + 'metrics of the answer (so about 1 in 20 flagged differences may be false discoveries, not 1 in 20 metrics).',
+  })
+  @ApiOkResponse({ type: ComparisonDto })
+  compare(@Auth() key: KeyOwner, @Query() query: CompareQueryDto) {
+    return this.metrics.compare(key.projectId, query);
+  }
+
+  @Get('videos')
+  @ApiOperation({
+    summary: 'Best and worst videos by shrunk mean satisfaction',
+    description: "Each video's viewers' scores (whose first event is in the window), shrunk toward the project's mean "
+      + 'with the prior strength of satisfaction policy v1, so one delighted viewer does not outrank a hundred happy ones.',
+  })
+  @ApiOkResponse({ type: VideoRankingDto })
+  videos(@Auth() key: KeyOwner, @Query() query: VideosQueryDto) {
+    return this.metrics.videos(key.projectId, query);
+  }
+
+  @Get('dimensions')
+  @ApiOperation({ summary: 'Model versions, categories and segments with data in the window (for filters)' })
+  @ApiOkResponse({ type: DimensionsDto })
+  dimensions(@Auth() key: KeyOwner, @Query() query: MetricsWindowDto) {
+    return this.metrics.dimensions(key.projectId, query);
+  }
+}

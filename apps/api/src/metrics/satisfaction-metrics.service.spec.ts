@@ -1,0 +1,96 @@
+import { ROLLUP_COLUMNS, RollupTotals } from '@flywheel/database';
+import { benjaminiHochberg, wilsonInterval } from '@flywheel/satisfaction';
+import { DomainError } from '../errors/domain-error';
+import { parseInstant } from './metrics-query.dto';
+import { compareTotals, metricSet, resolveWindow } from './satisfaction-metrics.service';
+
+function totals(values: Partial<RollupTotals>): RollupTotals {
+  return { ...(Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, 0])) as RollupTotals), ...values };
+}
+
+describe('parseInstant', () => {
+  it('reads dates as UTC midnight and timestamps with their zone', () => {
+    expect(parseInstant('2026-11-01')).toBe(Date.UTC(2026, 10, 1));
+    expect(parseInstant('2026-11-01T12:30:00+02:00')).toBe(Date.UTC(2026, 10, 1, 10, 30));
+    expect(parseInstant('2026-11-01T12:30Z')).toBe(Date.UTC(2026, 10, 1, 12, 30));
+  });
+
+  it('refuses impossible days, times without a zone and other shapes', () => {
+    for (const bad of ['2026-02-30', '2026-13-01', '2026-11-01T12:00:00', '2026-11-01T24:00Z', 'yesterday', '1730000000', '']) {
+      expect(parseInstant(bad)).toBeNull();
+    }
+  });
+});
+
+describe('resolveWindow', () => {
+  const now = Date.UTC(2026, 10, 23, 20, 58);
+
+  it('defaults to the 7 days up to the end of the current hour', () => {
+    expect(resolveWindow({}, 400 * 86_400_000, now)).toEqual({ from: new Date(Date.UTC(2026, 10, 16, 21)), to: new Date(Date.UTC(2026, 10, 23, 21)) });
+  });
+
+  it('rounds from down and to up to whole hours', () => {
+    const w = resolveWindow({ from: '2026-11-01T10:15:00Z', to: '2026-11-02T10:15:00Z' }, 400 * 86_400_000, now);
+    expect(w).toEqual({ from: new Date(Date.UTC(2026, 10, 1, 10)), to: new Date(Date.UTC(2026, 10, 2, 11)) });
+  });
+
+  it('names the field when the window is empty or too long', () => {
+    const fail = (query: { from?: string; to?: string }, max: number) => {
+      try {
+        resolveWindow(query, max, now);
+      } catch (error) {
+        return { code: (error as DomainError).code, details: (error as DomainError).details };
+      }
+      return null;
+    };
+    expect(fail({ from: '2026-11-02', to: '2026-11-01' }, 400 * 86_400_000)).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'from' }] });
+    expect(fail({ from: '2026-01-01', to: '2026-11-01' }, 31 * 86_400_000)).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'from' }] });
+  });
+});
+
+describe('metricSet', () => {
+  it('gives rates over viewers, completion over plays, and means from the sums', () => {
+    const set = metricSet(totals({ viewers: 200, plays: 150, completions: 60, likes: 30, sat_sum: 40, sat_sumsq: 30, watch_n: 150, watch_sum: 90, watch_sumsq: 70 }));
+    expect(set.like).toEqual({ value: 0.15, n: 200, low: wilsonInterval(30, 200).lower, high: wilsonInterval(30, 200).upper });
+    expect(set.completion).toMatchObject({ value: 0.4, n: 150 });
+    expect(set.satisfaction.value).toBeCloseTo(0.2, 12);
+    const se = Math.sqrt((30 - 40 * 40 / 200) / 199 / 200);
+    expect(set.satisfaction.low).toBeCloseTo(0.2 - 1.959964 * se, 12);
+    expect(set.watchRatio).toMatchObject({ value: 0.6, n: 150 });
+  });
+
+  it('has no value and no interval without a denominator', () => {
+    const set = metricSet(totals({ viewers: 3, plays: 0 }));
+    expect(set.completion).toEqual({ value: null, n: 0, low: null, high: null });
+    expect(set.watchRatio).toEqual({ value: null, n: 0, low: null, high: null });
+  });
+
+  it('has no interval for a mean of one viewer', () => {
+    expect(metricSet(totals({ viewers: 1, sat_sum: 0.5, sat_sumsq: 0.25 })).satisfaction).toEqual({ value: 0.5, n: 1, low: null, high: null });
+  });
+});
+
+describe('compareTotals', () => {
+  const baseline = totals({ viewers: 1000, plays: 800, completions: 320, likes: 100, exports: 20, dislikes: 50, sat_sum: 100, sat_sumsq: 200, watch_n: 800, watch_sum: 480, watch_sumsq: 400 });
+  const candidate = totals({ viewers: 1000, plays: 820, completions: 330, likes: 160, exports: 22, dislikes: 30, sat_sum: 200, sat_sumsq: 220, watch_n: 820, watch_sum: 500, watch_sumsq: 420 });
+
+  it('gives candidate − baseline, the lift, and BH significance across the metrics', () => {
+    const { tests, metrics } = compareTotals(baseline, candidate);
+    expect(tests).toBe(11);
+    const like = metrics.find((m) => m.metric === 'like')!;
+    expect(like.difference.value).toBeCloseTo(0.06, 12);
+    expect(like.lift!.value).toBeCloseTo(0.6, 12);
+    expect(like.significant).toBe(true);
+    expect(metrics.map((m) => m.significant)).toEqual(benjaminiHochberg(metrics.map((m) => m.pValue!), 0.05));
+    expect(metrics.find((m) => m.metric === 'export')!.significant).toBe(false);
+  });
+
+  it('leaves out a metric an arm has no data for, and has no lift from a zero baseline', () => {
+    const { tests, metrics } = compareTotals(totals({ viewers: 10, likes: 0, sat_sum: -1, sat_sumsq: 1 }), totals({ viewers: 10, likes: 2, sat_sum: 1, sat_sumsq: 1 }));
+    const completion = metrics.find((m) => m.metric === 'completion')!;
+    expect(completion).toMatchObject({ difference: { value: null, low: null, high: null }, lift: null, pValue: null, significant: false });
+    expect(tests).toBe(9); // completion and watch ratio have no plays
+    expect(metrics.find((m) => m.metric === 'like')!.lift).toBeNull();
+    expect(metrics.find((m) => m.metric === 'satisfaction')!.lift).toBeNull(); // a mean below 0 has no ratio
+  });
+});

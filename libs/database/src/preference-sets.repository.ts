@@ -1,0 +1,189 @@
+import { DataSource } from 'typeorm';
+import { rowsOf } from './sql';
+
+/** A pair row as stored (mirrors PreferencePairRow of libs/preferences). */
+export interface StoredPairRow {
+  chosenId: string;
+  rejectedId: string;
+  chosenUri: string | null;
+  rejectedUri: string | null;
+  prompt: string;
+  requestId: string | null;
+  modelVersion: string | null;
+  margin: number;
+  weight: number;
+  tie: boolean;
+  scope: 'request' | 'prompt' | 'session';
+  groupKey: string;
+  split: 'train' | 'validation' | 'test';
+  source: 'observed' | 'reward_model';
+  dimensions: Record<string, number>;
+}
+
+export interface StoredRanking {
+  requestId: string;
+  prompt: string;
+  source: 'observed' | 'reward_model';
+  candidates: { videoId: string; uri: string | null; score: number; n: number }[];
+}
+
+export interface PreferenceSetRow {
+  id: string;
+  projectId: string;
+  status: 'building' | 'ready' | 'failed';
+  filters: Record<string, unknown>;
+  manifest: Record<string, unknown> | null;
+  contentSha256: string | null;
+  error: string | null;
+  createdAt: Date;
+}
+
+const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, content_sha256 AS "contentSha256", error,
+  created_at AS "createdAt"`;
+const PAGE = 5000;
+
+/** Preference-set snapshots: written once in pages, read back in sequence order, never changed after `ready`. */
+export class PreferenceSetsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async create(projectId: string, filters: unknown): Promise<PreferenceSetRow> {
+    const [row] = await this.db.query(
+      `INSERT INTO preference_sets (project_id, filters) VALUES ($1, $2) RETURNING ${SET_COLUMNS}`,
+      [projectId, JSON.stringify(filters)],
+    );
+    return row;
+  }
+
+  async insertPairs(setId: string, firstSeq: number, rows: StoredPairRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <T>(pick: (r: StoredPairRow) => T) => rows.map(pick);
+    await this.db.query(
+      `INSERT INTO preference_pairs (set_id, seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
+              model_version, margin, weight, tie, scope, group_key, split, source, dimensions)
+       SELECT $1, $2 + ord - 1, u.* FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+              $9::text[], $10::real[], $11::real[], $12::bool[], $13::text[], $14::text[], $15::text[], $16::text[],
+              $17::jsonb[]) WITH ORDINALITY AS u(chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
+              model_version, margin, weight, tie, scope, group_key, split, source, dimensions, ord)`,
+      [setId, firstSeq, col((r) => r.chosenId), col((r) => r.rejectedId), col((r) => r.chosenUri), col((r) => r.rejectedUri),
+        col((r) => r.prompt), col((r) => r.requestId), col((r) => r.modelVersion), col((r) => r.margin), col((r) => r.weight),
+        col((r) => r.tie), col((r) => r.scope), col((r) => r.groupKey), col((r) => r.split), col((r) => r.source),
+        col((r) => JSON.stringify(r.dimensions))],
+    );
+  }
+
+  async insertRankings(setId: string, firstSeq: number, rows: StoredRanking[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query(
+      `INSERT INTO preference_rankings (set_id, seq, request_id, prompt, source, candidates)
+       SELECT $1, $2 + ord - 1, u.* FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY
+              AS u(request_id, prompt, source, candidates, ord)`,
+      [setId, firstSeq, rows.map((r) => r.requestId), rows.map((r) => r.prompt), rows.map((r) => r.source),
+        rows.map((r) => JSON.stringify(r.candidates))],
+    );
+  }
+
+  async finish(setId: string, manifest: unknown, contentSha256: string): Promise<void> {
+    await this.db.query(
+      `UPDATE preference_sets SET status = 'ready', manifest = $2, content_sha256 = $3 WHERE id = $1 AND status = 'building'`,
+      [setId, JSON.stringify(manifest), contentSha256],
+    );
+  }
+
+  /** A failed build keeps no rows (the set would not be complete). */
+  async fail(setId: string, error: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await em.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
+      await em.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
+      await em.query(`UPDATE preference_sets SET status = 'failed', error = $2 WHERE id = $1`, [setId, error]);
+    });
+  }
+
+  async list(projectId: string): Promise<PreferenceSetRow[]> {
+    return this.db.query(`SELECT ${SET_COLUMNS} FROM preference_sets WHERE project_id = $1 ORDER BY created_at DESC`, [projectId]);
+  }
+
+  async find(projectId: string, id: string): Promise<PreferenceSetRow | null> {
+    const rows = await this.db.query(`SELECT ${SET_COLUMNS} FROM preference_sets WHERE project_id = $1 AND id = $2`, [projectId, id]);
+    return rows[0] ?? null;
+  }
+
+  /** The set's pairs in sequence order, a page at a time (keyset pagination: constant memory, no long cursor). */
+  async *pairs(setId: string): AsyncGenerator<StoredPairRow & { seq: number }> {
+    for (let after = -1; ;) {
+      const rows: Record<string, unknown>[] = await this.db.query(
+        `SELECT seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight,
+                tie, scope, group_key, split, source, dimensions
+           FROM preference_pairs WHERE set_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+        [setId, after],
+      );
+      for (const r of rows) {
+        yield {
+          seq: r.seq as number, chosenId: r.chosen_id as string, rejectedId: r.rejected_id as string,
+          chosenUri: r.chosen_uri as string | null, rejectedUri: r.rejected_uri as string | null, prompt: r.prompt as string,
+          requestId: r.request_id as string | null, modelVersion: r.model_version as string | null,
+          margin: Number(r.margin), weight: Number(r.weight), tie: r.tie as boolean, scope: r.scope as StoredPairRow['scope'],
+          groupKey: r.group_key as string, split: r.split as StoredPairRow['split'], source: r.source as StoredPairRow['source'],
+          dimensions: r.dimensions as Record<string, number>,
+        };
+      }
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].seq as number;
+    }
+  }
+
+  async *rankings(setId: string): AsyncGenerator<StoredRanking & { seq: number }> {
+    for (let after = -1; ;) {
+      const rows: Record<string, unknown>[] = await this.db.query(
+        `SELECT seq, request_id, prompt, source, candidates FROM preference_rankings
+          WHERE set_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+        [setId, after],
+      );
+      for (const r of rows) {
+        yield { seq: r.seq as number, requestId: r.request_id as string, prompt: r.prompt as string, source: r.source as StoredRanking['source'], candidates: r.candidates as StoredRanking['candidates'] };
+      }
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].seq as number;
+    }
+  }
+
+  async recordPublication(setId: string, topic: string, messages: number): Promise<{ id: string; publishedAt: Date }> {
+    const [row] = await this.db.query(
+      `INSERT INTO preference_publications (set_id, topic, messages) VALUES ($1, $2, $3) RETURNING id, published_at AS "publishedAt"`,
+      [setId, topic, messages],
+    );
+    return row;
+  }
+
+  // ---- generator lineage ----
+
+  async registerGeneratorVersion(projectId: string, v: { model: string; modelVersion: string; parentVersion?: string | null; trainedOn: string[]; notes?: string | null }) {
+    const rows = rowsOf(await this.db.query(
+      `INSERT INTO generator_versions (project_id, model, model_version, parent_version, trained_on, notes)
+       VALUES ($1, $2, $3, $4, $5::uuid[], $6)
+       ON CONFLICT (project_id, model, model_version) DO UPDATE SET parent_version = excluded.parent_version,
+         trained_on = excluded.trained_on, notes = excluded.notes
+       RETURNING model, model_version AS "modelVersion", parent_version AS "parentVersion", trained_on AS "trainedOn", notes, created_at AS "createdAt"`,
+      [projectId, v.model, v.modelVersion, v.parentVersion ?? null, v.trainedOn, v.notes ?? null],
+    ));
+    return rows[0];
+  }
+
+  async generatorVersions(projectId: string) {
+    return this.db.query(
+      `SELECT model, model_version AS "modelVersion", parent_version AS "parentVersion", trained_on AS "trainedOn", notes,
+              created_at AS "createdAt"
+         FROM generator_versions WHERE project_id = $1 ORDER BY created_at`,
+      [projectId],
+    );
+  }
+
+  async generatorVersion(projectId: string, modelVersion: string) {
+    const rows = await this.db.query(
+      `SELECT model, model_version AS "modelVersion", parent_version AS "parentVersion", trained_on AS "trainedOn", notes,
+              created_at AS "createdAt"
+         FROM generator_versions WHERE project_id = $1 AND model_version = $2`,
+      [projectId, modelVersion],
+    );
+    return rows[0] ?? null;
+  }
+}

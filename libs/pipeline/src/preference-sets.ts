@@ -1,0 +1,173 @@
+import { IHeaders } from 'kafkajs';
+import {
+  EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, StoredPairRow,
+  StoredRanking,
+} from '@flywheel/database';
+import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
+import {
+  Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs, canonicalPairLine,
+  preferenceSetSha256, rankRequests, rankedLine, rewardModelPairs, toPairRow,
+} from '@flywheel/preferences';
+import { RewardScorer } from '@flywheel/reward-model';
+import { CURRENT_POLICY } from '@flywheel/satisfaction';
+import { toVideoEvidence } from './training';
+
+export interface PreferenceSetRequest {
+  from?: string;
+  to?: string;
+  modelVersions?: string[];
+  categories?: string[];
+  segments?: string[];
+  scopes?: PairScope[];
+  minMargin?: number;
+  includeTies?: boolean;
+  minEvidence?: number;
+  maxPairsPerGroup?: number;
+  /** Add pairs and rankings from the production reward model for requests without enough observed evidence. */
+  rewardModel?: boolean;
+  maxPairs?: number;
+  /** Keep only this split. */
+  split?: 'train' | 'validation' | 'test';
+  seed?: number;
+}
+
+const PAGE = 5000;
+export const PREFERENCE_MESSAGE_VERSION = 'flywheel.preferences.v1';
+
+/**
+ * Builds an immutable snapshot: pairs stream from the builder into the table a page at a time (a million pairs are
+ * never all in memory), then ranked lists, then the content hash is computed from the stored rows — the same rows
+ * every export reads — and the manifest is written.
+ */
+export async function buildPreferenceSet(
+  deps: { evidence: EvidenceRepository; sets: PreferenceSetsRepository; models: ModelsRepository },
+  set: PreferenceSetRow,
+  request: PreferenceSetRequest,
+): Promise<Record<string, unknown>> {
+  const filters: EvidenceFilters = {
+    from: request.from ? new Date(request.from) : undefined, to: request.to ? new Date(request.to) : undefined,
+    modelVersions: request.modelVersions, categories: request.categories, segments: request.segments,
+  };
+  const rows = await deps.evidence.videos(set.projectId, filters);
+  const videos = toVideoEvidence(rows);
+  const byId = new Map(videos.map((v) => [v.videoId, v]));
+  const scopes = request.scopes ?? ['request', 'prompt'];
+  const options = {
+    scopes, minMargin: request.minMargin ?? 0.05, includeTies: request.includeTies ?? true,
+    minEvidence: request.minEvidence ?? 1, maxPairsPerGroup: request.maxPairsPerGroup ?? null, seed: request.seed ?? 1,
+  };
+  const observations = scopes.includes('session') ? await deps.evidence.userObservations(set.projectId, filters) : undefined;
+
+  let rewardModel: { id: string; version: number } | null = null;
+  const lowEvidence: VideoEvidence[] = [];
+  if (request.rewardModel) {
+    const production = await deps.models.production(set.projectId);
+    if (production) {
+      rewardModel = { id: production.id, version: production.version };
+      lowEvidence.push(...(await scoreThinRequests(deps.models, set.projectId, production.id, videos, rows.map((r) => r.features), options.minEvidence)));
+    }
+  }
+
+  const counts = { pairs: 0, ties: 0, rankings: 0, bySplit: {} as Record<string, number>, bySource: {} as Record<string, number>, byScope: {} as Record<string, number> };
+  const bump = (map: Record<string, number>, key: string) => { map[key] = (map[key] ?? 0) + 1; };
+  let page: StoredPairRow[] = [];
+  const flush = async () => {
+    await deps.sets.insertPairs(set.id, counts.pairs - page.length, page);
+    page = [];
+  };
+  const sources: Iterable<Pair>[] = [buildPairs({ videos, observations }, options)];
+  if (lowEvidence.length) sources.push(rewardModelPairs(lowEvidence, { ...options, minEvidence: 0 }));
+  outer: for (const source of sources) {
+    for (const pair of source) {
+      if (request.split && pair.split !== request.split) continue;
+      if (request.maxPairs !== undefined && counts.pairs >= request.maxPairs) break outer;
+      page.push(toPairRow(pair, byId.get(pair.chosenId)!, byId.get(pair.rejectedId)!));
+      counts.pairs++;
+      if (pair.tie) counts.ties++;
+      bump(counts.bySplit, pair.split);
+      bump(counts.bySource, pair.source);
+      bump(counts.byScope, pair.scope);
+      if (page.length >= PAGE) await flush();
+    }
+  }
+  await flush();
+
+  const rankings: RankedRequest[] = [
+    ...rankRequests(videos, 'observed', { minEvidence: options.minEvidence }),
+    ...(lowEvidence.length ? rankRequests(lowEvidence, 'reward_model') : []),
+  ];
+  counts.rankings = rankings.length;
+  for (let i = 0; i < rankings.length; i += PAGE) await deps.sets.insertRankings(set.id, i, rankings.slice(i, i + PAGE));
+
+  const contentSha256 = await preferenceSetSha256({ pairs: storedPairs(deps.sets, set.id), rankings: storedRankings(deps.sets, set.id) });
+  const manifest = {
+    schema: 'flywheel.preference-set.v1', setId: set.id, projectId: set.projectId, filters: request,
+    policyVersion: CURRENT_POLICY.id, rewardModel, counts, contentSha256, createdAt: set.createdAt,
+  };
+  await deps.sets.finish(set.id, manifest, contentSha256);
+  return manifest;
+}
+
+/** Scores, with the production model, the videos of requests where no candidate has `minEvidence` observers. */
+async function scoreThinRequests(models: ModelsRepository, projectId: string, modelId: string, videos: VideoEvidence[], features: number[][], minEvidence: number): Promise<VideoEvidence[]> {
+  const observed = new Set(videos.filter((v) => v.n >= minEvidence).map((v) => v.requestId));
+  const thin = videos.map((v, i) => ({ v, i })).filter(({ v }) => !observed.has(v.requestId));
+  if (thin.length === 0) return [];
+  const scorer = await RewardScorer.create((await models.onnx(projectId, modelId))!);
+  try {
+    const dim = scorer.featureDim;
+    const matrix = new Float32Array(thin.length * dim);
+    thin.forEach(({ i }, row) => matrix.set(features[i], row * dim));
+    const scores = await scorer.score(matrix, thin.length);
+    return thin.map(({ v }, row) => Object.assign(v, { rewardScore: scores[row] }));
+  } finally {
+    await scorer.release();
+  }
+}
+
+export async function* storedPairs(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<PreferencePairRow> {
+  for await (const { seq: _seq, ...row } of sets.pairs(setId)) yield row;
+}
+
+export async function* storedRankings(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<RankedRequest> {
+  for await (const { seq: _seq, ...row } of sets.rankings(setId)) yield row as StoredRanking as RankedRequest;
+}
+
+/**
+ * Publishes a ready set to `flywheel.preferences.v1`: one message per pair and per ranked list (keyed by request id,
+ * or the pair's group when it spans requests), then a completion marker carrying the manifest. Message ids are
+ * `<setId>:pair:<seq>` / `<setId>:ranking:<seq>`, so publishing the same set again gives consumers the same ids to
+ * deduplicate on.
+ */
+export async function publishPreferenceSet(sets: PreferenceSetsRepository, publisher: KafkaPublisher, topic: string, set: PreferenceSetRow): Promise<{ messages: number; publicationId: string }> {
+  const headers = (kind: string, id: string): IHeaders => ({
+    'flywheel-set-id': set.id, 'flywheel-format': PREFERENCE_MESSAGE_VERSION, 'flywheel-kind': kind, 'flywheel-message-id': id,
+  });
+  let batch: OutgoingMessage[] = [];
+  let messages = 0;
+  const send = async (force: boolean) => {
+    if (batch.length && (force || batch.length >= 1000)) {
+      await publisher.send(topic, batch);
+      messages += batch.length;
+      batch = [];
+    }
+  };
+  for await (const { seq, ...row } of sets.pairs(set.id)) {
+    const id = `${set.id}:pair:${seq}`;
+    batch.push({ key: row.requestId ?? row.groupKey, value: `{"message_id":${JSON.stringify(id)},"set_id":"${set.id}","kind":"pair",${canonicalPairLine(row).slice(1).trimEnd()}`, headers: headers('pair', id) });
+    await send(false);
+  }
+  for await (const { seq, ...ranking } of sets.rankings(set.id)) {
+    const id = `${set.id}:ranking:${seq}`;
+    batch.push({ key: ranking.requestId, value: `{"message_id":${JSON.stringify(id)},"set_id":"${set.id}","kind":"ranking",${rankedLine(ranking as RankedRequest).slice(1).trimEnd()}`, headers: headers('ranking', id) });
+    await send(false);
+  }
+  await send(true);
+  const markerId = `${set.id}:complete`;
+  await publisher.send(topic, [{
+    key: set.id, headers: headers('complete', markerId),
+    value: JSON.stringify({ message_id: markerId, set_id: set.id, kind: 'complete', messages, manifest: set.manifest }),
+  }]);
+  const publication = await sets.recordPublication(set.id, topic, messages + 1);
+  return { messages: messages + 1, publicationId: publication.id };
+}

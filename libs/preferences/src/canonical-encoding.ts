@@ -1,0 +1,76 @@
+import type { PreferencePairRow, RankedRequest } from './preference.types';
+import { PreferencesError } from './preferences.errors';
+
+/** Code-unit order: locale-independent, the same on every machine. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The one float rule of every export: `Number(x.toFixed(6))` (round half away from zero at 6 decimals, as
+ * toFixed does on the exact binary value), −0 written as 0, and then the shortest decimal that reads back as that
+ * double (ECMAScript Number::toString, what JSON.stringify uses). Non-finite values are refused: JSON has no NaN.
+ */
+export function exportNumber(x: number, field = 'number'): number {
+  if (!Number.isFinite(x)) throw new PreferencesError('INVALID_ROW', `${field} is not a finite number`, { details: { field } });
+  const r = Number(x.toFixed(6));
+  return r === 0 ? 0 : r;
+}
+
+const json = JSON.stringify;
+
+function jsonNullable(s: string | null): string {
+  return s === null ? 'null' : json(s);
+}
+
+/** What a pair points at in formats that take one path per side: its URI, else its video id. */
+export function videoRef(uri: string | null, videoId: string): string {
+  return uri ?? videoId;
+}
+
+/**
+ * One dpo-jsonl line (with its newline). Keys in this order: prompt, chosen, rejected, margin, weight, source, split,
+ * chosen_video_id, rejected_video_id, request_id, model_version.
+ */
+export function dpoLine(r: PreferencePairRow): string {
+  return `{"prompt":${json(r.prompt)},"chosen":${json(videoRef(r.chosenUri, r.chosenId))},"rejected":${json(videoRef(r.rejectedUri, r.rejectedId))},"margin":${exportNumber(r.margin, 'margin')},"weight":${exportNumber(r.weight, 'weight')},"source":${json(r.source)},"split":${json(r.split)},"chosen_video_id":${json(r.chosenId)},"rejected_video_id":${json(r.rejectedId)},"request_id":${jsonNullable(r.requestId)},"model_version":${jsonNullable(r.modelVersion)}}\n`;
+}
+
+/**
+ * One pairs-jsonl line: every column of a PreferencePairRow (ties included), snake_case, in declaration order, with
+ * `dimensions` keys sorted. The canonical encoding the content hash is taken over.
+ */
+export function canonicalPairLine(r: PreferencePairRow): string {
+  return `{"chosen_video_id":${json(r.chosenId)},"rejected_video_id":${json(r.rejectedId)},"chosen_uri":${jsonNullable(r.chosenUri)},"rejected_uri":${jsonNullable(r.rejectedUri)},"prompt":${json(r.prompt)},"request_id":${jsonNullable(r.requestId)},"model_version":${jsonNullable(r.modelVersion)},"margin":${exportNumber(r.margin, 'margin')},"weight":${exportNumber(r.weight, 'weight')},"tie":${r.tie ? 'true' : 'false'},"scope":${json(r.scope)},"group_key":${json(r.groupKey)},"split":${json(r.split)},"source":${json(r.source)},"dimensions":${dimensionsJson(r.dimensions)}}\n`;
+}
+
+/** `{"key":number,…}` with keys in code-unit order and numbers by exportNumber. */
+export function dimensionsJson(dimensions: Record<string, number>): string {
+  const keys = Object.keys(dimensions);
+  if (keys.length === 0) return '{}';
+  keys.sort(compareStrings);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out += ',';
+    out += `${json(keys[i])}:${exportNumber(dimensions[keys[i]], `dimensions.${keys[i]}`)}`;
+  }
+  return out + '}';
+}
+
+/** One ranked-jsonl line: request_id, prompt, source, candidates [{video_id, uri, score, n}] best first. */
+export function rankedLine(r: RankedRequest): string {
+  let candidates = '';
+  for (let i = 0; i < r.candidates.length; i++) {
+    const c = r.candidates[i];
+    if (i > 0) candidates += ',';
+    candidates += `{"video_id":${json(c.videoId)},"uri":${jsonNullable(c.uri)},"score":${exportNumber(c.score, 'score')},"n":${exportNumber(c.n, 'n')}}`;
+  }
+  return `{"request_id":${json(r.requestId)},"prompt":${json(r.prompt)},"source":${json(r.source)},"candidates":[${candidates}]}\n`;
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** RFC 4180: a field with a comma, a double quote, CR or LF is quoted, its quotes doubled. */
+export function csvField(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

@@ -1,0 +1,11 @@
+export * from './preference.types';
+export * from './preferences.errors';
+export * from './pair-builder';
+export * from './request-ranking';
+export * from './pair-rows';
+export { compareStrings, exportNumber, csvField, dpoLine, canonicalPairLine, rankedLine, dimensionsJson, videoRef } from './canonical-encoding';
+export { unitHash, splitOf } from './group-hash';
+export * from './text-export.encoder';
+export * from './parquet.encoder';
+export * from './export-formats';
+export * from './content-hash';
