@@ -11,6 +11,8 @@ import { SatisfactionMetricsService } from './metrics/satisfaction-metrics.servi
 import { ApiMetrics } from './observability/api-metrics';
 import { MetricsController } from './observability/metrics.controller';
 import { ModelsController } from './models/models.controller';
+import { GeneratorsController, PreferenceSetsController } from './preferences/preference-sets.controller';
+import { PreferenceSetsService } from './preferences/preference-sets.service';
 import { ScoringController } from './scoring/scoring.controller';
 import { ScoringService } from './scoring/scoring.service';
 import { ProjectController } from './videos/project.controller';
@@ -18,8 +20,10 @@ import { VideosController } from './videos/videos.controller';
 
 @Module({
   imports: [ConfigModule, DatabaseModule],
-  controllers: [FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController, ModelsController,
-    SatisfactionMetricsController, DashboardController],
-  providers: [FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService, SatisfactionMetricsService],
+  controllers: [
+    FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController,
+    ModelsController, PreferenceSetsController, GeneratorsController, SatisfactionMetricsController, DashboardController,
+  ],
+  providers: [FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService, PreferenceSetsService, SatisfactionMetricsService],
 })
 export class AppModule {}

@@ -11,6 +11,12 @@ import { ModelsRepository } from './models.repository';
 import { EvidenceRepository } from './evidence.repository';
 import { PreferenceSetsRepository } from './preference-sets.repository';
 
+/** Every repository takes the data source; the apps get them all. */
+const REPOSITORIES = [
+  ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
+  MetricsRepository, PreferenceSetsRepository,
+] as const;
+
 @Global()
 @Module({
   providers: [
@@ -25,18 +31,9 @@ import { PreferenceSetsRepository } from './preference-sets.repository';
         return dataSource;
       },
     },
-    { provide: ProjectsRepository, inject: [DataSource], useFactory: (db: DataSource) => new ProjectsRepository(db) },
-    { provide: IngestRepository, inject: [DataSource], useFactory: (db: DataSource) => new IngestRepository(db) },
-    { provide: ReadRepository, inject: [DataSource], useFactory: (db: DataSource) => new ReadRepository(db) },
-    { provide: SatisfactionRepository, inject: [DataSource], useFactory: (db: DataSource) => new SatisfactionRepository(db) },
-    { provide: ModelsRepository, inject: [DataSource], useFactory: (db: DataSource) => new ModelsRepository(db) },
-    { provide: EvidenceRepository, inject: [DataSource], useFactory: (db: DataSource) => new EvidenceRepository(db) },
-    { provide: MetricsRepository, inject: [DataSource], useFactory: (db: DataSource) => new MetricsRepository(db) },
+    ...REPOSITORIES.map((repository) => ({ provide: repository, inject: [DataSource], useFactory: (db: DataSource) => new repository(db) })),
   ],
-  exports: [
-    DataSource, ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository,
-    EvidenceRepository, MetricsRepository,
-  ],
+  exports: [DataSource, ...REPOSITORIES],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}

@@ -60,7 +60,9 @@ export class PreferenceSetsRepository {
     await this.db.query(
       `INSERT INTO preference_pairs (set_id, seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
               model_version, margin, weight, tie, scope, group_key, split, source, dimensions)
-       SELECT $1, $2 + ord - 1, u.* FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+       SELECT $1, $2 + ord - 1, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version,
+              margin, weight, tie, scope, group_key, split, source, dimensions
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
               $9::text[], $10::real[], $11::real[], $12::bool[], $13::text[], $14::text[], $15::text[], $16::text[],
               $17::jsonb[]) WITH ORDINALITY AS u(chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
               model_version, margin, weight, tie, scope, group_key, split, source, dimensions, ord)`,
@@ -75,7 +77,8 @@ export class PreferenceSetsRepository {
     if (rows.length === 0) return;
     await this.db.query(
       `INSERT INTO preference_rankings (set_id, seq, request_id, prompt, source, candidates)
-       SELECT $1, $2 + ord - 1, u.* FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY
+       SELECT $1, $2 + ord - 1, request_id, prompt, source, candidates
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY
               AS u(request_id, prompt, source, candidates, ord)`,
       [setId, firstSeq, rows.map((r) => r.requestId), rows.map((r) => r.prompt), rows.map((r) => r.source),
         rows.map((r) => JSON.stringify(r.candidates))],

@@ -1,0 +1,73 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { KeyOwner, PreferenceSetsRepository } from '@flywheel/database';
+import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
+import { DomainError } from '../errors/domain-error';
+import { ExportQueryDto, GeneratorVersionDto, PreferenceSetCreateDto } from './preference-sets.dto';
+import { PreferenceSetsService } from './preference-sets.service';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DomainError('VALIDATION_FAILED', 'id must be a UUID') });
+
+@ApiTags('preference sets')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireKey('secret')
+@Controller('v1/preference-sets')
+export class PreferenceSetsController {
+  constructor(private readonly service: PreferenceSetsService, private readonly sets: PreferenceSetsRepository) {}
+
+  /** Starts building an immutable snapshot; poll GET /v1/preference-sets/:id until status is `ready`. */
+  @Post()
+  @HttpCode(202)
+  create(@Auth() key: KeyOwner, @Body() body: PreferenceSetCreateDto) {
+    return this.service.create(key.projectId, body);
+  }
+
+  @Get()
+  list(@Auth() key: KeyOwner) {
+    return this.sets.list(key.projectId);
+  }
+
+  @Get(':id')
+  show(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
+    return this.service.find(key.projectId, id);
+  }
+
+  /** Streams the set in a trainer-ready format; the same set always gives the same bytes. */
+  @Get(':id/export')
+  async export(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Query() query: ExportQueryDto, @Res() reply: FastifyReply) {
+    const { stream, contentType, filename } = await this.service.export(key.projectId, id, query.format);
+    void reply.type(contentType).header('Content-Disposition', `attachment; filename="${filename}"`).send(stream);
+  }
+
+  /** Publishes the set to flywheel.preferences.v1 (one message per pair or ranked list, then a completion marker). */
+  @Post(':id/publish')
+  @HttpCode(200)
+  publish(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
+    return this.service.publish(key.projectId, id);
+  }
+}
+
+@ApiTags('generators')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireKey('secret')
+@Controller('v1/generators')
+export class GeneratorsController {
+  constructor(private readonly sets: PreferenceSetsRepository) {}
+
+  /** Registers a generator version with the preference sets it was trained on (its lineage). */
+  @Post()
+  async register(@Auth() key: KeyOwner, @Body() body: GeneratorVersionDto) {
+    for (const setId of body.trainedOn ?? []) {
+      if (!(await this.sets.find(key.projectId, setId))) throw new DomainError('VALIDATION_FAILED', `trainedOn: no preference set ${setId} in this project`);
+    }
+    return this.sets.registerGeneratorVersion(key.projectId, { ...body, trainedOn: body.trainedOn ?? [] });
+  }
+
+  @Get()
+  list(@Auth() key: KeyOwner) {
+    return this.sets.generatorVersions(key.projectId);
+  }
+}

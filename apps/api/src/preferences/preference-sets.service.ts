@@ -1,0 +1,78 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { topicNames } from '@flywheel/contracts';
+import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
+import { EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository } from '@flywheel/database';
+import { KafkaPublisher, createKafka } from '@flywheel/kafka';
+import { PreferenceSetRequest, buildPreferenceSet, publishPreferenceSet, storedPairs, storedRankings } from '@flywheel/pipeline';
+import { EXPORT_FORMATS, ExportFormat, encodePairs, encodeRankings } from '@flywheel/preferences';
+import { DomainError } from '../errors/domain-error';
+
+/**
+ * Preference-set snapshots. A build runs in the background of this process (the request answers 202 at once; poll
+ * the set until `ready`); exports stream from the stored rows in constant memory, so a set always exports the same
+ * bytes.
+ */
+@Injectable()
+export class PreferenceSetsService implements OnApplicationShutdown {
+  private readonly logger = new Logger(PreferenceSetsService.name);
+  private readonly builds = new Set<Promise<unknown>>();
+  private readonly publisher: KafkaPublisher;
+  private readonly topic: string;
+
+  constructor(
+    @Inject(FLYWHEEL_CONFIG) config: FlywheelConfig,
+    private readonly sets: PreferenceSetsRepository,
+    private readonly evidence: EvidenceRepository,
+    private readonly models: ModelsRepository,
+  ) {
+    this.publisher = new KafkaPublisher(createKafka(config, 'api-preferences'), config.kafka.sendTimeoutMs);
+    this.topic = topicNames(config.kafka.topicPrefix).preferences;
+  }
+
+  async create(projectId: string, request: PreferenceSetRequest): Promise<PreferenceSetRow> {
+    const set = await this.sets.create(projectId, request);
+    const build = buildPreferenceSet({ evidence: this.evidence, sets: this.sets, models: this.models }, set, request)
+      .catch(async (error: Error) => {
+        this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: error.message })}`);
+        await this.sets.fail(set.id, error.message).catch(() => undefined);
+      })
+      .finally(() => this.builds.delete(build));
+    this.builds.add(build);
+    return set;
+  }
+
+  async find(projectId: string, id: string): Promise<PreferenceSetRow> {
+    const set = await this.sets.find(projectId, id);
+    if (!set) throw new DomainError('NOT_FOUND', `no preference set ${id} in this project`);
+    return set;
+  }
+
+  async export(projectId: string, id: string, format: ExportFormat): Promise<{ stream: Readable; contentType: string; filename: string }> {
+    const set = await this.ready(projectId, id);
+    const info = EXPORT_FORMATS[format];
+    const chunks = info.rows === 'rankings'
+      ? encodeRankings(storedRankings(this.sets, set.id))
+      : encodePairs(format as Exclude<ExportFormat, 'ranked-jsonl'>, storedPairs(this.sets, set.id));
+    return { stream: Readable.from(chunks), contentType: info.contentType, filename: `preference-set-${set.id}.${info.extension}` };
+  }
+
+  async publish(projectId: string, id: string) {
+    const set = await this.ready(projectId, id);
+    const result = await publishPreferenceSet(this.sets, this.publisher, this.topic, set);
+    return { ...result, topic: this.topic, setId: set.id };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.builds]);
+    await this.publisher.disconnect();
+  }
+
+  private async ready(projectId: string, id: string): Promise<PreferenceSetRow> {
+    const set = await this.find(projectId, id);
+    if (set.status !== 'ready') {
+      throw new DomainError('CONFLICT', `preference set ${id} is ${set.status}${set.error ? `: ${set.error}` : ''}; wait until it is ready`);
+    }
+    return set;
+  }
+}

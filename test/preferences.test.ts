@@ -1,0 +1,200 @@
+/**
+ * @jest-environment ./libs/reward-model/src/onnxruntime.jest-environment.js
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { topicNames } from '@flywheel/contracts';
+import { CreatedProject } from '@flywheel/database';
+import { RewardScorer } from '@flywheel/reward-model';
+import { AppProcess, ROOT, TestContext, get, post, waitFor } from './support/harness';
+
+/**
+ * From feedback to preference data and reward models, through the real apps: the trainer trains and registers
+ * models, promotion compares on frozen pairs, the api scores with the production model and picks up promotions,
+ * preference sets build, export byte-identically, and publish to Kafka (read back with kcat, not kafkajs).
+ */
+describe('reward models and preference sets', () => {
+  const ctx = new TestContext('prefs');
+  let api: AppProcess;
+  let project: CreatedProject;
+  const REQUESTS = 60;
+  const quality = (r: number, c: number) => ((r * 7 + c * 13) % 17) / 17; // the latent truth: feature 0
+
+  beforeAll(async () => {
+    await ctx.setUp();
+    project = await ctx.createProject(4);
+    [api] = await Promise.all([ctx.startApi(), ctx.startWorker()]);
+    const generations = [];
+    const events = [];
+    for (let r = 0; r < REQUESTS; r++) {
+      for (let c = 0; c < 4; c++) {
+        const q = quality(r, c);
+        generations.push({
+          videoId: `v${r}-${c}`, requestId: `req${r}`, prompt: `prompt ${r % 20}`, model: 'gen', modelVersion: r % 2 ? '1.0' : '2.0',
+          uri: c === 0 ? `s3://bucket/v${r}-${c}.mp4` : undefined, category: r % 3 ? 'pets' : 'travel', durationMs: 6000,
+          features: [q, ((r * c) % 5) / 5, (c % 2) - 0.5, 0.1 * r],
+        });
+        for (let u = 0; u < 3; u++) {
+          const base = { videoId: `v${r}-${c}`, userId: `user${(r + u) % 11}`, occurredAt: new Date(Date.UTC(2026, 10, 20, 10, r, c * 5 + u)).toISOString() };
+          events.push({ ...base, eventId: `${r}-${c}-${u}-i`, type: 'impression' });
+          events.push({ ...base, eventId: `${r}-${c}-${u}-p`, type: 'progress', watchMs: Math.round(6000 * q), durationMs: 6000 });
+          if (q > 0.6) events.push({ ...base, eventId: `${r}-${c}-${u}-l`, type: 'like' });
+          if (q < 0.25) events.push({ ...base, eventId: `${r}-${c}-${u}-d`, type: 'discard' });
+          if (q > 0.5) events.push({ ...base, eventId: `${r}-${c}-${u}-r`, type: 'rate', rating: q > 0.8 ? 5 : 4, dimension: 'visual_quality' });
+        }
+      }
+    }
+    await expect(post(`${api.url}/v1/generations`, project.ingestKey, { generations })).resolves.toMatchObject({ status: 202 });
+    await waitFor(async () => (await ctx.count('SELECT count(*) FROM generations WHERE project_id = $1', [project.projectId])) === generations.length, 20000, 'generations');
+    for (let i = 0; i < events.length; i += 1000) {
+      await expect(post(`${api.url}/v1/events`, project.ingestKey, { events: events.slice(i, i + 1000) })).resolves.toMatchObject({ status: 202 });
+    }
+    await waitFor(async () => (await ctx.count('SELECT count(*) FROM feedback_events WHERE project_id = $1', [project.projectId])) === events.length, 30000, 'events');
+  }, 120000);
+  afterAll(() => ctx.tearDown(), 30000);
+
+  const trainOnce = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'dist/apps/trainer/src/main.js'), '--once', '--project', project.projectId, ...args], { env: ctx.env(), encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`trainer failed: ${result.stderr}`);
+    return JSON.parse(result.stdout.trim().split('\n').pop()!);
+  };
+  const score = (candidates: unknown[]) => post(`${api.url}/v1/score`, project.secretKey, { candidates });
+
+  it('trains, registers, promotes the first model and scores with it through onnxruntime', async () => {
+    await expect(score([{ videoId: 'v0-0' }])).resolves.toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
+    const first = trainOnce('--kind', 'linear', '--seed', '3');
+    expect(first).toMatchObject({ status: 'production', version: 1, promotion: expect.stringContaining('first model') });
+    expect(first.pairs.train).toBeGreaterThan(20);
+    // The latent quality is a feature: the model must beat the random baseline on held-out requests.
+    expect(first.metrics.accuracy).toBeGreaterThan(0.75);
+    expect(first.baselines.random.accuracy).toBe(0.5);
+
+    const list = await get(`${api.url}/v1/models`, project.secretKey);
+    expect(list.body).toEqual([expect.objectContaining({ id: first.modelId, status: 'production', kind: 'linear' })]);
+    const scored = await score([{ videoId: 'v1-0' }, { videoId: 'v1-1' }, { videoId: 'v1-2' }, { features: [3, 0.2, 0, 0.1] }]);
+    expect(scored.status).toBe(200);
+    expect(scored.body.modelId).toBe(first.modelId);
+    expect(scored.body.ranking[0]).toBe(3); // the best latent quality wins
+    // The downloaded ONNX scores the same as the api (onnxruntime-node, metadata intact).
+    const onnx = Buffer.from(await (await fetch(`${api.url}/v1/models/${first.modelId}/onnx`, { headers: { authorization: `Bearer ${project.secretKey}` } })).arrayBuffer());
+    const scorer = await RewardScorer.create(onnx);
+    expect(scorer.metadata).toMatchObject({ featureDim: 4, modelKind: 'linear' });
+    const local = await scorer.score(Float32Array.of(3, 0.2, 0, 0.1), 1);
+    expect(local[0]).toBeCloseTo(scored.body.rewards[3].reward, 5);
+    await scorer.release();
+    const card = await fetch(`${api.url}/v1/models/${first.modelId}/card.md`, { headers: { authorization: `Bearer ${project.secretKey}` } });
+    expect(await card.text()).toMatch(/accuracy/i);
+  }, 120000);
+
+  it('keeps a candidate that does not beat production by the margin, and promotes on a reasoned override', async () => {
+    const second = trainOnce('--kind', 'mlp', '--seed', '5', '--no-promote');
+    expect(second).toMatchObject({ status: 'candidate', version: 2 });
+    const refused = await post(`${api.url}/v1/models/${second.modelId}/promote`, project.secretKey, { margin: 0.9 });
+    expect(refused).toMatchObject({ status: 200, body: { promoted: false, reason: expect.stringContaining('does not beat production') } });
+    expect(refused.body.production).toMatchObject({ accuracy: expect.any(Number) });
+    await expect(post(`${api.url}/v1/models/${second.modelId}/promote`, project.secretKey, { force: true })).resolves.toMatchObject({ status: 400 });
+    await expect(post(`${api.url}/v1/models/${second.modelId}/promote`, project.ingestKey, {})).resolves.toMatchObject({ status: 403 });
+    const forced = await post(`${api.url}/v1/models/${second.modelId}/promote`, project.secretKey, { force: true, reason: 'MLP for the autumn release' });
+    expect(forced.body).toMatchObject({ promoted: true, reason: 'manual override: MLP for the autumn release' });
+    // A running api picks the promotion up by itself, within seconds.
+    await waitFor(async () => (await score([{ videoId: 'v1-0' }])).body.modelId === second.modelId, 15000, 'api serving the promoted model');
+    const models = (await get(`${api.url}/v1/models`, project.secretKey)).body;
+    expect(models.map((m: any) => m.status)).toEqual(['production', 'retired']);
+  }, 120000);
+
+  it('rejects bad scoring input by index', async () => {
+    const response = await score([{ features: [1, 2] }, { videoId: 'nope' }, {}]);
+    expect(response.status).toBe(400);
+    const text = JSON.stringify(response.body.error);
+    expect(text).toContain('candidates[0].features must have 4 values');
+    expect(text).toContain('candidates[1].videoId: no generation nope');
+    expect(text).toContain('candidates[2] needs exactly one of videoId or features');
+  });
+
+  let setId: string;
+  it('builds an immutable preference set with a manifest', async () => {
+    const created = await post(`${api.url}/v1/preference-sets`, project.secretKey, { scopes: ['request', 'prompt'], minMargin: 0.05, includeTies: true, seed: 7 });
+    expect(created).toMatchObject({ status: 202, body: { status: 'building' } });
+    setId = created.body.id;
+    await waitFor(async () => (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body.status !== 'building', 30000, 'set built');
+    const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
+    expect(set).toMatchObject({ status: 'ready', error: null });
+    expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v1', contentSha256: set.contentSha256 });
+    const counts = set.manifest.counts;
+    expect(counts.pairs).toBeGreaterThan(100);
+    expect(counts.bySplit.train + (counts.bySplit.validation ?? 0) + (counts.bySplit.test ?? 0)).toBe(counts.pairs);
+    expect(counts.bySource).toEqual({ observed: counts.pairs });
+    expect(counts.rankings).toBe(REQUESTS);
+    await expect(post(`${api.url}/v1/preference-sets`, project.secretKey, { scopes: ['everything'] })).resolves.toMatchObject({ status: 400 });
+  }, 60000);
+
+  const download = async (format: string) => {
+    const response = await fetch(`${api.url}/v1/preference-sets/${setId}/export?format=${format}`, { headers: { authorization: `Bearer ${project.secretKey}` } });
+    expect(response.status).toBe(200);
+    return Buffer.from(await response.arrayBuffer());
+  };
+
+  it('exports the same bytes every time, in every format', async () => {
+    const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
+    for (const format of ['dpo-jsonl', 'videoalign-csv', 'ranked-jsonl', 'parquet']) {
+      const [a, b] = [await download(format), await download(format)];
+      expect(createHash('sha256').update(a).digest('hex')).toBe(createHash('sha256').update(b).digest('hex'));
+    }
+    const dpo = (await download('dpo-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l));
+    expect(dpo.length).toBeLessThanOrEqual(set.manifest.counts.pairs); // DPO has no ties
+    expect(dpo[0]).toEqual(expect.objectContaining({ prompt: expect.any(String), chosen: expect.any(String), rejected: expect.any(String), margin: expect.any(Number), source: 'observed', split: expect.any(String) }));
+    expect(dpo.some((p) => p.chosen.startsWith('s3://'))).toBe(true); // URIs where known, ids elsewhere
+    const csv = (await download('videoalign-csv')).toString().split('\n');
+    expect(csv[0]).toMatch(/^path_A,path_B,prompt,/);
+    expect(csv[0]).toContain('overall');
+    const ranked = (await download('ranked-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l));
+    expect(ranked).toHaveLength(REQUESTS);
+    for (const r of ranked) {
+      const scores = r.candidates.map((c: any) => c.score);
+      expect([...scores].sort((x: number, y: number) => y - x)).toEqual(scores);
+    }
+    const parquet = await download('parquet');
+    expect(parquet.subarray(0, 4).toString()).toBe('PAR1');
+    expect(parquet.subarray(-4).toString()).toBe('PAR1');
+    await expect(get(`${api.url}/v1/preference-sets/${setId}/export?format=xml`, project.secretKey)).resolves.toMatchObject({ status: 400 });
+  }, 60000);
+
+  it('publishes to flywheel.preferences.v1 with stable message ids, read back by kcat', async () => {
+    if (spawnSync('which', ['kcat']).status !== 0) execFileSync('bash', ['-c', 'apt-get install -y kcat >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y kcat >/dev/null 2>&1)']);
+    const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
+    const first = await post(`${api.url}/v1/preference-sets/${setId}/publish`, project.secretKey, {});
+    expect(first).toMatchObject({ status: 200, body: { messages: set.manifest.counts.pairs + set.manifest.counts.rankings + 1 } });
+    await expect(post(`${api.url}/v1/preference-sets/${setId}/publish`, project.secretKey, {})).resolves.toMatchObject({ status: 200 });
+
+    const topic = topicNames(ctx.prefix).preferences;
+    const out = execFileSync('kcat', ['-b', ctx.config.kafka.brokers[0], '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%h\t%k\t%s\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const messages = out.trim().split('\n').map((line) => {
+      const [headers, key, value] = line.split('\t');
+      return { headers, key, value: JSON.parse(value) };
+    });
+    expect(messages).toHaveLength(2 * first.body.messages);
+    const ids = messages.map((m) => m.value.message_id);
+    const perPublication = new Set(ids);
+    expect(perPublication.size).toBe(first.body.messages); // the second publication repeats exactly the same ids
+    const markers = messages.filter((m) => m.value.kind === 'complete');
+    expect(markers).toHaveLength(2);
+    expect(markers[0].value.manifest.contentSha256).toBe(set.contentSha256);
+    const pair = messages.find((m) => m.value.kind === 'pair')!;
+    expect(pair.headers).toContain(`flywheel-set-id=${setId}`);
+    expect(pair.headers).toContain('flywheel-format=flywheel.preferences.v1');
+    expect(pair.key).toBe(pair.value.request_id ?? pair.value.group_key);
+  }, 120000);
+
+  it('records generator lineage and compares the new version with its parent', async () => {
+    await expect(post(`${api.url}/v1/generators`, project.secretKey, { model: 'gen', modelVersion: '1.0' })).resolves.toMatchObject({ status: 201 });
+    const child = await post(`${api.url}/v1/generators`, project.secretKey, { model: 'gen', modelVersion: '2.0', parentVersion: '1.0', trainedOn: [setId], notes: 'DPO on the first set' });
+    expect(child).toMatchObject({ status: 201, body: { modelVersion: '2.0', parentVersion: '1.0', trainedOn: [setId] } });
+    await expect(post(`${api.url}/v1/generators`, project.secretKey, { model: 'gen', modelVersion: '3.0', trainedOn: ['00000000-0000-4000-8000-000000000000'] })).resolves.toMatchObject({ status: 400 });
+    const lineage = (await get(`${api.url}/v1/generators`, project.secretKey)).body;
+    expect(lineage.map((g: any) => g.modelVersion)).toEqual(['1.0', '2.0']);
+    const compare = await get(`${api.url}/v1/metrics/compare?baseline=1.0&candidate=2.0&from=2026-11-19T00:00:00Z&to=2026-11-22T00:00:00Z`, project.secretKey);
+    expect(compare.status).toBe(200);
+    expect(compare.body.metrics.find((m: any) => m.metric === 'satisfaction')).toMatchObject({ difference: expect.objectContaining({ value: expect.any(Number) }) });
+  });
+});
