@@ -8,8 +8,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@flywheel/config';
-import { ApiClient, CliError } from './api-client';
+import { ApiClient, CliError, EXIT } from './api-client';
 import { registerModelCommands } from './models.commands';
+import { registerSetCommands } from './sets.commands';
 import {
   IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
 } from '@flywheel/database';
@@ -58,7 +59,9 @@ const program = new Command('flywheel')
   .description('Flywheel: feedback → satisfaction → preference data → reward models')
   .option('--api <url>', 'api base URL (default FLYWHEEL_API_URL or http://127.0.0.1:8080)')
   .option('--key <secret key>', 'the project\'s secret key (default FLYWHEEL_API_KEY)')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown command, missing or malformed option) exit 2, like other Unix tools; help exits 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.usage));
 
 function client(): ApiClient {
   const config = loadConfigOrExit();
@@ -140,5 +143,6 @@ program
   });
 
 registerModelCommands(program, client, output);
+registerSetCommands(program, client, output);
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,103 @@
+import { createWriteStream } from 'node:fs';
+import { Command } from 'commander';
+import { ApiClient, CliError, EXIT, Progress } from './api-client';
+
+type Out = (human: string, json: unknown) => void;
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** `flywheel sets …` (preference sets) and `flywheel generators …` (lineage), through the API. */
+export function registerSetCommands(program: Command, client: () => ApiClient, out: (json: boolean) => Out): void {
+  const sets = program.command('sets').description('preference sets: build, list, show, export, publish');
+
+  sets
+    .command('build')
+    .description('build an immutable preference-set snapshot and wait until it is ready')
+    .option('--from <iso>', 'observations from').option('--to <iso>', 'observations before')
+    .option('--model-versions <list>', 'comma-separated generator versions', list)
+    .option('--categories <list>', 'comma-separated', list).option('--segments <list>', 'comma-separated', list)
+    .option('--scopes <list>', 'request,prompt,session', list)
+    .option('--min-margin <x>', 'minimum satisfaction margin', Number)
+    .option('--no-ties', 'drop near-ties instead of keeping them as ties')
+    .option('--reward-model', 'add reward-model-ranked data for requests without enough observed evidence')
+    .option('--max-pairs <n>', 'at most this many pairs', Number)
+    .option('--split <split>', 'only train, validation or test')
+    .option('--seed <n>', 'seed for sampling and splits', Number)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const api = client();
+      const body = {
+        from: opts.from, to: opts.to, modelVersions: opts.modelVersions, categories: opts.categories, segments: opts.segments,
+        scopes: opts.scopes, minMargin: opts.minMargin, includeTies: opts.ties, rewardModel: opts.rewardModel,
+        maxPairs: opts.maxPairs, split: opts.split, seed: opts.seed,
+      };
+      let set = await api.json('POST', '/v1/preference-sets', body);
+      const progress = new Progress('building', opts.json);
+      while (set.status === 'building') {
+        progress.update(null, set.id);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        set = await api.json('GET', `/v1/preference-sets/${set.id}`);
+      }
+      progress.done(set.status);
+      if (set.status === 'failed') throw new CliError(`building the set failed: ${set.error}`, EXIT.failed);
+      const c = set.manifest.counts;
+      out(opts.json)(`preference set ${set.id}: ${c.pairs} pairs (${Object.entries(c.bySplit).map(([k, v]) => `${k} ${v}`).join(', ')}), ${c.ties} ties, ${c.rankings} ranked requests; sha256 ${set.contentSha256}`, set);
+    });
+
+  sets.command('list').description('preference sets, newest first').option('--json', 'print JSON').action(async (opts) => {
+    const rows = await client().json<any[]>('GET', '/v1/preference-sets');
+    out(opts.json)(rows.map((s) => `${s.id}  ${s.status.padEnd(8)}  ${String(s.manifest?.counts?.pairs ?? '-').padStart(8)} pairs  ${new Date(s.createdAt).toISOString()}`).join('\n') || 'no preference sets yet', rows);
+  });
+
+  sets.command('show <id>').description('a set and its manifest').option('--json', 'print JSON').action(async (id, opts) => {
+    const set = await client().json('GET', `/v1/preference-sets/${id}`);
+    out(opts.json)(JSON.stringify(set, null, 2), set);
+  });
+
+  sets
+    .command('export <id>')
+    .description('stream a set to a file: dpo-jsonl, pairs-jsonl, videoalign-csv, ranked-jsonl or parquet')
+    .requiredOption('--format <format>', 'dpo-jsonl | pairs-jsonl | videoalign-csv | ranked-jsonl | parquet')
+    .option('-o, --output <file>', 'file to write (default: stdout)')
+    .action(async (id, opts) => {
+      const progress = new Progress(`exporting ${opts.format}`, !opts.output);
+      const sink = opts.output ? createWriteStream(opts.output) : process.stdout;
+      const bytes = await client().download(`/v1/preference-sets/${id}/export?format=${encodeURIComponent(opts.format)}`, sink, (n) => progress.update(null, `${(n / 1048576).toFixed(1)} MiB`));
+      progress.done(`${bytes} bytes`);
+      if (opts.output) process.stderr.write(`wrote ${opts.output} (${bytes} bytes)\n`);
+    });
+
+  sets.command('publish <id>').description('publish to Kafka flywheel.preferences.v1').option('--json', 'print JSON').action(async (id, opts) => {
+    const result = await client().json('POST', `/v1/preference-sets/${id}/publish`);
+    out(opts.json)(`published ${result.messages} messages to ${result.topic}`, result);
+  });
+
+  const generators = program.command('generators').description('generator versions and what they were trained on');
+  generators
+    .command('register')
+    .requiredOption('--model <name>').requiredOption('--version <version>')
+    .option('--parent <version>', 'the version it was fine-tuned from')
+    .option('--trained-on <setIds>', 'comma-separated preference set ids', list)
+    .option('--notes <text>')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const row = await client().json('POST', '/v1/generators', { model: opts.model, modelVersion: opts.version, parentVersion: opts.parent, trainedOn: opts.trainedOn, notes: opts.notes });
+      out(opts.json)(`registered ${row.model} ${row.modelVersion}${row.parentVersion ? ` (from ${row.parentVersion})` : ''}`, row);
+    });
+  generators.command('list').option('--json', 'print JSON').action(async (opts) => {
+    const rows = await client().json<any[]>('GET', '/v1/generators');
+    out(opts.json)(rows.map((g) => `${g.model} ${g.modelVersion}  parent=${g.parentVersion ?? '-'}  trained on ${g.trainedOn.length} set(s)`).join('\n') || 'no generator versions yet', rows);
+  });
+  generators
+    .command('compare <baseline> <candidate>')
+    .description('did the candidate version satisfy users more than the baseline?')
+    .option('--json', 'print JSON')
+    .action(async (baseline, candidate, opts) => {
+      const result = await client().json('GET', `/v1/metrics/compare?baseline=${encodeURIComponent(baseline)}&candidate=${encodeURIComponent(candidate)}`);
+      const lines = result.metrics.map((m: any) => `${m.metric.padEnd(14)} ${fmt(m.baseline.value)} → ${fmt(m.candidate.value)}  Δ ${fmt(m.difference.value)} [${fmt(m.difference.low)}, ${fmt(m.difference.high)}]  p=${m.pValue === null ? '-' : Number(m.pValue).toPrecision(2)}${m.significant ? '  significant' : ''}`);
+      out(opts.json)(lines.join('\n'), result);
+    });
+}
+
+function fmt(x: unknown): string {
+  return typeof x === 'number' ? x.toFixed(4) : '-';
+}

@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CreatedProject } from '@flywheel/database';
+import { AppProcess, ROOT, TestContext, post, waitFor } from './support/harness';
+
+/** The `flywheel` CLI as an ML engineer uses it: JSON output, files, errors that say what to do, exit codes. */
+describe('flywheel CLI', () => {
+  const ctx = new TestContext('cli');
+  let api: AppProcess;
+  let project: CreatedProject;
+
+  beforeAll(async () => {
+    await ctx.setUp();
+    [api] = await Promise.all([ctx.startApi(), ctx.startWorker()]);
+  }, 60000);
+  afterAll(() => ctx.tearDown(), 30000);
+
+  const cli = (args: string[], env: Record<string, string> = {}) => {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'dist/apps/cli/src/main.js'), ...args], {
+      env: ctx.env({ FLYWHEEL_API_URL: api.url, ...env }), encoding: 'utf8',
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it('creates a project with both keys (bootstrap, straight to the database)', () => {
+    const created = cli(['project', 'create', '--name', 'cli-test', '--feature-dim', '3', '--json']);
+    expect(created.status).toBe(0);
+    project = JSON.parse(created.stdout);
+    expect(project).toEqual({ projectId: expect.any(String), ingestKey: expect.stringMatching(/^fw_ingest_/), secretKey: expect.stringMatching(/^fw_secret_/) });
+    expect(cli(['project', 'create', '--name', 'x', '--feature-dim', 'zero'])).toMatchObject({ status: 2, stderr: expect.stringContaining('must be an integer between 1 and 4096') });
+  });
+
+  it('builds, lists and exports a preference set through the API', async () => {
+    const generations = Array.from({ length: 12 }, (_, i) => ({ videoId: `c${i}`, requestId: `r${Math.floor(i / 3)}`, prompt: 'p', model: 'm', modelVersion: '1', features: [i, 0, 1] }));
+    await post(`${api.url}/v1/generations`, project.ingestKey, { generations });
+    await waitFor(async () => (await ctx.count('SELECT count(*) FROM generations WHERE project_id = $1', [project.projectId])) === 12, 15000, 'generations');
+    const events = generations.flatMap((g, i) => [
+      { eventId: `${g.videoId}-i`, type: 'impression', videoId: g.videoId, userId: 'u1', occurredAt: '2026-11-20T10:00:00Z' },
+      ...(i % 3 === 0 ? [{ eventId: `${g.videoId}-l`, type: 'like', videoId: g.videoId, userId: 'u1', occurredAt: '2026-11-20T10:00:01Z' }] : []),
+      ...(i % 3 === 2 ? [{ eventId: `${g.videoId}-d`, type: 'dislike', videoId: g.videoId, userId: 'u1', occurredAt: '2026-11-20T10:00:01Z' }] : []),
+    ]);
+    await post(`${api.url}/v1/events`, project.ingestKey, { events });
+    await waitFor(async () => (await ctx.count('SELECT count(*) FROM feedback_events WHERE project_id = $1', [project.projectId])) === events.length, 15000, 'events');
+
+    const env = { FLYWHEEL_API_KEY: project.secretKey };
+    const built = cli(['sets', 'build', '--scopes', 'request', '--json'], env);
+    expect(built.status).toBe(0);
+    const set = JSON.parse(built.stdout);
+    expect(set).toMatchObject({ status: 'ready', manifest: { counts: { pairs: 12, rankings: 4 } } }); // 4 requests × 3 pairs
+    expect(cli(['sets', 'list'], env).stdout).toContain(set.id);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'flywheel-cli-')), 'set.dpo.jsonl');
+    expect(cli(['sets', 'export', set.id, '--format', 'dpo-jsonl', '-o', file], env).status).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.prompt === 'p' && l.chosen !== l.rejected)).toBe(true);
+    expect(cli(['models', 'list'], env)).toMatchObject({ status: 0, stdout: 'no models yet\n' });
+  }, 60000);
+
+  it('says what to do, with a meaningful exit code, when something is wrong', () => {
+    expect(cli(['models', 'list'], { FLYWHEEL_API_KEY: '' })).toMatchObject({ status: 2, stderr: expect.stringContaining('pass --key') });
+    expect(cli(['models', 'list', '--json'], { FLYWHEEL_API_KEY: project.ingestKey })).toMatchObject({ status: 2, stderr: expect.stringContaining('secret key') });
+    expect(cli(['sets', 'show', '00000000-0000-4000-8000-000000000000'], { FLYWHEEL_API_KEY: project.secretKey })).toMatchObject({ status: 4 });
+    expect(cli(['models', 'list'], { FLYWHEEL_API_KEY: project.secretKey, FLYWHEEL_API_URL: 'http://127.0.0.1:9' })).toMatchObject({ status: 3, stderr: expect.stringContaining('cannot reach the api') });
+    expect(cli(['models', 'promote', 'x', '--force'], { FLYWHEEL_API_KEY: project.secretKey })).toMatchObject({ status: 2, stderr: expect.stringContaining('--reason') });
+  });
+});
