@@ -40,7 +40,7 @@ export interface PreferenceSetRow {
 
 const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, content_sha256 AS "contentSha256", error,
   created_at AS "createdAt"`;
-const PAGE = 5000;
+const PAGE = 20_000;
 
 /** Preference-set snapshots: written once in pages, read back in sequence order, never changed after `ready`. */
 export class PreferenceSetsRepository {
@@ -110,15 +110,21 @@ export class PreferenceSetsRepository {
     return rows[0] ?? null;
   }
 
-  /** The set's pairs in sequence order, a page at a time (keyset pagination: constant memory, no long cursor). */
+  /**
+   * The set's pairs in sequence order, a page at a time (keyset pagination: constant memory, no long-lived cursor).
+   * The next page is requested before this one is handed out, so the database and the encoder work in parallel.
+   */
   async *pairs(setId: string): AsyncGenerator<StoredPairRow & { seq: number }> {
-    for (let after = -1; ;) {
-      const rows: Record<string, unknown>[] = await this.db.query(
-        `SELECT seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight,
-                tie, scope, group_key, split, source, dimensions
-           FROM preference_pairs WHERE set_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
-        [setId, after],
-      );
+    const page = (after: number): Promise<Record<string, unknown>[]> => this.db.query(
+      `SELECT seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight,
+              tie, scope, group_key, split, source, dimensions
+         FROM preference_pairs WHERE set_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+      [setId, after],
+    );
+    let next = page(-1);
+    for (;;) {
+      const rows = await next;
+      if (rows.length === PAGE) next = page(rows[rows.length - 1].seq as number);
       for (const r of rows) {
         yield {
           seq: r.seq as number, chosenId: r.chosen_id as string, rejectedId: r.rejected_id as string,
@@ -130,7 +136,6 @@ export class PreferenceSetsRepository {
         };
       }
       if (rows.length < PAGE) return;
-      after = rows[rows.length - 1].seq as number;
     }
   }
 

@@ -76,7 +76,7 @@ export async function buildPreferenceSet(
     page = [];
   };
   const sources: Iterable<Pair>[] = [buildPairs({ videos, observations }, options)];
-  if (lowEvidence.length) sources.push(rewardModelPairs(lowEvidence, { ...options, minEvidence: 0 }));
+  if (lowEvidence.length) sources.push(rewardModelPairs(lowEvidence, options));
   outer: for (const source of sources) {
     for (const pair of source) {
       if (request.split && pair.split !== request.split) continue;

@@ -197,7 +197,14 @@ describe('rewardModelPairs', () => {
     ]);
   });
 
-  it('treats a request as observed once two candidates have minEvidence users', () => {
-    expect([...rewardModelPairs(videos, { minEvidence: 0 })]).toEqual([]);
+  it('treats a request as observed once two candidates have minEvidence users (at least one)', () => {
+    // r1 has three candidates with n ≥ 3: observed. r2 has one (v5), r4 none: both thin (r2's equal scores tie).
+    const thin = [...rewardModelPairs(videos, { minEvidence: 3, includeTies: true })];
+    expect(new Set(thin.map((p) => p.groupKey))).toEqual(new Set(['request:r2', 'request:r4']));
+    // w2 (n = 1) and one more observed candidate would make r4 observed.
+    const observed = videos.map((v) => (v.videoId === 'w1' ? { ...v, n: 1 } : v));
+    expect([...rewardModelPairs(observed, {})]).toEqual([]);
+    // Nobody reacted to an n = 0 video, so minEvidence 0 still leaves r4 thin.
+    expect([...rewardModelPairs(videos, { minEvidence: 0 })].map((p) => p.groupKey)).toEqual(['request:r4', 'request:r4', 'request:r4']);
   });
 });

@@ -110,14 +110,16 @@ export function* buildPairs(input: PairInput, options: Partial<PairOptions> = {}
 }
 
 /**
- * Pairs from reward-model scores for requests without enough observed evidence: fewer than two candidates with
- * n ≥ minEvidence, so the request scope has nothing to compare. Candidates with a finite `rewardScore` are compared
- * by it; scope 'request', source 'reward_model', split like observed pairs (by prompt), weight `options.weight`.
+ * Pairs from reward-model scores for requests without enough observed evidence: fewer than two candidates observed
+ * by at least max(1, minEvidence) users, so the request scope has nothing to compare (a video nobody reacted to is
+ * never evidence, so minEvidence 0 acts as 1). Candidates with a finite `rewardScore` are compared by it; scope
+ * 'request', source 'reward_model', split like observed pairs (by prompt), weight `options.weight`.
  */
 export function* rewardModelPairs(videos: readonly VideoEvidence[], options: Partial<RewardPairOptions> = {}): Generator<Pair> {
   const o = resolveRewardPairOptions(options);
+  const observedAt = Math.max(1, o.minEvidence);
   const evidenced = new Map<string, number>();
-  for (const v of videos) if (v.n >= o.minEvidence) evidenced.set(v.requestId, (evidenced.get(v.requestId) ?? 0) + 1);
+  for (const v of videos) if (v.n >= observedAt) evidenced.set(v.requestId, (evidenced.get(v.requestId) ?? 0) + 1);
   const scored = videos.filter(
     (v) => (evidenced.get(v.requestId) ?? 0) < 2 && v.rewardScore !== undefined && Number.isFinite(v.rewardScore),
   );

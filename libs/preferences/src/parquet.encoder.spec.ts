@@ -36,6 +36,33 @@ async function encode(rows: PreferencePairRow[], options = {}): Promise<Buffer> 
   return Buffer.concat(parts);
 }
 
+/** What hyparquet reads back for ROWS plus one session pair without URIs. */
+const EXPECTED = [
+  {
+    prompt: 'a cat surfing', chosen: 's3://bucket/v1.mp4', rejected: 's3://bucket/v2.mp4', chosen_video_id: 'v1',
+    rejected_video_id: 'v2', chosen_uri: 's3://bucket/v1.mp4', rejected_uri: 's3://bucket/v2.mp4', request_id: 'r1',
+    model_version: 'gen-2.1', margin: 0.25, weight: 1, tie: false, scope: 'request', group_key: 'request:r1',
+    split: 'train', source: 'observed', dimensions: '{"motion_quality":-0.5,"text_alignment":0,"visual_quality":1.5}',
+  },
+  {
+    prompt: 'a "quoted", comma\nnewline prompt — ünïcode 🐈', chosen: 'v3', rejected: 's3://bucket/v2.mp4',
+    chosen_video_id: 'v3', rejected_video_id: 'v4', chosen_uri: null, rejected_uri: 's3://bucket/v2.mp4',
+    request_id: null, model_version: null, margin: 0.123457, weight: 0.666667, tie: false, scope: 'prompt',
+    group_key: 'prompt:x', split: 'test', source: 'observed', dimensions: '{"visual_quality":-2}',
+  },
+  {
+    prompt: 'a cat surfing', chosen: 's3://bucket/v1.mp4', rejected: 's3://bucket/v2.mp4', chosen_video_id: 'v5',
+    rejected_video_id: 'v6', chosen_uri: 's3://bucket/v1.mp4', rejected_uri: 's3://bucket/v2.mp4', request_id: 'r1',
+    model_version: 'gen-2.1', margin: 0.01, weight: 1, tie: true, scope: 'request', group_key: 'request:r1',
+    split: 'validation', source: 'reward_model', dimensions: '{}',
+  },
+  {
+    prompt: 'a cat surfing', chosen: 'v7', rejected: 'v8', chosen_video_id: 'v7', rejected_video_id: 'v8',
+    chosen_uri: null, rejected_uri: null, request_id: 'r1', model_version: 'gen-2.1', margin: 0.25, weight: 1,
+    tie: false, scope: 'session', group_key: 'user:h', split: 'train', source: 'observed', dimensions: '{}',
+  },
+];
+
 describe('parquet export', () => {
   let dir: string;
   beforeAll(async () => {
@@ -47,38 +74,30 @@ describe('parquet export', () => {
 
   it('round-trips every column through an independent reader (hyparquet)', async () => {
     const rows = [...ROWS, pairRow({ chosenId: 'v7', rejectedId: 'v8', chosenUri: null, rejectedUri: null, scope: 'session', groupKey: 'user:h' })];
-    const path = join(dir, 'pairs.parquet');
-    await writeFile(path, await encode(rows, { rowGroupSize: 2, pageSize: 1 }));
-    const read = await readWithHyparquet(path);
-    expect(read.createdBy).toBe('@dsnp/parquetjs');
-    expect(read.kv).toEqual([{ key: 'flywheel.schema', value: PARQUET_SCHEMA_ID }]);
-    expect(read.rowGroups).toBe(2);
-    expect(read.rows.map((r) => Object.keys(r))).toEqual(rows.map(() => [...PARQUET_PAIR_COLUMNS]));
-    expect(read.rows).toEqual([
-      {
-        prompt: 'a cat surfing', chosen: 's3://bucket/v1.mp4', rejected: 's3://bucket/v2.mp4', chosen_video_id: 'v1',
-        rejected_video_id: 'v2', chosen_uri: 's3://bucket/v1.mp4', rejected_uri: 's3://bucket/v2.mp4', request_id: 'r1',
-        model_version: 'gen-2.1', margin: 0.25, weight: 1, tie: false, scope: 'request', group_key: 'request:r1',
-        split: 'train', source: 'observed', dimensions: '{"motion_quality":-0.5,"text_alignment":0,"visual_quality":1.5}',
-      },
-      {
-        prompt: 'a "quoted", comma\nnewline prompt — ünïcode 🐈', chosen: 'v3', rejected: 's3://bucket/v2.mp4',
-        chosen_video_id: 'v3', rejected_video_id: 'v4', chosen_uri: null, rejected_uri: 's3://bucket/v2.mp4',
-        request_id: null, model_version: null, margin: 0.123457, weight: 0.666667, tie: false, scope: 'prompt',
-        group_key: 'prompt:x', split: 'test', source: 'observed', dimensions: '{"visual_quality":-2}',
-      },
-      {
-        prompt: 'a cat surfing', chosen: 's3://bucket/v1.mp4', rejected: 's3://bucket/v2.mp4', chosen_video_id: 'v5',
-        rejected_video_id: 'v6', chosen_uri: 's3://bucket/v1.mp4', rejected_uri: 's3://bucket/v2.mp4', request_id: 'r1',
-        model_version: 'gen-2.1', margin: 0.01, weight: 1, tie: true, scope: 'request', group_key: 'request:r1',
-        split: 'validation', source: 'reward_model', dimensions: '{}',
-      },
-      {
-        prompt: 'a cat surfing', chosen: 'v7', rejected: 'v8', chosen_video_id: 'v7', rejected_video_id: 'v8',
-        chosen_uri: null, rejected_uri: null, request_id: 'r1', model_version: 'gen-2.1', margin: 0.25, weight: 1,
-        tie: false, scope: 'session', group_key: 'user:h', split: 'train', source: 'observed', dimensions: '{}',
-      },
-    ]);
+    // Three layouts: rows shredded here and finished by close(); a mix with appendRow ending each page; appendRow only.
+    const layouts = [{}, { rowGroupSize: 2, pageSize: 2 }, { rowGroupSize: 2, pageSize: 1, shredder: 'library' as const }];
+    for (const [i, layout] of layouts.entries()) {
+      const path = join(dir, `pairs-${i}.parquet`);
+      await writeFile(path, await encode(rows, layout));
+      const read = await readWithHyparquet(path);
+      expect(read.createdBy).toBe('@dsnp/parquetjs');
+      expect(read.kv).toEqual([{ key: 'flywheel.schema', value: PARQUET_SCHEMA_ID }]);
+      expect(read.rowGroups).toBe(i === 0 ? 1 : 2);
+      expect(read.rows.map((r) => Object.keys(r))).toEqual(rows.map(() => [...PARQUET_PAIR_COLUMNS]));
+      expect(read.rows).toEqual(EXPECTED);
+    }
+  });
+
+  it("shreds rows into the same bytes as the library's own appendRow", async () => {
+    const rows = Array.from({ length: 700 }, (_, i) => pairRow({
+      chosenId: `c${i}`, chosenUri: i % 3 ? `s3://c${i}` : null, requestId: i % 5 ? `r${i % 11}` : null, margin: i / 7,
+      tie: i % 4 === 0, split: i % 10 === 9 ? 'test' : 'train', dimensions: i % 2 ? { visual_quality: i % 3 } : {},
+    }));
+    for (const layout of [{ rowGroupSize: 256, pageSize: 64 }, { rowGroupSize: 100, pageSize: 30 }, {}]) {
+      const flat = await encode(rows, layout);
+      const library = await encode(rows, { ...layout, shredder: 'library' });
+      expect(createHash('sha256').update(flat).digest('hex')).toBe(createHash('sha256').update(library).digest('hex'));
+    }
   });
 
   it('round-trips many rows over several row groups, compressed or not', async () => {
@@ -87,7 +106,7 @@ describe('parquet export', () => {
     }));
     for (const compression of ['SNAPPY', 'UNCOMPRESSED'] as const) {
       const path = join(dir, `many-${compression}.parquet`);
-      await writeFile(path, await encode(rows, { compression, rowGroupSize: 1000, pageSize: 300 }));
+      await writeFile(path, await encode(rows, { compression, rowGroupSize: 900, pageSize: 300 }));
       const read = await readWithHyparquet(path);
       expect(read.rowGroups).toBe(3);
       expect(read.rows).toHaveLength(2500);

@@ -28,17 +28,28 @@ async function* encodeLines<T>(
   header = '',
 ): AsyncGenerator<Buffer> {
   let chunk = header;
-  for await (const row of rows) {
+  const add = (row: T): Buffer | null => {
     stats.rows++;
     const line = lineOf(row);
-    if (line === null) continue;
+    if (line === null) return null;
     stats.written++;
     chunk += line;
-    if (chunk.length >= CHUNK_CHARS) {
-      const buf = Buffer.from(chunk, 'utf8');
-      stats.bytes += buf.length;
-      chunk = '';
-      yield buf;
+    if (chunk.length < CHUNK_CHARS) return null;
+    const buf = Buffer.from(chunk, 'utf8');
+    stats.bytes += buf.length;
+    chunk = '';
+    return buf;
+  };
+  // A sync source (rows in memory) is read without an await per row; an async one (a cursor) row by row.
+  if (isSyncIterable(rows)) {
+    for (const row of rows) {
+      const buf = add(row);
+      if (buf) yield buf;
+    }
+  } else {
+    for await (const row of rows) {
+      const buf = add(row);
+      if (buf) yield buf;
     }
   }
   if (chunk.length > 0) {
@@ -46,6 +57,10 @@ async function* encodeLines<T>(
     stats.bytes += buf.length;
     yield buf;
   }
+}
+
+export function isSyncIterable<T>(rows: RowSource<T>): rows is Iterable<T> {
+  return typeof (rows as Iterable<T>)[Symbol.iterator] === 'function';
 }
 
 /**

@@ -1,0 +1,90 @@
+/*
+ * `npm run bench:export -- --pairs N` (default 1,000,000): a preference set of N pairs in a scratch database,
+ * exported the way GET /v1/preference-sets/:id/export streams it (keyset pages from PostgreSQL → encoder → sink,
+ * in-process, /dev/null as the sink) as dpo-jsonl and as parquet; in the same run `psql \copy` of the same rows
+ * (same columns, same order) to CSV is the ceiling. Peak RSS is sampled every 20 ms over the exports.
+ * Last line: {"pairs","jsonlPairsPerSec","parquetPairsPerSec","psqlPairsPerSec","peakRssMb"}.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@flywheel/config';
+import { PreferenceSetsRepository, ProjectsRepository, createDataSource, createProjectWithKeys, dropDatabase, migrate } from '@flywheel/database';
+import { storedPairs } from '@flywheel/pipeline';
+import { encodePairs } from '@flywheel/preferences';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '1000000' } } });
+  const pairs = Number(values.pairs);
+  process.env.PGDATABASE = `flywheel_bench_${randomBytes(4).toString('hex')}`;
+  const config = loadConfig();
+  await migrate(config.database);
+  const db = createDataSource(config.database, { poolSize: 2 });
+  await db.initialize();
+  let exitCode = 0;
+  try {
+    const project = await createProjectWithKeys(new ProjectsRepository(db), 'bench', 8);
+    const sets = new PreferenceSetsRepository(db);
+    const set = await sets.create(project.projectId, {});
+    const seedStarted = Date.now();
+    await db.query(
+      `INSERT INTO preference_pairs (set_id, seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
+              model_version, margin, weight, tie, scope, group_key, split, source, dimensions)
+       SELECT $1, i, 'video-' || (i * 2), 'video-' || (i * 2 + 1),
+              CASE WHEN i % 3 = 0 THEN 's3://videos/' || (i * 2) || '.mp4' END, NULL,
+              'a ' || (ARRAY['cat','dog','fox','robot'])[1 + i % 4] || ' surfing, "cinematic" shot #' || (i % 5000),
+              'req-' || (i / 4), 'gen-1.' || (i % 3), (i % 97) / 97.0, 1, i % 50 = 0, 'request', 'request:req-' || (i / 4),
+              (ARRAY['train','train','train','train','train','train','train','train','validation','test'])[1 + (i / 4) % 10],
+              'observed', CASE WHEN i % 7 = 0 THEN '{"visual_quality": 1.5}'::jsonb ELSE '{}'::jsonb END
+         FROM generate_series(0, $2 - 1) AS i`,
+      [set.id, pairs],
+    );
+    await db.query(`ANALYZE preference_pairs`);
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
+    const timeExport = async (format: 'dpo-jsonl' | 'parquet') => {
+      const started = process.hrtime.bigint();
+      await pipeline(Readable.from(encodePairs(format, storedPairs(sets, set.id))), createWriteStream('/dev/null'));
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    };
+    const jsonlSeconds = await timeExport('dpo-jsonl');
+    const parquetSeconds = await timeExport('parquet');
+    clearInterval(sampler);
+
+    const columns = 'chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight, tie, scope, group_key, split, source, dimensions';
+    const psqlStarted = process.hrtime.bigint();
+    execFileSync('psql', ['-h', config.database.host, '-p', String(config.database.port), '-U', config.database.user, '-d', config.database.name, '-q', '-c',
+      `\\copy (SELECT ${columns} FROM preference_pairs WHERE set_id = '${set.id}' ORDER BY seq) TO '/dev/null' CSV`], { stdio: 'inherit' });
+    const psqlSeconds = Number(process.hrtime.bigint() - psqlStarted) / 1e9;
+
+    const rate = (s: number) => Math.round(pairs / s);
+    const row = (what: string, seconds: number, note: string) =>
+      `${what.padEnd(30)} ${seconds.toFixed(2).padStart(8)} s ${rate(seconds).toLocaleString('en-US').padStart(12)} pairs/s  ${note}`;
+    process.stdout.write([
+      `bench:export — ${pairs.toLocaleString('en-US')} pairs (seeded in ${seedSeconds.toFixed(1)} s)`,
+      row('dpo-jsonl (pages → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
+      row('parquet (pages → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
+      row('ceiling: psql \\copy to CSV', psqlSeconds, 'same rows, same order'),
+      `peak RSS during the exports: ${(peakRss / 1048576).toFixed(0)} MB`,
+      '',
+    ].join('\n'));
+    process.stdout.write(`${JSON.stringify({
+      pairs, jsonlPairsPerSec: rate(jsonlSeconds), parquetPairsPerSec: rate(parquetSeconds), psqlPairsPerSec: rate(psqlSeconds),
+      peakRssMb: Math.round(peakRss / 1048576),
+    })}\n`);
+  } catch (error) {
+    process.stderr.write(`bench:export failed: ${(error as Error).stack}\n`);
+    exitCode = 1;
+  } finally {
+    await db.destroy();
+    await dropDatabase(config.database).catch(() => undefined);
+  }
+  process.exit(exitCode);
+}
+
+void main();
