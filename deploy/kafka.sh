@@ -74,6 +74,11 @@ start() {
   if is_running && port_open "$PORT"; then log "already running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return 0; fi
   if port_open "$PORT"; then log "something else listens on 127.0.0.1:$PORT; using it as the broker"; return 0; fi
   fetch
+  if [ -f "$HOME_DIR/port" ] && [ "$(cat "$HOME_DIR/port")" != "$PORT" ] && [ -d "$DATA" ]; then
+    # KRaft storage formatted with --standalone records the controller's address; a new port needs a new format.
+    log "ports changed since $DATA was formatted; formatting it again (its topics are dropped)"
+    rm -rf "$DATA"
+  fi
   write_config
   if [ ! -f "$DATA/meta.properties" ]; then
     log "formatting KRaft storage in $DATA"
@@ -84,6 +89,7 @@ start() {
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.xml" -cp "$LIBS/*" kafka.Kafka "$CONF" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
+  echo "$PORT" >"$HOME_DIR/port"
   for _ in $(seq 1 120); do
     if port_open "$PORT" && grep -q "Kafka Server started" "$LOG" 2>/dev/null; then log "broker is up"; return 0; fi
     is_running || { log "broker exited; last lines of $LOG:"; tail -n 30 "$LOG" >&2; exit 1; }

@@ -10,8 +10,17 @@ cd "$ROOT"
 bash deploy/ensure-deps.sh
 
 export FLYWHEEL_INFRA_DIR="$ROOT/.infra/test"
-export KAFKA_PORT="${FLYWHEEL_TEST_KAFKA_PORT:-19092}"
-export KAFKA_CONTROLLER_PORT="${FLYWHEEL_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Our own broker if it is still up from a previous run (FLYWHEEL_KEEP_TEST_KAFKA=1); otherwise the first free pair
+# of ports from 19092, so a broker someone else left running is never the one the outage test stops.
+if [ -f "$FLYWHEEL_INFRA_DIR/kafka/port" ] && KAFKA_PORT="$(cat "$FLYWHEEL_INFRA_DIR/kafka/port")" \
+   && [ -f "$FLYWHEEL_INFRA_DIR/kafka/broker.pid" ] && kill -0 "$(cat "$FLYWHEEL_INFRA_DIR/kafka/broker.pid")" 2>/dev/null; then
+  :
+else
+  KAFKA_PORT="${FLYWHEEL_TEST_KAFKA_PORT:-19092}"
+  while ! port_free "$KAFKA_PORT" || ! port_free "$((KAFKA_PORT + 1))"; do KAFKA_PORT=$((KAFKA_PORT + 2)); done
+fi
+export KAFKA_PORT KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 export FLYWHEEL_TEST_KAFKA_MANAGED=1
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}"
