@@ -30,7 +30,7 @@
  * Prints a table, then as the last line one JSON object:
  * {"events", "eventsPerSec", "copyCeilingPerSec", "ratio", "p50Ms", "p99Ms", "acceptPerSec", "clients"}.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -40,8 +40,9 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Query } from 'pg';
 import { FlywheelConfig } from '@flywheel/config';
+import { FeedbackEventInput } from '@flywheel/contracts';
 import { dropDatabase, migrate } from '@flywheel/database';
-import { AppProcess, TestContext, freePort, outputOf, sleep, waitFor } from '../support/harness';
+import { AppProcess, TestContext, outputOf, sleep } from '../support/harness';
 
 // ───────────────────────────────────────────── arguments ─────────────────────────────────────────────
 
@@ -117,19 +118,7 @@ interface Video {
   durationMs: number;
 }
 
-interface BenchEvent {
-  eventId: string;
-  type: string;
-  videoId: string;
-  userId: string;
-  occurredAt: string;
-  sessionId?: string;
-  requestId?: string;
-  watchMs?: number;
-  durationMs?: number;
-  rating?: number;
-  dimension?: string;
-}
+type BenchEvent = FeedbackEventInput;
 
 interface Traffic {
   videos: Video[];
@@ -191,7 +180,7 @@ function generateTraffic(args: Args): Traffic {
     const t0 = windowStart + Math.floor(rand() * 2 * 3600_000 - 120_000);
     const sessionId = `sess_${run}_${user}_${Math.floor((t0 - windowStart) / 1_200_000)}`;
     let t = t0;
-    const emit = (type: string, extra: Partial<BenchEvent> = {}, afterMs = 300) => {
+    const emit = (type: BenchEvent['type'], extra: Partial<BenchEvent> = {}, afterMs = 300) => {
       t += afterMs;
       unique.push({ eventId: randomUUID(), type, videoId: video.videoId, userId: `user_${user}`, occurredAt: '', at: t, sessionId, ...extra });
     };
@@ -814,30 +803,12 @@ async function main(): Promise<void> {
   }
 }
 
-const DIST = path.resolve(__dirname, '../..');
 
-/**
- * Starts a built app from dist/ with the context's environment, like TestContext.startApi/startWorker do under
- * ts-jest (their ROOT is the repository; compiled, it would point into dist/ twice).
- */
+/** Starts a built app through the harness and remembers its process for the clean-up. */
 async function startApp(ctx: TestContext, app: 'api' | 'worker', overrides: Record<string, string>, children: ChildProcess[]): Promise<AppProcess> {
-  const port = await freePort();
-  const entry = app === 'api' ? 'apps/api/src/main.js' : 'apps/ingest-worker/src/main.js';
-  const env = ctx.env({ ...(app === 'api' ? { PORT: String(port) } : { WORKER_METRICS_PORT: String(port) }), ...overrides });
-  const child = spawn(process.execPath, [path.join(DIST, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child); // stopped by the clean-up, whatever happens next
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString());
-    if (output.length > 200) output.shift();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  (child as ChildProcess & { output: string[] }).output = output; // what harness.outputOf reads
-  const url = `http://127.0.0.1:${port}`;
-  const probe = app === 'api' ? '/health/live' : '/health/ready';
-  await waitFor(async () => (await fetch(`${url}${probe}`).catch(() => null))?.status === 200, 30_000, `${app} ready`, child);
-  return { child, url };
+  const started = app === 'api' ? await ctx.startApi(overrides) : await ctx.startWorker(overrides);
+  children.push(started.child); // stopped by the clean-up, whatever happens next
+  return started;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

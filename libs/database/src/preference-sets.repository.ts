@@ -1,31 +1,10 @@
 import { DataSource } from 'typeorm';
+import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
 import { rowsOf } from './sql';
 
-/** A pair row as stored (mirrors PreferencePairRow of libs/preferences). */
-export interface StoredPairRow {
-  chosenId: string;
-  rejectedId: string;
-  chosenUri: string | null;
-  rejectedUri: string | null;
-  prompt: string;
-  requestId: string | null;
-  modelVersion: string | null;
-  margin: number;
-  weight: number;
-  tie: boolean;
-  scope: 'request' | 'prompt' | 'session';
-  groupKey: string;
-  split: 'train' | 'validation' | 'test';
-  source: 'observed' | 'reward_model';
-  dimensions: Record<string, number>;
-}
-
-export interface StoredRanking {
-  requestId: string;
-  prompt: string;
-  source: 'observed' | 'reward_model';
-  candidates: { videoId: string; uri: string | null; score: number; n: number }[];
-}
+/** Rows are stored exactly as the preferences lib defines them (a type-only import: no runtime dependency). */
+export type StoredPairRow = PreferencePairRow;
+export type StoredRanking = RankedRequest;
 
 export interface PreferenceSetRow {
   id: string;

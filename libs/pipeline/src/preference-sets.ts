@@ -130,7 +130,7 @@ export async function* storedPairs(sets: PreferenceSetsRepository, setId: string
 }
 
 export async function* storedRankings(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<RankedRequest> {
-  for await (const { seq: _seq, ...row } of sets.rankings(setId)) yield row as StoredRanking as RankedRequest;
+  for await (const { seq: _seq, ...row } of sets.rankings(setId)) yield row;
 }
 
 /**
