@@ -9,6 +9,16 @@ cd "$ROOT"
 
 bash deploy/ensure-deps.sh
 
+# Debian packages some tests drive: chromium (the dashboard, through playwright-core) and kcat (reads the
+# preferences topic with a client other than kafkajs). Installed once; the tests also install them if missing.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v kcat >/dev/null || missing+=(kcat)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  echo "[test] installing ${missing[*]}" >&2
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } || echo "[test] could not install ${missing[*]}" >&2
+fi
+
 export FLYWHEEL_INFRA_DIR="$ROOT/.infra/test"
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Our own broker if it is still up from a previous run (FLYWHEEL_KEEP_TEST_KAFKA=1); otherwise the first free pair
