@@ -67,6 +67,15 @@ async function main(): Promise<void> {
     for (let i = 0; i < REQUESTS; i++) http.push(await call());
     http.sort((a, b) => a - b);
 
+    // The HTTP floor: the same client and server answering the cheapest route (no auth, no body, no model).
+    const floor: number[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const started = process.hrtime.bigint();
+      await (await fetch(`${api.url}/health/live`)).arrayBuffer();
+      floor.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    floor.sort((a, b) => a - b);
+
     const scorer = await RewardScorer.create(onnx);
     const features = Float32Array.from(candidates.flatMap((c) => c.features));
     const direct: number[] = [];
@@ -85,13 +94,14 @@ async function main(): Promise<void> {
       '',
       'what                                   p50 ms     p99 ms',
       `POST /v1/score, ${CANDIDATES} candidates (HTTP)  ${fmt(percentile(http, 0.5))}  ${fmt(percentile(http, 0.99))}`,
+      `floor: GET /health/live (same client)   ${fmt(percentile(floor, 0.5))}  ${fmt(percentile(floor, 0.99))}`,
       `ceiling: onnxruntime, same ${CANDIDATES} rows     ${fmt(percentile(direct, 0.5))}  ${fmt(percentile(direct, 0.99))}`,
       `(${REQUESTS} sequential requests after 200 warm-up, keep-alive, api and client on the same 2 cores)`,
       '',
     ].join('\n'));
     process.stdout.write(`${JSON.stringify({
       rowsPerSec: Math.round(rowsPerSec), p50Ms: Number(percentile(http, 0.5).toFixed(3)), p99Ms: Number(percentile(http, 0.99).toFixed(3)),
-      ceilingP99Ms: Number(percentile(direct, 0.99).toFixed(3)),
+      ceilingP99Ms: Number(percentile(direct, 0.99).toFixed(3)), httpFloorP50Ms: Number(percentile(floor, 0.5).toFixed(3)),
     })}\n`);
   } catch (error) {
     process.stderr.write(`bench:score failed: ${(error as Error).message}\n`);

@@ -16,6 +16,12 @@ export class ScoreCandidateDto {
   features?: number[];
 }
 
+/** What the handler receives (an interface, so the global ValidationPipe leaves it to ScoreRequestPipe). */
+export interface ScoreRequest {
+  candidates: { videoId?: string; features?: number[] }[];
+}
+
+/** The documented shape (OpenAPI); ScoreRequestPipe enforces it. */
 export class ScoreRequestDto {
   @ApiProperty({ type: [ScoreCandidateDto], maxItems: MAX_SCORE_CANDIDATES })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_SCORE_CANDIDATES)

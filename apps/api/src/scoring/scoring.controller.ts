@@ -1,8 +1,9 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
-import { ScoreRequestDto } from './score.dto';
+import { ScoreRequest, ScoreRequestDto } from './score.dto';
+import { ScoreRequestPipe } from './score-request.pipe';
 import { ScoringService } from './scoring.service';
 
 @ApiTags('reward models')
@@ -16,7 +17,8 @@ export class ScoringController {
   @Post()
   @HttpCode(200)
   @RequireKey('secret')
-  score(@Auth() key: KeyOwner, @Body() body: ScoreRequestDto) {
+  @ApiBody({ type: ScoreRequestDto })
+  score(@Auth() key: KeyOwner, @Body(ScoreRequestPipe) body: ScoreRequest) {
     return this.scoring.score(key.projectId, key.featureDim, body);
   }
 }

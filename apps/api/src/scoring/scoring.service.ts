@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { ModelsRepository, ReadRepository } from '@flywheel/database';
 import { RewardScorer } from '@flywheel/reward-model';
 import { DomainError, FieldProblem } from '../errors/domain-error';
-import { ScoreRequestDto } from './score.dto';
+import { ScoreRequest } from './score.dto';
 
 const RELOAD_INTERVAL_MS = 2000;
 /** A replaced session may still be running a request; release it a little later. */
@@ -47,7 +47,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
     await Promise.all([...this.loaded.values()].map((l) => l.scorer.release()));
   }
 
-  async score(projectId: string, featureDim: number, request: ScoreRequestDto): Promise<ScoreResponse> {
+  async score(projectId: string, featureDim: number, request: ScoreRequest): Promise<ScoreResponse> {
     const model = this.loaded.get(projectId) ?? (await this.load(projectId));
     if (!model) throw new DomainError('CONFLICT', 'this project has no production reward model yet: train one and promote it');
     const n = request.candidates.length;
