@@ -1,6 +1,6 @@
 /*
  * `npm run bench:export -- --pairs N` (default 1,000,000): a preference set of N pairs in a scratch database,
- * exported the way GET /v1/preference-sets/:id/export streams it (keyset pages from PostgreSQL → encoder → sink,
+ * exported the way GET /v1/preference-sets/:id/export streams it (one COPY … TO STDOUT → encoder → sink,
  * in-process, /dev/null as the sink) as dpo-jsonl and as parquet; in the same run `psql \copy` of the same rows
  * (same columns, same order) to CSV is the ceiling. Peak RSS is sampled every 20 ms over the exports.
  * Last line: {"pairs","jsonlPairsPerSec","parquetPairsPerSec","psqlPairsPerSec","peakRssMb"}.
@@ -67,8 +67,8 @@ async function main(): Promise<void> {
       `${what.padEnd(30)} ${seconds.toFixed(2).padStart(8)} s ${rate(seconds).toLocaleString('en-US').padStart(12)} pairs/s  ${note}`;
     process.stdout.write([
       `bench:export — ${pairs.toLocaleString('en-US')} pairs (seeded in ${seedSeconds.toFixed(1)} s)`,
-      row('dpo-jsonl (pages → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
-      row('parquet (pages → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
+      row('dpo-jsonl (COPY → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
+      row('parquet (COPY → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
       row('ceiling: psql \\copy to CSV', psqlSeconds, 'same rows, same order'),
       `peak RSS during the exports: ${(peakRss / 1048576).toFixed(0)} MB`,
       '',

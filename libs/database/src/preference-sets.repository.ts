@@ -1,4 +1,7 @@
+import { Pool } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { copyTextRows, uuidLiteral } from './copy-text';
 import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
 import { rowsOf } from './sql';
 
@@ -90,31 +93,28 @@ export class PreferenceSetsRepository {
   }
 
   /**
-   * The set's pairs in sequence order, a page at a time (keyset pagination: constant memory, no long-lived cursor).
-   * The next page is requested before this one is handed out, so the database and the encoder work in parallel.
+   * The set's pairs in sequence order, streamed by one `COPY (…) TO STDOUT` and split here: constant memory, and the
+   * rows never go through the driver's per-column parsers, which made keyset pages 3–4× slower than psql \copy.
    */
   async *pairs(setId: string): AsyncGenerator<StoredPairRow & { seq: number }> {
-    const page = (after: number): Promise<Record<string, unknown>[]> => this.db.query(
-      `SELECT seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight,
-              tie, scope, group_key, split, source, dimensions
-         FROM preference_pairs WHERE set_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
-      [setId, after],
-    );
-    let next = page(-1);
-    for (;;) {
-      const rows = await next;
-      if (rows.length === PAGE) next = page(rows[rows.length - 1].seq as number);
-      for (const r of rows) {
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    try {
+      const stream = client.query(copyTo(
+        `COPY (SELECT seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin,
+                      weight, tie, scope, group_key, split, source, dimensions
+                 FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}' ORDER BY seq) TO STDOUT`,
+      ));
+      for await (const f of copyTextRows(stream)) {
         yield {
-          seq: r.seq as number, chosenId: r.chosen_id as string, rejectedId: r.rejected_id as string,
-          chosenUri: r.chosen_uri as string | null, rejectedUri: r.rejected_uri as string | null, prompt: r.prompt as string,
-          requestId: r.request_id as string | null, modelVersion: r.model_version as string | null,
-          margin: Number(r.margin), weight: Number(r.weight), tie: r.tie as boolean, scope: r.scope as StoredPairRow['scope'],
-          groupKey: r.group_key as string, split: r.split as StoredPairRow['split'], source: r.source as StoredPairRow['source'],
-          dimensions: r.dimensions as Record<string, number>,
+          seq: Number(f[0]), chosenId: f[1]!, rejectedId: f[2]!, chosenUri: f[3], rejectedUri: f[4], prompt: f[5]!,
+          requestId: f[6], modelVersion: f[7], margin: parseFloat(f[8]!), weight: parseFloat(f[9]!), tie: f[10] === 't',
+          scope: f[11] as StoredPairRow['scope'], groupKey: f[12]!, split: f[13] as StoredPairRow['split'],
+          source: f[14] as StoredPairRow['source'], dimensions: JSON.parse(f[15]!),
         };
       }
-      if (rows.length < PAGE) return;
+    } finally {
+      client.release();
     }
   }
 
