@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Stops what infra-up and quickstart started (the api, the ingest-worker and the Kafka broker). PostgreSQL is the
+# Stops what infra-up and quickstart started (the api, the ingest-worker, the trainer and the Kafka broker). PostgreSQL is the
 # machine's own server and is left running; the data under .infra/ is kept (delete it to start from scratch).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-for name in api ingest-worker; do
+for name in api ingest-worker trainer; do
   pidfile=".infra/run/$name.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     echo "[infra] stopping $name" >&2

@@ -21,6 +21,7 @@ start() { # name, entry
 }
 start api dist/apps/api/src/main.js
 start ingest-worker dist/apps/ingest-worker/src/main.js
+start trainer dist/apps/trainer/src/main.js
 
 for _ in $(seq 1 60); do curl -fs "$API/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fs "$API/health/ready" >/dev/null || { echo "[quickstart] the api did not become ready; see $LOGS/api.log" >&2; exit 1; }

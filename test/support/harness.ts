@@ -65,6 +65,17 @@ export class TestContext {
     return { child, url };
   }
 
+  /**
+   * Starts the built trainer (serving the training queue) as a real process. It has no port to probe: this waits a
+   * second and checks that it is still running; jobs it has not claimed yet simply stay queued until it does.
+   */
+  async startTrainer(overrides: Record<string, string> = {}): Promise<AppProcess> {
+    const child = this.spawnApp('apps/trainer/src/main.js', { TRAINER_POLL_MS: '200', ...overrides });
+    await sleep(1000);
+    if (child.exitCode !== null) throw new Error(`trainer: process exited with ${child.exitCode}\n${outputOf(child)}`);
+    return { child, url: '' };
+  }
+
   /** Starts the built api as a real process on a free port and waits until it answers. */
   async startApi(overrides: Record<string, string> = {}): Promise<AppProcess> {
     const port = await freePort();
