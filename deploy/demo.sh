@@ -42,5 +42,5 @@ cat <<TXT
 
 Open the chart: file://$ROOT/artifacts/demo.html   (data: artifacts/demo.json)
 The demo's generator versions and lineage: curl -s -H "Authorization: Bearer \$(node -p "require('./$PROJECT').secretKey")" $API/v1/generators
-The trainer keeps running in the background (pid in $RUN/trainer.pid); npm run infra:down stops the api, worker and Kafka.
+The trainer keeps running in the background (pid in $RUN/trainer.pid); npm run infra:down stops the api, worker, trainer and Kafka.
 TXT

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run quickstart`: everything on this machine's local defaults — install, build, PostgreSQL, a Kafka broker,
-# migrations and topics, then the api (port 8080) and the ingest-worker in the background, a demo project, and a
-# sample of feedback sent through the API. Idempotent: running it again reuses what is up.
+# migrations and topics, then the api (port 8080), the ingest-worker and the trainer in the background, a project
+# with a sample of feedback sent through the API, and the closed-loop demo. Idempotent: running it again reuses
+# what is up.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -36,6 +37,11 @@ PROJECT_ID="$(node -p "require('./$PROJECT').projectId")"
 echo "[quickstart] sending sample generations and events through the API" >&2
 node dist/scripts/send-samples.js --api "$API" --key "$INGEST_KEY" --dim 8 >&2
 
+if [ "${QUICKSTART_DEMO:-1}" != "0" ]; then
+  echo "[quickstart] running the closed-loop demo (npm run demo; QUICKSTART_DEMO=0 skips it)" >&2
+  bash deploy/demo.sh --rounds 5
+fi
+
 cat <<TXT
 
 Flywheel is running on its local defaults.
@@ -46,7 +52,8 @@ Flywheel is running on its local defaults.
   Project          $PROJECT_ID     (keys in $PROJECT)
   Ingest key       $INGEST_KEY
   Secret key       $SECRET_KEY
-  Logs             $LOGS/api.log, $LOGS/ingest-worker.log, .infra/kafka/broker.log
+  Demo chart       artifacts/demo.html  (the flywheel over rounds; npm run demo runs it again)
+  Logs             $LOGS/api.log, $LOGS/ingest-worker.log, $LOGS/trainer.log, .infra/kafka/broker.log
 
 Try:
   curl -s -H "Authorization: Bearer $SECRET_KEY" "$API/v1/project"
