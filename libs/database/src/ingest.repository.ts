@@ -87,53 +87,42 @@ export class IngestTransaction {
   }
 
   /**
-   * Reads and row-locks the signal state of the given keys. Missing rows are first inserted empty, because
-   * FOR UPDATE cannot lock a row that does not exist: without that, two batches (say a `choose` marking a sibling
-   * passed over, and that sibling's own events on another partition) could both start from "no row" and the later
-   * upsert would overwrite the earlier one. Keys are sorted so concurrent batches lock in one order. Returns the
-   * rows that existed before (the new ones are empty).
+   * Reads and row-locks the signal rows that exist among `keys` (sorted, so concurrent batches lock in one order).
+   * Keys without a row are new: the caller folds them from empty and writes them with insertNewSignals.
    */
-  async lockSignals(keys: SignalKey[]): Promise<StoredSignal[]> {
+  async lockExistingSignals(keys: SignalKey[]): Promise<StoredSignal[]> {
     if (keys.length === 0) return [];
     const sorted = [...keys].sort((a, b) => compareKeys(a, b));
-    const params = [sorted.map((k) => k.projectId), sorted.map((k) => k.videoId), sorted.map((k) => k.userHash)];
-    const created: { project_id: string; video_id: string; user_hash: string }[] = await this.em.query(
-      `INSERT INTO video_user_signals (project_id, video_id, user_hash)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
-       ON CONFLICT DO NOTHING
-       RETURNING project_id, video_id, user_hash`,
-      params,
-    );
-    // Rows this statement created are empty and already locked by it: read back only the ones that existed.
-    const fresh = new Set(created.map((r) => `${r.project_id}|${r.video_id}|${r.user_hash}`));
-    const existing = sorted.filter((k) => !fresh.has(`${k.projectId}|${k.videoId}|${k.userHash}`));
-    if (existing.length === 0) return [];
     const rows: Record<string, unknown>[] = await this.em.query(
       `SELECT s.* FROM video_user_signals s
          JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
            ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
         ORDER BY s.project_id, s.video_id, s.user_hash
         FOR UPDATE OF s`,
-      [existing.map((k) => k.projectId), existing.map((k) => k.videoId), existing.map((k) => k.userHash)],
+      [sorted.map((k) => k.projectId), sorted.map((k) => k.videoId), sorted.map((k) => k.userHash)],
     );
     return rows.map(rowToSignal);
   }
 
+  /**
+   * Inserts rows for keys that had none, in their final state (one write instead of insert-then-update). A key that
+   * another batch inserted meanwhile is skipped and not returned: the caller locks it, refolds and updates it. The
+   * insert waits for that other transaction, so nothing is lost between the two.
+   */
+  async insertNewSignals(signals: StoredSignal[]): Promise<Set<string>> {
+    if (signals.length === 0) return new Set();
+    const sorted = [...signals].sort((a, b) => compareKeys(a, b));
+    const rows: { project_id: string; video_id: string; user_hash: string }[] = await this.em.query(
+      `${SIGNAL_INSERT} ON CONFLICT (project_id, video_id, user_hash) DO NOTHING RETURNING project_id, video_id, user_hash`,
+      signalParams(sorted),
+    );
+    return new Set(rows.map((r) => `${r.project_id}|${r.video_id}|${r.user_hash}`));
+  }
+
   async upsertSignals(signals: StoredSignal[]): Promise<void> {
     if (signals.length === 0) return;
-    const col = <T>(pick: (r: SignalRecord) => T) => signals.map((s) => pick(s.record));
-    const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     await this.em.query(
-      `INSERT INTO video_user_signals AS s (project_id, video_id, user_hash, impressed, played, completed,
-              max_watch_ratio, max_watch_ms, duration_ms, liked, favorited, shared, downloaded, exported, commented,
-              rating, dimension_ratings, chosen, passed_over, regenerated, discarded, disliked, reported, clock,
-              event_count, first_event_at, last_event_at, satisfaction, policy_id, rollup_hour, rollup_attributed,
-              updated_at)
-       SELECT u.*, now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::bool[],
-              $7::real[], $8::float8[], $9::float8[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
-              $15::bool[], $16::int2[], $17::jsonb[], $18::bool[], $19::bool[], $20::bool[], $21::bool[], $22::bool[],
-              $23::bool[], $24::jsonb[], $25::int4[], $26::timestamptz[], $27::timestamptz[], $28::real[], $29::text[],
-              $30::timestamptz[], $31::bool[]) AS u
+      `${SIGNAL_INSERT}
        ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET
          impressed = excluded.impressed, played = excluded.played, completed = excluded.completed,
          max_watch_ratio = excluded.max_watch_ratio, max_watch_ms = excluded.max_watch_ms,
@@ -145,18 +134,7 @@ export class IngestTransaction {
          clock = excluded.clock, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
          last_event_at = excluded.last_event_at, satisfaction = excluded.satisfaction, policy_id = excluded.policy_id,
          rollup_hour = excluded.rollup_hour, rollup_attributed = excluded.rollup_attributed, updated_at = now()`,
-      [
-        signals.map((s) => s.projectId), signals.map((s) => s.videoId), signals.map((s) => s.userHash),
-        col((r) => r.impressed), col((r) => r.played), col((r) => r.completed), col((r) => r.maxWatchRatio),
-        col((r) => r.maxWatchMs), col((r) => r.durationMs), col((r) => r.liked), col((r) => r.favorited),
-        col((r) => r.shared), col((r) => r.downloaded), col((r) => r.exported), col((r) => r.commented),
-        col((r) => r.rating), col((r) => JSON.stringify(r.dimensionRatings)), col((r) => r.chosen),
-        col((r) => r.passedOver), col((r) => r.regenerated), col((r) => r.discarded), col((r) => r.disliked),
-        col((r) => r.reported), col((r) => JSON.stringify(r.clock)), col((r) => r.eventCount),
-        col((r) => ts(r.firstEventAt)), col((r) => ts(r.lastEventAt)),
-        signals.map((x) => x.rollup?.satisfaction ?? null), signals.map((x) => x.rollup?.policyId ?? null),
-        signals.map((x) => (x.rollup ? ts(x.rollup.hourMs) : null)), signals.map((x) => x.rollup?.attributed ?? false),
-      ],
+      signalParams(signals),
     );
   }
 
@@ -284,6 +262,35 @@ export class IngestTransaction {
     );
     return rows.map((r: { project_id: string; video_id: string }) => ({ projectId: r.project_id, videoId: r.video_id }));
   }
+}
+
+/** The multi-row insert of signal rows that upsertSignals and insertNewSignals complete with their ON CONFLICT. */
+const SIGNAL_INSERT = `INSERT INTO video_user_signals AS s (project_id, video_id, user_hash, impressed, played, completed,
+         max_watch_ratio, max_watch_ms, duration_ms, liked, favorited, shared, downloaded, exported, commented,
+         rating, dimension_ratings, chosen, passed_over, regenerated, discarded, disliked, reported, clock,
+         event_count, first_event_at, last_event_at, satisfaction, policy_id, rollup_hour, rollup_attributed,
+         updated_at)
+  SELECT u.*, now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::bool[],
+         $7::real[], $8::float8[], $9::float8[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
+         $15::bool[], $16::int2[], $17::jsonb[], $18::bool[], $19::bool[], $20::bool[], $21::bool[], $22::bool[],
+         $23::bool[], $24::jsonb[], $25::int4[], $26::timestamptz[], $27::timestamptz[], $28::real[], $29::text[],
+         $30::timestamptz[], $31::bool[]) AS u`;
+
+function signalParams(signals: StoredSignal[]): unknown[] {
+  const col = <T>(pick: (r: SignalRecord) => T) => signals.map((s) => pick(s.record));
+  const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return [
+    signals.map((s) => s.projectId), signals.map((s) => s.videoId), signals.map((s) => s.userHash),
+    col((r) => r.impressed), col((r) => r.played), col((r) => r.completed), col((r) => r.maxWatchRatio),
+    col((r) => r.maxWatchMs), col((r) => r.durationMs), col((r) => r.liked), col((r) => r.favorited),
+    col((r) => r.shared), col((r) => r.downloaded), col((r) => r.exported), col((r) => r.commented),
+    col((r) => r.rating), col((r) => JSON.stringify(r.dimensionRatings)), col((r) => r.chosen),
+    col((r) => r.passedOver), col((r) => r.regenerated), col((r) => r.discarded), col((r) => r.disliked),
+    col((r) => r.reported), col((r) => JSON.stringify(r.clock)), col((r) => r.eventCount),
+    col((r) => ts(r.firstEventAt)), col((r) => ts(r.lastEventAt)),
+    signals.map((x) => x.rollup?.satisfaction ?? null), signals.map((x) => x.rollup?.policyId ?? null),
+    signals.map((x) => (x.rollup ? ts(x.rollup.hourMs) : null)), signals.map((x) => x.rollup?.attributed ?? false),
+  ];
 }
 
 export class IngestRepository {

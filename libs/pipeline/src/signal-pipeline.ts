@@ -37,24 +37,37 @@ export class SignalPipeline {
     await this.addPassedOver(tx, events, add);
 
     const keys = [...work.values()].map((w) => w.key);
-    const stored = new Map((await tx.lockSignals(keys)).map((s) => [keyId(s), s]));
+    const stored = new Map((await tx.lockExistingSignals(keys)).map((s) => [keyId(s), s]));
     const dims = await this.dimsOf(tx, keys);
     const quantiles = await this.quantiles.forProjects([...new Set(keys.map((k) => k.projectId))]);
+    const fold = (key: SignalKey, pending: FoldableEvent[], before: StoredSignal | undefined): StoredSignal => {
+      const record: SignalRecord = before ? copyRecord(before.record) : emptySignalRecord();
+      for (const event of pending) foldEvent(record, event);
+      const { satisfaction } = scoreAndContribute(record, this.policy, quantiles.get(key.projectId)!);
+      const hourMs = Math.floor(record.firstEventAt! / HOUR_MS) * HOUR_MS;
+      const attributed = dims.has(`${key.projectId}|${key.videoId}`);
+      return { ...key, record, rollup: { satisfaction, policyId: this.policy.id, hourMs, attributed } };
+    };
+
+    // New rows are written once, in their final state; a key another batch created meanwhile is refolded on top.
+    const fresh = new Map([...work.entries()].filter(([id]) => !stored.has(id)).map(([id, w]) => [id, fold(w.key, w.events, undefined)]));
+    const inserted = await tx.insertNewSignals([...fresh.values()]);
+    const raced = [...fresh.keys()].filter((id) => !inserted.has(id)).map((id) => work.get(id)!.key);
+    for (const row of await tx.lockExistingSignals(raced)) stored.set(keyId(row), row);
+
     const rollups = new RollupAccumulator(this.policy.id);
     const updated: StoredSignal[] = [];
     for (const [id, { key, events: pending }] of work) {
       const before = stored.get(id);
-      const record: SignalRecord = before ? copyRecord(before.record) : emptySignalRecord();
-      for (const event of pending) foldEvent(record, event);
       const videoDims = dims.get(`${key.projectId}|${key.videoId}`);
       if (before?.rollup) {
         const oldDims = before.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
         rollups.add(key.projectId, before.rollup.hourMs, oldDims, contributionOf(before.record, before.rollup.satisfaction), -1);
       }
-      const { satisfaction, contribution } = scoreAndContribute(record, this.policy, quantiles.get(key.projectId)!);
-      const hourMs = Math.floor(record.firstEventAt! / HOUR_MS) * HOUR_MS;
-      rollups.add(key.projectId, hourMs, videoDims ?? UNATTRIBUTED, contribution, 1);
-      updated.push({ ...key, record, rollup: { satisfaction, policyId: this.policy.id, hourMs, attributed: videoDims !== undefined } });
+      if (!before && !inserted.has(id)) throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
+      const after = before ? fold(key, pending, before) : fresh.get(id)!;
+      rollups.add(key.projectId, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1);
+      if (before) updated.push(after);
     }
     await tx.upsertSignals(updated);
     await tx.applyRollupDeltas(rollups.deltas(), ROLLUP_COUNTERS);
