@@ -45,7 +45,8 @@ async function main(): Promise<void> {
     await db.query(`ANALYZE preference_pairs`);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
 
-    let peakRss = process.memoryUsage().rss;
+    const baseRss = process.memoryUsage().rss;
+    let peakRss = baseRss;
     const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
     const timeExport = async (format: 'dpo-jsonl' | 'parquet') => {
       const started = process.hrtime.bigint();
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
       return Number(process.hrtime.bigint() - started) / 1e9;
     };
     const jsonlSeconds = await timeExport('dpo-jsonl');
+    const jsonlPeak = peakRss;
     const parquetSeconds = await timeExport('parquet');
     clearInterval(sampler);
 
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       row('dpo-jsonl (COPY → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
       row('parquet (COPY → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
       row('ceiling: psql \\copy to CSV', psqlSeconds, 'same rows, same order'),
-      `peak RSS during the exports: ${(peakRss / 1048576).toFixed(0)} MB`,
+      `peak RSS during the exports: ${(peakRss / 1048576).toFixed(0)} MB (after dpo-jsonl: ${(jsonlPeak / 1048576).toFixed(0)} MB; the process holds ~${(baseRss / 1048576).toFixed(0)} MB before exporting)`,
       '',
     ].join('\n'));
     process.stdout.write(`${JSON.stringify({

@@ -10,17 +10,19 @@ export function unescapeCopyField(field: string): string | null {
   return field.replace(/\\(.)/g, (_, c: string) => ESCAPES[c] ?? c);
 }
 
-/** Splits a `COPY … TO STDOUT` (text format) stream into rows of unescaped fields, across chunk boundaries. */
-export async function* copyTextRows(stream: Readable): AsyncGenerator<(string | null)[]> {
+/**
+ * Splits a `COPY … TO STDOUT` (text format) stream into rows of unescaped fields, across chunk boundaries; yields
+ * the complete rows of each network chunk together (a page), so consumers pay one await per chunk, not per row.
+ */
+export async function* copyTextPages(stream: Readable): AsyncGenerator<(string | null)[][]> {
   const decoder = new StringDecoder('utf8'); // a chunk may end inside a multi-byte character
   let rest = '';
   for await (const chunk of stream) {
-    const text = rest + decoder.write(chunk as Buffer);
-    const lines = text.split('\n');
+    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
     rest = lines.pop()!;
-    for (const line of lines) yield line.split('\t').map(unescapeCopyField);
+    if (lines.length) yield lines.map((line) => line.split('\t').map(unescapeCopyField));
   }
-  if (rest) yield rest.split('\t').map(unescapeCopyField);
+  if (rest) yield [rest.split('\t').map(unescapeCopyField)];
 }
 
 /** A set id goes into COPY's SQL as a literal (COPY takes no parameters): only a UUID's characters pass. */

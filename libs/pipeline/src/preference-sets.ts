@@ -125,8 +125,9 @@ async function scoreThinRequests(models: ModelsRepository, projectId: string, mo
   }
 }
 
-export async function* storedPairs(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<PreferencePairRow> {
-  for await (const { seq: _seq, ...row } of sets.pairs(setId)) yield row;
+/** A stored set's pairs, a page at a time, as the encoders read them. */
+export async function* storedPairs(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<PreferencePairRow[]> {
+  for await (const page of sets.pairPages(setId)) yield page.map(({ seq: _seq, ...row }) => row);
 }
 
 export async function* storedRankings(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<RankedRequest> {

@@ -3,7 +3,7 @@ import type { PreferencePairRow, RankedRequest } from './preference.types';
 import { type RowSource, encodePairsJsonl, encodeRankedJsonl } from './text-export.encoder';
 
 /** sha256 (hex) of a byte stream. */
-export async function sha256Hex(chunks: RowSource<Buffer | string>): Promise<string> {
+export async function sha256Hex(chunks: Iterable<Buffer | string> | AsyncIterable<Buffer | string>): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of chunks) hash.update(chunk);
   return hash.digest('hex');

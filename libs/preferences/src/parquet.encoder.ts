@@ -3,7 +3,7 @@ import type { WriteStream } from 'node:fs';
 import { dimensionsJson, exportNumber, videoRef } from './canonical-encoding';
 import type { PreferencePairRow } from './preference.types';
 import { PreferencesError } from './preferences.errors';
-import { type ExportStats, type RowSource, isSyncIterable, newExportStats } from './text-export.encoder';
+import { type ExportStats, type RowSource, isPage, isSyncIterable, newExportStats } from './text-export.encoder';
 
 export interface ParquetExportOptions {
   /**
@@ -153,10 +153,12 @@ export async function* encodeParquet(
       if (chunks.length > 0) yield* drain();
     }
   } else {
-    for await (const row of rows) {
-      const pending = add(row);
-      if (pending) await pending;
-      if (chunks.length > 0) yield* drain();
+    for await (const item of rows) {
+      for (const row of isPage(item) ? item : [item]) {
+        const pending = add(row);
+        if (pending) await pending;
+        if (chunks.length > 0) yield* drain();
+      }
     }
   }
   await writer.close();

@@ -2,8 +2,11 @@ import { canonicalPairLine, csvField, dpoLine, exportNumber, rankedLine, videoRe
 import type { PreferencePairRow, RankedRequest } from './preference.types';
 import { PreferencesError } from './preferences.errors';
 
-/** Rows from memory or from a cursor. */
-export type RowSource<T> = Iterable<T> | AsyncIterable<T>;
+/**
+ * Rows from memory, or from a cursor. A cursor may hand out pages (arrays of rows) instead of single rows: an await
+ * per page rather than per row is what lets a database export keep up (rows themselves are never arrays).
+ */
+export type RowSource<T> = Iterable<T> | AsyncIterable<T | readonly T[]>;
 
 /** Filled in by an encoder as it goes (pass one in to read the counts after the stream ends). */
 export interface ExportStats {
@@ -47,9 +50,16 @@ async function* encodeLines<T>(
       if (buf) yield buf;
     }
   } else {
-    for await (const row of rows) {
-      const buf = add(row);
-      if (buf) yield buf;
+    for await (const item of rows) {
+      if (isPage(item)) {
+        for (const row of item) {
+          const buf = add(row);
+          if (buf) yield buf;
+        }
+      } else {
+        const buf = add(item);
+        if (buf) yield buf;
+      }
     }
   }
   if (chunk.length > 0) {
@@ -57,6 +67,10 @@ async function* encodeLines<T>(
     stats.bytes += buf.length;
     yield buf;
   }
+}
+
+export function isPage<T>(item: T | readonly T[]): item is readonly T[] {
+  return Array.isArray(item);
 }
 
 export function isSyncIterable<T>(rows: RowSource<T>): rows is Iterable<T> {
