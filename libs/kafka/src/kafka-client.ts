@@ -14,7 +14,6 @@ const LEVEL_NAMES: Record<number, string> = {
 
 /** kafkajs logs through our one-line JSON format; its INFO chatter only shows at LOG_LEVEL=debug. */
 export function createKafka(config: FlywheelConfig, clientSuffix: string): Kafka {
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'; // eslint-disable-line -- silences a kafkajs v2 banner only
   return new Kafka({
     clientId: `${config.kafka.clientId}-${clientSuffix}`,
     brokers: config.kafka.brokers,
