@@ -87,7 +87,7 @@ export async function trainProject(
   for (const p of pairs) counts[p.split]++;
   if (counts.train < MIN_PAIRS.train || counts.test < MIN_PAIRS.test) {
     throw new TrainingError('NOT_ENOUGH_PAIRS',
-      `not enough preference pairs to train (${counts.train} train, ${counts.test} test; need ${MIN_PAIRS.train} and ${MIN_PAIRS.test}): collect more feedback on candidates of the same request or prompt`);
+      `not enough preference pairs to train (${counts.train} train, ${counts.test} test; need ${MIN_PAIRS.train} and ${MIN_PAIRS.test}). Pairs come from candidates of the same request or prompt with a satisfaction margin, and are split by prompt hash (80/10/10), so a project with few distinct prompts can have an empty test split: collect feedback on more requests and prompts`);
   }
   onProgress({ stage: 'training', pairs: counts });
 
