@@ -103,6 +103,19 @@ describe('reward models and preference sets', () => {
     expect(models.map((m: any) => m.status)).toEqual(['production', 'retired']);
   }, 120000);
 
+  it('runs queued training jobs in the trainer, and fails a job on too little data with a reason', async () => {
+    const empty = await ctx.createProject(4, 'empty');
+    const trainer = await ctx.startTrainer();
+    const queued = await post(`${api.url}/v1/models/train`, empty.secretKey, { kind: 'linear' });
+    expect(queued).toMatchObject({ status: 202, body: { status: 'queued' } });
+    await waitFor(async () => ['failed', 'succeeded'].includes((await get(`${api.url}/v1/models/jobs/${queued.body.id}`, empty.secretKey)).body.status), 30000, 'job finished');
+    const job = (await get(`${api.url}/v1/models/jobs/${queued.body.id}`, empty.secretKey)).body;
+    expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining('not enough preference pairs') });
+    await expect(get(`${api.url}/v1/models/jobs/${queued.body.id}`, project.secretKey)).resolves.toMatchObject({ status: 404 });
+    await expect(post(`${api.url}/v1/models/train`, empty.secretKey, { kind: 'forest' })).resolves.toMatchObject({ status: 400 });
+    await ctx.stopApp(trainer);
+  }, 60000);
+
   it('rejects bad scoring input by index', async () => {
     const response = await score([{ features: [1, 2] }, { videoId: 'nope' }, {}]);
     expect(response.status).toBe(400);
