@@ -133,7 +133,7 @@ describe('reward models and preference sets', () => {
     await waitFor(async () => (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body.status !== 'building', 30000, 'set built');
     const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
     expect(set).toMatchObject({ status: 'ready', error: null });
-    expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v1', contentSha256: set.contentSha256 });
+    expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v1', watchQuantiles: { source: 'default' }, contentSha256: set.contentSha256 });
     const counts = set.manifest.counts;
     expect(counts.pairs).toBeGreaterThan(100);
     expect(counts.bySplit.train + (counts.bySplit.validation ?? 0) + (counts.bySplit.test ?? 0)).toBe(counts.pairs);

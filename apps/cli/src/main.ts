@@ -6,13 +6,12 @@
  * promotion that was refused), 78 bad configuration.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@flywheel/config';
 import { ApiClient, CliError, EXIT } from './api-client';
 import { registerModelCommands } from './models.commands';
 import { registerSetCommands } from './sets.commands';
 import {
-  IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
+  DataSource, IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
 } from '@flywheel/database';
 import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/pipeline';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';

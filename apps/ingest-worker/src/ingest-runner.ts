@@ -1,9 +1,8 @@
 import { createServer, Server } from 'node:http';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { SatisfactionRepository } from '@flywheel/database';
+import { DataSource, SatisfactionRepository } from '@flywheel/database';
 import { SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { BatchConsumer, KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { FeedbackEventsConsumer } from './feedback-events.consumer';

@@ -10,3 +10,4 @@ export * from './sql';
 export * from './evidence.repository';
 export * from './metrics.repository';
 export * from './preference-sets.repository';
+export { DataSource } from 'typeorm';

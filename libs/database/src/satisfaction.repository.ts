@@ -25,6 +25,15 @@ export class SatisfactionRepository {
     return new Map(rows.map((r) => [r.project_id, r.quantiles]));
   }
 
+  /** Where a project's watch quantiles come from, for manifests: learned (from how many rows, when) or the defaults. */
+  async quantilesProvenance(projectId: string, policyId: string): Promise<{ source: 'learned' | 'default'; learnedFrom?: number; updatedAt?: Date }> {
+    const [row] = await this.db.query(
+      `SELECT learned_from, updated_at FROM watch_quantiles WHERE project_id = $1 AND policy_id = $2`,
+      [projectId, policyId],
+    );
+    return row ? { source: 'learned', learnedFrom: Number(row.learned_from), updatedAt: row.updated_at } : { source: 'default' };
+  }
+
   async saveQuantiles(projectId: string, policyId: string, quantiles: unknown, learnedFrom: number): Promise<void> {
     await this.db.query(
       `INSERT INTO watch_quantiles (project_id, policy_id, quantiles, learned_from) VALUES ($1, $2, $3, $4)

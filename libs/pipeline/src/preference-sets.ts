@@ -1,6 +1,6 @@
-import { IHeaders } from 'kafkajs';
+import type { IHeaders } from '@flywheel/kafka';
 import {
-  EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, StoredPairRow,
+  EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository, StoredPairRow,
   StoredRanking,
 } from '@flywheel/database';
 import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
@@ -40,7 +40,7 @@ export const PREFERENCE_MESSAGE_VERSION = 'flywheel.preferences.v1';
  * every export reads — and the manifest is written.
  */
 export async function buildPreferenceSet(
-  deps: { evidence: EvidenceRepository; sets: PreferenceSetsRepository; models: ModelsRepository },
+  deps: { evidence: EvidenceRepository; sets: PreferenceSetsRepository; models: ModelsRepository; satisfaction: SatisfactionRepository },
   set: PreferenceSetRow,
   request: PreferenceSetRequest,
 ): Promise<Record<string, unknown>> {
@@ -102,7 +102,10 @@ export async function buildPreferenceSet(
   const contentSha256 = await preferenceSetSha256({ pairs: storedPairs(deps.sets, set.id), rankings: storedRankings(deps.sets, set.id) });
   const manifest = {
     schema: 'flywheel.preference-set.v1', setId: set.id, projectId: set.projectId, filters: request,
-    policyVersion: CURRENT_POLICY.id, rewardModel, counts, contentSha256, createdAt: set.createdAt,
+    policyVersion: CURRENT_POLICY.id,
+    // Scores depend on the policy and on the watch quantiles it ranked watch time with.
+    watchQuantiles: await deps.satisfaction.quantilesProvenance(set.projectId, CURRENT_POLICY.id),
+    rewardModel, counts, contentSha256, createdAt: set.createdAt,
   };
   await deps.sets.finish(set.id, manifest, contentSha256);
   return manifest;

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, OnApplicationShutdown, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { DataSource } from 'typeorm';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
+import { DataSource } from '@flywheel/database';
 import { Admin, createKafka } from '@flywheel/kafka';
 
 const CHECK_TIMEOUT_MS = 2000;

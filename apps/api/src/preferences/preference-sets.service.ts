@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository } from '@flywheel/database';
+import { EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository } from '@flywheel/database';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { PreferenceSetRequest, buildPreferenceSet, publishPreferenceSet, storedPairs, storedRankings } from '@flywheel/pipeline';
 import { EXPORT_FORMATS, ExportFormat, encodePairs, encodeRankings } from '@flywheel/preferences';
@@ -25,6 +25,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
     private readonly sets: PreferenceSetsRepository,
     private readonly evidence: EvidenceRepository,
     private readonly models: ModelsRepository,
+    private readonly satisfaction: SatisfactionRepository,
   ) {
     this.publisher = new KafkaPublisher(createKafka(config, 'api-preferences'), config.kafka.sendTimeoutMs);
     this.topic = topicNames(config.kafka.topicPrefix).preferences;
@@ -32,7 +33,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
 
   async create(projectId: string, request: PreferenceSetRequest): Promise<PreferenceSetRow> {
     const set = await this.sets.create(projectId, request);
-    const build = buildPreferenceSet({ evidence: this.evidence, sets: this.sets, models: this.models }, set, request)
+    const build = buildPreferenceSet({ evidence: this.evidence, sets: this.sets, models: this.models, satisfaction: this.satisfaction }, set, request)
       .catch(async (error: Error) => {
         this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: error.message })}`);
         await this.sets.fail(set.id, error.message).catch(() => undefined);

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { ModelsRepository, ReadRepository } from '@flywheel/database';
+import { DataSource, ModelsRepository, ReadRepository } from '@flywheel/database';
 import { RewardScorer } from '@flywheel/reward-model';
 import { DomainError, FieldProblem } from '../errors/domain-error';
 import { ScoreRequest } from './score.dto';
