@@ -6,26 +6,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-RUN=.infra/run; LOGS=.infra/logs
-mkdir -p "$RUN" "$LOGS"
-PORT="${PORT:-8080}"
-API="http://127.0.0.1:$PORT"
-
 bash deploy/infra-up.sh
-
-start() { # name, entry
-  local pidfile="$RUN/$1.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "[quickstart] $1 already running (pid $(cat "$pidfile"))" >&2; return; fi
-  nohup node "$2" >"$LOGS/$1.log" 2>&1 &
-  echo $! >"$pidfile"
-  echo "[quickstart] started $1 (pid $!, log $LOGS/$1.log)" >&2
-}
-start api dist/apps/api/src/main.js
-start ingest-worker dist/apps/ingest-worker/src/main.js
-start trainer dist/apps/trainer/src/main.js
-
-for _ in $(seq 1 60); do curl -fs "$API/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "$API/health/ready" >/dev/null || { echo "[quickstart] the api did not become ready; see $LOGS/api.log" >&2; exit 1; }
+source deploy/services.sh
+start_services
 
 PROJECT=.infra/quickstart-project.json
 if [ ! -s "$PROJECT" ]; then

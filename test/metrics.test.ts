@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CreatedProject } from '@flywheel/database';
 import { ROLLUP_COUNTERS, benjaminiHochberg, proportionDifference } from '@flywheel/satisfaction';
-import { AppProcess, ROOT, TestContext, get, post, postAll, waitFor } from './support/harness';
+import { AppProcess, ROOT, TestContext, get, post, postAll, waitFor, prng } from './support/harness';
 
 const Z = 1.959964;
 const HOUR = 3_600_000;
@@ -23,17 +23,6 @@ function meanInterval(n: number, sum: number, sumSq: number): { value: number; l
   return { value: mean, low: mean - Z * se, high: mean + Z * se };
 }
 
-/** Deterministic PRNG (mulberry32), so the fixture is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface View { videoId: string; version: string | null; category: string | null; day: string; liked: boolean; played: boolean; completed: boolean }
 

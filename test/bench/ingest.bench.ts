@@ -42,7 +42,7 @@ import { Client, Query } from 'pg';
 import { FlywheelConfig } from '@flywheel/config';
 import { FeedbackEventInput } from '@flywheel/contracts';
 import { dropDatabase, migrate } from '@flywheel/database';
-import { AppProcess, TestContext, outputOf, sleep } from '../support/harness';
+import { AppProcess, TestContext, outputOf, prng, sleep } from '../support/harness';
 
 // ───────────────────────────────────────────── arguments ─────────────────────────────────────────────
 
@@ -82,17 +82,6 @@ function parseArgs(argv: string[]): Args {
 
 // ───────────────────────────────────────────── traffic ─────────────────────────────────────────────
 
-/** mulberry32: small, seeded, good enough for traffic shapes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Picks indices with Zipf-like weights 1/(rank+1)^s: a few popular videos, a long tail. */
 function zipfPicker(n: number, s: number, rand: () => number): () => number {

@@ -241,3 +241,15 @@ export async function postAll(api: AppProcess, key: string, batches: Record<stri
   };
   await Promise.all([client(), client(), client(), client()]);
 }
+
+/** mulberry32: a small seeded PRNG, so fixtures and benchmark traffic are the same on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
