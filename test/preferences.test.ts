@@ -5,7 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { topicNames } from '@flywheel/contracts';
-import { CreatedProject } from '@flywheel/database';
+import { CreatedProject, PreferenceSetsRepository } from '@flywheel/database';
+import { storedPairs } from '@flywheel/pipeline';
+import { encodePairs } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { AppProcess, ROOT, TestContext, get, post, waitFor } from './support/harness';
 
@@ -153,6 +155,13 @@ describe('reward models and preference sets', () => {
     for (const format of ['dpo-jsonl', 'videoalign-csv', 'ranked-jsonl', 'parquet']) {
       const [a, b] = [await download(format), await download(format)];
       expect(createHash('sha256').update(a).digest('hex')).toBe(createHash('sha256').update(b).digest('hex'));
+    }
+    // The api encodes jsonl on worker threads; the single-threaded encoders must give the very same bytes.
+    const sets = new PreferenceSetsRepository(ctx.db);
+    for (const format of ['dpo-jsonl', 'pairs-jsonl'] as const) {
+      const local: Buffer[] = [];
+      for await (const chunk of encodePairs(format, storedPairs(sets, setId))) local.push(chunk);
+      expect((await download(format)).equals(Buffer.concat(local))).toBe(true);
     }
     const dpo = (await download('dpo-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l));
     expect(dpo.length).toBeLessThanOrEqual(set.manifest.counts.pairs); // DPO has no ties

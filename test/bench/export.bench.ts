@@ -13,11 +13,26 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@flywheel/config';
 import { PreferenceSetsRepository, ProjectsRepository, createDataSource, createProjectWithKeys, dropDatabase, migrate } from '@flywheel/database';
-import { storedPairs } from '@flywheel/pipeline';
-import { encodePairs } from '@flywheel/preferences';
+import { encodeStoredSet } from '@flywheel/pipeline';
+
+/** `--export FORMAT --set ID`: one export of an existing set in this process; prints its time and peak RSS. */
+async function exportOnce(format: 'dpo-jsonl' | 'parquet', setId: string): Promise<void> {
+  const db = createDataSource(loadConfig().database, { poolSize: 2 });
+  await db.initialize();
+  const baseRss = process.memoryUsage().rss;
+  let peakRss = baseRss;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
+  const started = process.hrtime.bigint();
+  await pipeline(Readable.from(encodeStoredSet(new PreferenceSetsRepository(db), setId, format)), createWriteStream('/dev/null'));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  await db.destroy();
+  process.stdout.write(`${JSON.stringify({ seconds, peakRss, baseRss })}\n`);
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '1000000' } } });
+  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '1000000' }, export: { type: 'string' }, set: { type: 'string' } } });
+  if (values.export) return exportOnce(values.export as 'dpo-jsonl' | 'parquet', values.set!);
   const pairs = Number(values.pairs);
   process.env.PGDATABASE = `flywheel_bench_${randomBytes(4).toString('hex')}`;
   const config = loadConfig();
@@ -45,18 +60,13 @@ async function main(): Promise<void> {
     await db.query(`ANALYZE preference_pairs`);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
 
-    const baseRss = process.memoryUsage().rss;
-    let peakRss = baseRss;
-    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
-    const timeExport = async (format: 'dpo-jsonl' | 'parquet') => {
-      const started = process.hrtime.bigint();
-      await pipeline(Readable.from(encodePairs(format, storedPairs(sets, set.id))), createWriteStream('/dev/null'));
-      return Number(process.hrtime.bigint() - started) / 1e9;
-    };
-    const jsonlSeconds = await timeExport('dpo-jsonl');
-    const jsonlPeak = peakRss;
-    const parquetSeconds = await timeExport('parquet');
-    clearInterval(sampler);
+    // Each export runs in a process of its own, as a request would in a fresh api: its peak RSS is its own.
+    const exportIn = (format: 'dpo-jsonl' | 'parquet') => JSON.parse(execFileSync(process.execPath,
+      [__filename, '--export', format, '--set', set.id], { encoding: 'utf8', env: process.env }).trim().split('\n').pop()!) as { seconds: number; peakRss: number; baseRss: number };
+    const jsonl = exportIn('dpo-jsonl');
+    const parquet = exportIn('parquet');
+    const [jsonlSeconds, parquetSeconds] = [jsonl.seconds, parquet.seconds];
+    const peakRss = Math.max(jsonl.peakRss, parquet.peakRss);
 
     const columns = 'chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight, tie, scope, group_key, split, source, dimensions';
     const psqlStarted = process.hrtime.bigint();
@@ -72,7 +82,7 @@ async function main(): Promise<void> {
       row('dpo-jsonl (COPY → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
       row('parquet (COPY → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
       row('ceiling: psql \\copy to CSV', psqlSeconds, 'same rows, same order'),
-      `peak RSS during the exports: ${(peakRss / 1048576).toFixed(0)} MB (after dpo-jsonl: ${(jsonlPeak / 1048576).toFixed(0)} MB; the process holds ~${(baseRss / 1048576).toFixed(0)} MB before exporting)`,
+      `peak RSS of the exporting process: dpo-jsonl ${(jsonl.peakRss / 1048576).toFixed(0)} MB, parquet ${(parquet.peakRss / 1048576).toFixed(0)} MB (it holds ~${(jsonl.baseRss / 1048576).toFixed(0)} MB before exporting)`,
       '',
     ].join('\n'));
     process.stdout.write(`${JSON.stringify({

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { copyTextPages, unescapeCopyField, uuidLiteral } from './copy-text';
+import { copyTextLines, copyTextPages, copyTextRows, unescapeCopyField, uuidLiteral } from './copy-text';
 
 describe('COPY text format', () => {
   it('unescapes fields and reads \\N as NULL', () => {
@@ -14,6 +14,15 @@ describe('COPY text format', () => {
     const rows = [];
     for await (const page of copyTextPages(Readable.from(chunks))) rows.push(...page);
     expect(rows).toEqual([['1', 'café', null], ['2', 'a\tb', 'x']]);
+  });
+
+  it('cuts the stream at line ends, so every chunk parses on its own', async () => {
+    const text = Buffer.from('1\tcafé\t\\N\n2\ta\\tb\tx\n3\tz\tq');
+    const chunks = [text.subarray(0, 6), text.subarray(6, 15), text.subarray(15)];
+    const pieces: string[] = [];
+    for await (const piece of copyTextLines(Readable.from(chunks))) pieces.push(piece);
+    expect(pieces.every((p) => p.endsWith('\n'))).toBe(true);
+    expect(pieces.flatMap(copyTextRows)).toEqual([['1', 'café', null], ['2', 'a\tb', 'x'], ['3', 'z', 'q']]);
   });
 
   it('lets only a UUID into the SQL', () => {

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { copyTextPages, uuidLiteral } from './copy-text';
+import { copyTextLines, copyTextPages, uuidLiteral } from './copy-text';
 import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
 import { rowsOf } from './sql';
 
@@ -23,6 +23,23 @@ export interface PreferenceSetRow {
 const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, content_sha256 AS "contentSha256", error,
   created_at AS "createdAt"`;
 const PAGE = 20_000;
+
+const PAIR_COLUMNS = `seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin,
+  weight, tie, scope, group_key, split, source, dimensions`;
+
+function pairsCopySql(setId: string): string {
+  return `COPY (SELECT ${PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}' ORDER BY seq) TO STDOUT`;
+}
+
+/** One stored pair from the fields of a COPY text line (in PAIR_COLUMNS order). */
+export function pairFromCopyFields(f: (string | null)[]): StoredPairRow & { seq: number } {
+  return {
+    seq: Number(f[0]), chosenId: f[1]!, rejectedId: f[2]!, chosenUri: f[3], rejectedUri: f[4], prompt: f[5]!,
+    requestId: f[6], modelVersion: f[7], margin: parseFloat(f[8]!), weight: parseFloat(f[9]!), tie: f[10] === 't',
+    scope: f[11] as StoredPairRow['scope'], groupKey: f[12]!, split: f[13] as StoredPairRow['split'],
+    source: f[14] as StoredPairRow['source'], dimensions: f[15] === '{}' ? {} : JSON.parse(f[15]!),
+  };
+}
 
 /** Preference-set snapshots: written once in pages, read back in sequence order, never changed after `ready`. */
 export class PreferenceSetsRepository {
@@ -101,19 +118,23 @@ export class PreferenceSetsRepository {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
     const client = await pool.connect();
     try {
-      const stream = client.query(copyTo(
-        `COPY (SELECT seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin,
-                      weight, tie, scope, group_key, split, source, dimensions
-                 FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}' ORDER BY seq) TO STDOUT`,
-      ));
-      for await (const page of copyTextPages(stream)) {
-        yield page.map((f) => ({
-          seq: Number(f[0]), chosenId: f[1]!, rejectedId: f[2]!, chosenUri: f[3], rejectedUri: f[4], prompt: f[5]!,
-          requestId: f[6], modelVersion: f[7], margin: parseFloat(f[8]!), weight: parseFloat(f[9]!), tie: f[10] === 't',
-          scope: f[11] as StoredPairRow['scope'], groupKey: f[12]!, split: f[13] as StoredPairRow['split'],
-          source: f[14] as StoredPairRow['source'], dimensions: f[15] === '{}' ? {} : JSON.parse(f[15]!),
-        }));
+      for await (const page of copyTextPages(client.query(copyTo(pairsCopySql(setId))))) {
+        yield page.map(pairFromCopyFields);
       }
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * The raw COPY text of the set's pairs, cut at line ends (every chunk holds whole rows), for parsers that run
+   * elsewhere (the parallel export's worker threads); pairFromCopyFields reads each line.
+   */
+  async *pairText(setId: string): AsyncGenerator<string> {
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    try {
+      yield* copyTextLines(client.query(copyTo(pairsCopySql(setId))));
     } finally {
       client.release();
     }

@@ -5,11 +5,13 @@ import {
 } from '@flywheel/database';
 import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
 import {
-  Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs, canonicalPairLine,
+  EXPORT_FORMATS, ExportFormat, Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs,
+  canonicalPairLine, encodePairs, encodeRankings,
   preferenceSetSha256, rankRequests, rankedLine, rewardModelPairs, toPairRow,
 } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
+import { exportWorkerScript, parallelPairLines } from './parallel-export';
 import { toVideoEvidence } from './training';
 
 export interface PreferenceSetRequest {
@@ -126,6 +128,18 @@ async function scoreThinRequests(models: ModelsRepository, projectId: string, mo
   } finally {
     await scorer.release();
   }
+}
+
+/**
+ * A stored set in one export format, as a stream of bytes: dpo-jsonl and pairs-jsonl on two worker threads when the
+ * compiled worker is there (same bytes, see parallel-export.ts), everything else through the library's encoders.
+ */
+export function encodeStoredSet(sets: PreferenceSetsRepository, setId: string, format: ExportFormat): AsyncIterable<Buffer> {
+  const script = exportWorkerScript();
+  if (script && (format === 'dpo-jsonl' || format === 'pairs-jsonl')) return parallelPairLines(sets, setId, format, script);
+  return EXPORT_FORMATS[format].rows === 'rankings'
+    ? encodeRankings(storedRankings(sets, setId))
+    : encodePairs(format as Exclude<ExportFormat, 'ranked-jsonl'>, storedPairs(sets, setId));
 }
 
 /** A stored set's pairs, a page at a time, as the encoders read them. */

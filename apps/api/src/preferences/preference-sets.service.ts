@@ -4,8 +4,8 @@ import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository } from '@flywheel/database';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { PreferenceSetRequest, buildPreferenceSet, publishPreferenceSet, storedPairs, storedRankings } from '@flywheel/pipeline';
-import { EXPORT_FORMATS, ExportFormat, encodePairs, encodeRankings } from '@flywheel/preferences';
+import { PreferenceSetRequest, buildPreferenceSet, encodeStoredSet, publishPreferenceSet } from '@flywheel/pipeline';
+import { EXPORT_FORMATS, ExportFormat } from '@flywheel/preferences';
 import { DomainError } from '../errors/domain-error';
 
 /**
@@ -52,10 +52,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
   async export(projectId: string, id: string, format: ExportFormat): Promise<{ stream: Readable; contentType: string; filename: string }> {
     const set = await this.ready(projectId, id);
     const info = EXPORT_FORMATS[format];
-    const chunks = info.rows === 'rankings'
-      ? encodeRankings(storedRankings(this.sets, set.id))
-      : encodePairs(format as Exclude<ExportFormat, 'ranked-jsonl'>, storedPairs(this.sets, set.id));
-    return { stream: Readable.from(chunks), contentType: info.contentType, filename: `preference-set-${set.id}.${info.extension}` };
+    return { stream: Readable.from(encodeStoredSet(this.sets, set.id, format)), contentType: info.contentType, filename: `preference-set-${set.id}.${info.extension}` };
   }
 
   async publish(projectId: string, id: string) {
