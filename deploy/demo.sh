@@ -7,9 +7,12 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-bash deploy/infra-up.sh
 source deploy/services.sh
-start_services
+# quickstart.sh has just brought everything up; run on its own, the demo does it itself.
+if [ "${FLYWHEEL_SERVICES_UP:-}" != "1" ]; then
+  bash deploy/infra-up.sh
+  start_services
+fi
 
 # A fresh project per run: its metrics, pairs and reward models hold this run's data only.
 PROJECT=.infra/demo-project.json

@@ -22,7 +22,7 @@ node dist/scripts/send-samples.js --api "$API" --key "$INGEST_KEY" --dim 8 >&2
 
 if [ "${QUICKSTART_DEMO:-1}" != "0" ]; then
   echo "[quickstart] running the closed-loop demo (npm run demo; QUICKSTART_DEMO=0 skips it)" >&2
-  bash deploy/demo.sh --rounds 5
+  FLYWHEEL_SERVICES_UP=1 bash deploy/demo.sh --rounds 5
 fi
 
 cat <<TXT
