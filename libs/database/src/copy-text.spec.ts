@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { copyTextLines, copyTextPages, copyTextRows, unescapeCopyField, uuidLiteral } from './copy-text';
+import { copyRowBatches, copyTextPages, copyTextRows, unescapeCopyField, uuidLiteral } from './copy-text';
 
 describe('COPY text format', () => {
   it('unescapes fields and reads \\N as NULL', () => {
@@ -16,13 +16,33 @@ describe('COPY text format', () => {
     expect(rows).toEqual([['1', 'café', null], ['2', 'a\tb', 'x']]);
   });
 
-  it('cuts the stream at line ends, so every chunk parses on its own', async () => {
-    const text = Buffer.from('1\tcafé\t\\N\n2\ta\\tb\tx\n3\tz\tq');
-    const chunks = [text.subarray(0, 6), text.subarray(6, 15), text.subarray(15)];
-    const pieces: string[] = [];
-    for await (const piece of copyTextLines(Readable.from(chunks))) pieces.push(piece);
-    expect(pieces.every((p) => p.endsWith('\n'))).toBe(true);
-    expect(pieces.flatMap(copyTextRows)).toEqual([['1', 'café', null], ['2', 'a\tb', 'x'], ['3', 'z', 'q']]);
+  it('cuts the stream into batches of whole rows, multi-byte characters and chunk edges included', async () => {
+    const text = Buffer.from('1\tcafé\t\\N\n2\ta\\tb\tx\n3\tz\tq\n4\t🐈\tw\n5\tv\tu\n');
+    // Every way of cutting the bytes into three chunks (cuts inside 'é' and '🐈' included) gives the same batches.
+    for (let i = 1; i < text.length - 1; i += 3) {
+      for (let j = i + 1; j < text.length; j += 2) {
+        const chunks = [text.subarray(0, i), text.subarray(i, j), text.subarray(j)];
+        const batches: Buffer[] = [];
+        for await (const batch of copyRowBatches(Readable.from(chunks), 2)) batches.push(batch);
+        expect(batches.map((b) => copyTextRows(b.toString('utf8')).length)).toEqual([2, 2, 1]);
+        expect(batches.flatMap((b) => copyTextRows(b.toString('utf8')))).toEqual([
+          ['1', 'café', null], ['2', 'a\tb', 'x'], ['3', 'z', 'q'], ['4', '🐈', 'w'], ['5', 'v', 'u'],
+        ]);
+        // Each batch owns its memory, so it can be transferred to a worker thread without detaching anything else.
+        expect(batches.every((b) => b.byteOffset === 0 && b.buffer.byteLength === b.length)).toBe(true);
+      }
+    }
+  });
+
+  it('gives no batch for an empty stream and a short last batch', async () => {
+    const collect = async (chunks: Buffer[], rows: number) => {
+      const out: string[] = [];
+      for await (const batch of copyRowBatches(Readable.from(chunks), rows)) out.push(batch.toString());
+      return out;
+    };
+    await expect(collect([], 3)).resolves.toEqual([]);
+    await expect(collect([Buffer.from('a\nb\nc\nd\n')], 3)).resolves.toEqual(['a\nb\nc\n', 'd\n']);
+    await expect(collect([Buffer.from('a\nb\n')], 1)).resolves.toEqual(['a\n', 'b\n']);
   });
 
   it('lets only a UUID into the SQL', () => {

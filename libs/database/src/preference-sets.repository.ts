@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { copyTextLines, copyTextPages, uuidLiteral } from './copy-text';
+import { copyRowBatches, copyTextPages, uuidLiteral } from './copy-text';
 import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
 import { rowsOf } from './sql';
 
@@ -24,8 +24,12 @@ const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, c
   created_at AS "createdAt"`;
 const PAGE = 20_000;
 
-const PAIR_COLUMNS = `seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin,
-  weight, tie, scope, group_key, split, source, dimensions`;
+/** The fields of a pair's COPY row, in order (PAIR_FIELD.x is the index of column x). */
+const PAIR_FIELDS = ['seq', 'chosen_id', 'rejected_id', 'chosen_uri', 'rejected_uri', 'prompt', 'request_id', 'model_version',
+  'margin', 'weight', 'tie', 'scope', 'group_key', 'split', 'source', 'dimensions'] as const;
+export const PAIR_FIELD = Object.freeze(Object.fromEntries(PAIR_FIELDS.map((name, i) => [name, i]))) as Readonly<Record<(typeof PAIR_FIELDS)[number], number>>;
+export const PAIR_FIELD_COUNT = PAIR_FIELDS.length;
+const PAIR_COLUMNS = PAIR_FIELDS.join(', ');
 
 function pairsCopySql(setId: string): string {
   return `COPY (SELECT ${PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}' ORDER BY seq) TO STDOUT`;
@@ -127,14 +131,14 @@ export class PreferenceSetsRepository {
   }
 
   /**
-   * The raw COPY text of the set's pairs, cut at line ends (every chunk holds whole rows), for parsers that run
-   * elsewhere (the parallel export's worker threads); pairFromCopyFields reads each line.
+   * The raw COPY text (UTF-8 bytes) of the set's pairs in batches of `rows` whole rows, for parsers that run
+   * elsewhere (the parallel export's worker threads); copyTextRows and pairFromCopyFields read each batch.
    */
-  async *pairText(setId: string): AsyncGenerator<string> {
+  async *pairBatches(setId: string, rows: number): AsyncGenerator<Buffer> {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
     const client = await pool.connect();
     try {
-      yield* copyTextLines(client.query(copyTo(pairsCopySql(setId))));
+      yield* copyRowBatches(client.query(copyTo(pairsCopySql(setId))), rows);
     } finally {
       client.release();
     }

@@ -11,7 +11,7 @@ import {
 } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
-import { exportWorkerScript, parallelPairLines } from './parallel-export';
+import { exportWorkerScript, parallelExport } from './parallel-export';
 import { toVideoEvidence } from './training';
 
 export interface PreferenceSetRequest {
@@ -131,12 +131,13 @@ async function scoreThinRequests(models: ModelsRepository, projectId: string, mo
 }
 
 /**
- * A stored set in one export format, as a stream of bytes: dpo-jsonl and pairs-jsonl on two worker threads when the
- * compiled worker is there (same bytes, see parallel-export.ts), everything else through the library's encoders.
+ * A stored set in one export format, as a stream of bytes: dpo-jsonl, pairs-jsonl and parquet on two worker threads
+ * when the compiled worker is there (same bytes, see parallel-export.ts), everything else through the library's
+ * encoders.
  */
 export function encodeStoredSet(sets: PreferenceSetsRepository, setId: string, format: ExportFormat): AsyncIterable<Buffer> {
   const script = exportWorkerScript();
-  if (script && (format === 'dpo-jsonl' || format === 'pairs-jsonl')) return parallelPairLines(sets, setId, format, script);
+  if (script && (format === 'dpo-jsonl' || format === 'pairs-jsonl' || format === 'parquet')) return parallelExport(sets, setId, format, script);
   return EXPORT_FORMATS[format].rows === 'rankings'
     ? encodeRankings(storedRankings(sets, setId))
     : encodePairs(format as Exclude<ExportFormat, 'ranked-jsonl'>, storedPairs(sets, setId));

@@ -13,6 +13,17 @@ export function compareStrings(a: string, b: string): number {
  */
 export function exportNumber(x: number, field = 'number'): number {
   if (!Number.isFinite(x)) throw new PreferencesError('INVALID_ROW', `${field} is not a finite number`, { details: { field } });
+  // Fast path, same result: for |x·10⁶| < 2³¹ the product's rounding error is below 2⁻²², so unless it lies within
+  // 10⁻³ of a half, the nearest integer k is what toFixed(6) rounds to, and k / 10⁶ (two exact doubles, one
+  // correctly rounded division) is the double Number() would read from toFixed's digits.
+  const y = x * 1e6;
+  if (y < 2147483648 && y > -2147483648) {
+    const fraction = y - Math.floor(y);
+    if (fraction < 0.499 || fraction > 0.501) {
+      const r = Math.round(y) / 1e6;
+      return r === 0 ? 0 : r;
+    }
+  }
   const r = Number(x.toFixed(6));
   return r === 0 ? 0 : r;
 }

@@ -33,6 +33,23 @@ describe('exportNumber (the float rule of every format)', () => {
     expect(() => exportNumber(NaN, 'margin')).toThrow(PreferencesError);
     expect(() => exportNumber(Infinity)).toThrow(expect.objectContaining({ code: 'INVALID_ROW' }));
   });
+
+  it('gives exactly Number(x.toFixed(6)) on its fast path, near halves and float4 values included', () => {
+    const reference = (x: number) => {
+      const r = Number(x.toFixed(6));
+      return r === 0 ? 0 : r;
+    };
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const values = [0.0000005, -0.0000005, 0.0000015, 2.5e-7, 1.0000005, -3.4999995, 2147.483647, 2147.4836475, -2147.4836485, 1e-300];
+    for (let i = 0; i < 200_000; i++) {
+      const magnitude = 10 ** Math.floor(random() * 10 - 6);
+      const x = (random() - 0.5) * magnitude;
+      values.push(x, Math.fround(x), (Math.round(x * 1e6) + 0.5) / 1e6, (Math.round(x * 1e6) + 0.5004) / 1e6);
+    }
+    const mismatches = values.filter((x) => !Object.is(exportNumber(x), reference(x)));
+    expect(mismatches).toEqual([]);
+  });
 });
 
 describe('dpo-jsonl', () => {

@@ -1,0 +1,71 @@
+/**
+ * Parquet row groups of pairs straight from COPY text bytes: what the parallel export's workers run. Text columns
+ * are copied byte for byte from the COPY stream into the column pages (COPY's escapes undone on the way), so no
+ * JS string or row object is made for them; numbers, booleans and `dimensions` go through the same rules as the
+ * row path (encodeParquet), and the bytes are the same (the specs and the integration test compare them).
+ * Imports are by path, as in export.worker.ts: this runs in worker threads that should not load the libs' indexes.
+ */
+import { CopyRowScanner } from '../../database/src/copy-text';
+import { PAIR_FIELD, PAIR_FIELD_COUNT } from '../../database/src/preference-sets.repository';
+import { dimensionsJson, exportNumber } from '../../preferences/src/canonical-encoding';
+import { PARQUET_PAIR_COLUMNS, type ResolvedParquetOptions, pairRowGroupWriter } from '../../preferences/src/parquet.encoder';
+import { type ColumnWriter, type EncodedRowGroup, RowGroupBuffers } from '../../preferences/src/parquet/flat-parquet';
+
+type Source = (s: CopyRowScanner, w: ColumnWriter<unknown>) => void;
+
+const text = (field: number): Source => (s, w) => {
+  if (s.isNull(field)) w.putNull();
+  else w.putCopyBytes(s.buf, s.start[field], s.end[field], s.escaped[field] === 1);
+};
+/** A side's path: its URI, else its video id (videoRef). */
+const ref = (uri: number, id: number): Source => (s, w) => {
+  const field = s.isNull(uri) ? id : uri;
+  w.putCopyBytes(s.buf, s.start[field], s.end[field], s.escaped[field] === 1);
+};
+const number = (field: number, name: string): Source => (s, w) => {
+  w.putDouble(exportNumber(s.number(field), name));
+};
+const F = PAIR_FIELD;
+
+const SOURCES: Readonly<Record<string, Source>> = {
+  prompt: text(F.prompt),
+  chosen: ref(F.chosen_uri, F.chosen_id),
+  rejected: ref(F.rejected_uri, F.rejected_id),
+  chosen_video_id: text(F.chosen_id),
+  rejected_video_id: text(F.rejected_id),
+  chosen_uri: text(F.chosen_uri),
+  rejected_uri: text(F.rejected_uri),
+  request_id: text(F.request_id),
+  model_version: text(F.model_version),
+  margin: number(F.margin, 'margin'),
+  weight: number(F.weight, 'weight'),
+  tie: (s, w) => w.putBool(s.buf[s.start[F.tie]] === 0x74), // 't'
+  scope: text(F.scope),
+  group_key: text(F.group_key),
+  split: text(F.split),
+  source: text(F.source),
+  dimensions: (s, w) => w.putString(s.equals(F.dimensions, '{}') ? '{}' : dimensionsJson(JSON.parse(s.text(F.dimensions)!))),
+};
+
+/** Sources in file-column order; a parquet column without one fails at load, not mid-export. */
+const ORDERED: readonly Source[] = PARQUET_PAIR_COLUMNS.map((name) => {
+  const source = SOURCES[name];
+  if (!source) throw new Error(`copy-parquet: no COPY source for parquet column ${name}`);
+  return source;
+});
+
+/** This thread's working memory, reused group after group (one group is encoded at a time). */
+const buffers = new RowGroupBuffers();
+
+/** One row group of the pairs in `rows` (whole COPY text rows, PAIR_FIELD order). */
+export function encodePairRowGroupFromCopy(rows: Buffer, options: ResolvedParquetOptions): EncodedRowGroup {
+  const group = pairRowGroupWriter(options, buffers);
+  const writers = group.columnWriters as readonly ColumnWriter<unknown>[];
+  const scanner = new CopyRowScanner(rows, PAIR_FIELD_COUNT);
+  while (scanner.next()) {
+    if (scanner.fields !== PAIR_FIELD_COUNT) throw new Error(`COPY row with ${scanner.fields} fields, expected ${PAIR_FIELD_COUNT}`);
+    for (let i = 0; i < ORDERED.length; i++) ORDERED[i](scanner, writers[i]);
+    group.endRow();
+  }
+  return group.finish();
+}
