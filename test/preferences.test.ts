@@ -3,10 +3,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { topicNames } from '@flywheel/contracts';
 import { CreatedProject, PreferenceSetsRepository } from '@flywheel/database';
-import { storedPairs } from '@flywheel/pipeline';
+import { parallelExport, storedPairs } from '@flywheel/pipeline';
 import { encodePairs } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { AppProcess, ROOT, TestContext, get, post, waitFor } from './support/harness';
@@ -156,12 +158,22 @@ describe('reward models and preference sets', () => {
       const [a, b] = [await download(format), await download(format)];
       expect(createHash('sha256').update(a).digest('hex')).toBe(createHash('sha256').update(b).digest('hex'));
     }
-    // The api encodes jsonl on worker threads; the single-threaded encoders must give the very same bytes.
+    // The api encodes jsonl and parquet on worker threads from raw COPY bytes; the single-threaded encoders, fed
+    // rows, must give the very same bytes, also when batches and row groups are small enough to cut the set in many.
     const sets = new PreferenceSetsRepository(ctx.db);
-    for (const format of ['dpo-jsonl', 'pairs-jsonl'] as const) {
-      const local: Buffer[] = [];
-      for await (const chunk of encodePairs(format, storedPairs(sets, setId))) local.push(chunk);
-      expect((await download(format)).equals(Buffer.concat(local))).toBe(true);
+    const script = path.join(ROOT, 'dist/libs/pipeline/src/export.worker.js');
+    const collect = async (chunks: AsyncIterable<Buffer>) => {
+      const parts: Buffer[] = [];
+      for await (const chunk of chunks) parts.push(chunk);
+      return Buffer.concat(parts);
+    };
+    const small = { compression: 'UNCOMPRESSED' as const, rowGroupSize: 37, pageSize: 10 };
+    for (const format of ['dpo-jsonl', 'pairs-jsonl', 'parquet'] as const) {
+      const local = await collect(encodePairs(format, storedPairs(sets, setId)));
+      expect((await download(format)).equals(local)).toBe(true);
+      const inPieces = await collect(parallelExport(sets, setId, format, script, { batchRows: 7, parquet: small }));
+      const expected = format === 'parquet' ? await collect(encodePairs(format, storedPairs(sets, setId), { parquet: small })) : local;
+      expect(inPieces.equals(expected)).toBe(true);
     }
     const dpo = (await download('dpo-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l));
     expect(dpo.length).toBeLessThanOrEqual(set.manifest.counts.pairs); // DPO has no ties
@@ -181,6 +193,21 @@ describe('reward models and preference sets', () => {
     expect(parquet.subarray(-4).toString()).toBe('PAR1');
     await expect(get(`${api.url}/v1/preference-sets/${setId}/export?format=xml`, project.secretKey)).resolves.toMatchObject({ status: 400 });
   }, 60000);
+
+  it('fails an export whose worker dies or errs, instead of hanging or writing a short file', async () => {
+    const sets = new PreferenceSetsRepository(ctx.db);
+    const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-worker-'));
+    const dies = path.join(dir, 'dies.js');
+    writeFileSync(dies, 'process.exit(3);\n');
+    const errs = path.join(dir, 'errs.js');
+    writeFileSync(errs, "require('node:worker_threads').parentPort.on('message', (t) => require('node:worker_threads').parentPort.postMessage({ id: t.id, error: 'bad row' }));\n");
+    const drain = async (script: string) => {
+      for await (const _ of parallelExport(sets, setId, 'parquet', script)) { /* consume */ }
+    };
+    await expect(drain(dies)).rejects.toThrow('export worker exited with code 3');
+    await expect(drain(errs)).rejects.toThrow('export worker: bad row');
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('publishes to flywheel.preferences.v1 with stable message ids, read back by kcat', async () => {
     if (spawnSync('which', ['kcat']).status !== 0) execFileSync('bash', ['-c', 'apt-get install -y kcat >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y kcat >/dev/null 2>&1)']);

@@ -84,6 +84,10 @@ export function uuidLiteral(id: string): string {
  */
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
+/** The byte a COPY text escape `\\x` stands for, by x: identity but for b f n r t v (as unescapeCopyField). */
+const COPY_UNESCAPE = Uint8Array.from({ length: 256 }, (_, c) =>
+  ({ 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11 } as Record<number, number>)[c] ?? c);
+
 export class CopyRowScanner {
   readonly start: Int32Array;
   readonly end: Int32Array;
@@ -92,6 +96,7 @@ export class CopyRowScanner {
   private pos = 0;
 
   constructor(readonly buf: Buffer, maxFields: number) {
+    this.bytes = buf;
     this.start = new Int32Array(maxFields);
     this.end = new Int32Array(maxFields);
     this.escaped = new Uint8Array(maxFields);
@@ -130,6 +135,38 @@ export class CopyRowScanner {
   isNull(i: number): boolean {
     const s = this.start[i];
     return this.end[i] - s === 2 && this.buf[s] === 0x5c && this.buf[s + 1] === 0x4e;
+  }
+
+  /** After value(i): the field's unescaped UTF-8 bytes are `bytes[from, to)`. */
+  bytes: Buffer;
+  from = 0;
+  to = 0;
+  private scratch = Buffer.allocUnsafe(4096);
+
+  /**
+   * Points bytes/from/to at field i's value with COPY's escapes undone: a view of the row itself, or of a scratch
+   * buffer for the rare field that holds escapes (valid until the next call). Check isNull(i) first.
+   */
+  value(i: number): void {
+    const s = this.start[i];
+    const e = this.end[i];
+    if (!this.escaped[i]) {
+      this.bytes = this.buf;
+      this.from = s;
+      this.to = e;
+      return;
+    }
+    if (this.scratch.length < e - s) this.scratch = Buffer.allocUnsafe(2 * (e - s));
+    const out = this.scratch;
+    let p = 0;
+    for (let k = s; k < e; k++) {
+      let c = this.buf[k];
+      if (c === 0x5c) c = COPY_UNESCAPE[this.buf[++k]];
+      out[p++] = c;
+    }
+    this.bytes = out;
+    this.from = 0;
+    this.to = p;
   }
 
   /** Field i decoded and unescaped (null for `\N`). */

@@ -14,13 +14,17 @@ import { type ColumnWriter, type EncodedRowGroup, RowGroupBuffers } from '../../
 type Source = (s: CopyRowScanner, w: ColumnWriter<unknown>) => void;
 
 const text = (field: number): Source => (s, w) => {
-  if (s.isNull(field)) w.putNull();
-  else w.putCopyBytes(s.buf, s.start[field], s.end[field], s.escaped[field] === 1);
+  if (s.isNull(field)) {
+    w.putNull();
+    return;
+  }
+  s.value(field);
+  w.putBytes(s.bytes, s.from, s.to);
 };
 /** A side's path: its URI, else its video id (videoRef). */
 const ref = (uri: number, id: number): Source => (s, w) => {
-  const field = s.isNull(uri) ? id : uri;
-  w.putCopyBytes(s.buf, s.start[field], s.end[field], s.escaped[field] === 1);
+  s.value(s.isNull(uri) ? id : uri);
+  w.putBytes(s.bytes, s.from, s.to);
 };
 const number = (field: number, name: string): Source => (s, w) => {
   w.putDouble(exportNumber(s.number(field), name));

@@ -30,6 +30,25 @@ async function readWithHyparquet(path: string): Promise<{ rows: Record<string, u
   return JSON.parse(stdout);
 }
 
+/** Reads a file with DuckDB (C++), a second reader independent of the writer: rows, and per-chunk statistics. */
+async function readWithDuckDb(path: string) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const query = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson();
+    return {
+      rows: await query(`SELECT * FROM read_parquet('${path}')`),
+      chunks: await query(`SELECT row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, compression
+                             FROM parquet_metadata('${path}') ORDER BY row_group_id, column_id`),
+      schema: await query(`SELECT name, type, repetition_type, converted_type FROM parquet_schema('${path}')`),
+    };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
 async function encode(rows: PreferencePairRow[], options = {}): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of encodeParquet(rows, options)) parts.push(chunk);
@@ -102,6 +121,28 @@ describe('parquet export', () => {
         rows.map((r) => [r.chosenId, r.margin, r.tie, r.chosenUri]),
       );
     }
+  });
+
+  it('reads back in DuckDB, a second independent reader, with the statistics and schema it should carry', async () => {
+    const rows = [...ROWS, pairRow({ chosenId: 'v7', rejectedId: 'v8', chosenUri: null, rejectedUri: null, modelVersion: 'ü-gen', margin: -0.5 })];
+    const path = join(dir, 'duckdb.parquet');
+    await writeFile(path, await encode(rows, { rowGroupSize: 3, pageSize: 2 }));
+    const read = await readWithDuckDb(path);
+    expect(read.rows.map((r) => [r.chosen_video_id, r.chosen_uri, r.request_id, r.margin, r.tie, r.prompt])).toEqual(
+      rows.map((r) => [r.chosenId, r.chosenUri, r.requestId, Number(r.margin.toFixed(6)), r.tie, r.prompt]),
+    );
+    const chunk = (group: number, column: string) => read.chunks.find((c) => Number(c.row_group_id) === group && c.path_in_schema === column)!;
+    // group 0: rows 0–2 (one null model_version), group 1: row 3
+    expect(chunk(0, 'model_version')).toMatchObject({ stats_min_value: 'gen-2.1', stats_max_value: 'gen-2.1', stats_null_count: '1', compression: 'SNAPPY' });
+    expect(chunk(1, 'model_version')).toMatchObject({ stats_min_value: 'ü-gen', stats_max_value: 'ü-gen', stats_null_count: '0' });
+    expect(chunk(0, 'split')).toMatchObject({ stats_min_value: 'test', stats_max_value: 'validation' });
+    expect(chunk(0, 'margin')).toMatchObject({ stats_min_value: '0.01', stats_max_value: '0.25' });
+    expect(chunk(1, 'margin')).toMatchObject({ stats_min_value: '-0.5', stats_max_value: '-0.5' });
+    expect(chunk(0, 'tie')).toMatchObject({ stats_min_value: 'false', stats_max_value: 'true' });
+    expect(chunk(0, 'chosen_uri')).toMatchObject({ stats_min_value: null, stats_null_count: '1' });
+    expect(read.schema.find((c) => c.name === 'prompt')).toMatchObject({ type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8' });
+    expect(read.schema.find((c) => c.name === 'request_id')).toMatchObject({ repetition_type: 'OPTIONAL' });
+    expect(read.schema.find((c) => c.name === 'margin')).toMatchObject({ type: 'DOUBLE' });
   });
 
   it('writes a readable file with no rows', async () => {

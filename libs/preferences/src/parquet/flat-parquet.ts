@@ -11,6 +11,7 @@
  * Output is a pure function of the rows and options: nothing time- or machine-dependent is written.
  */
 import { compressSync as snappyCompress } from 'snappy';
+import { ByteSink } from '../byte-sink';
 import { ThriftWriter } from './thrift-compact';
 
 export type FlatType = 'UTF8' | 'DOUBLE' | 'BOOLEAN';
@@ -65,49 +66,6 @@ const CONVERTED_UTF8 = 0;
 const ENCODING = { PLAIN: 0, RLE: 3 } as const;
 const PAGE_DATA_V1 = 0;
 const CODEC: Record<ParquetCodec, number> = { UNCOMPRESSED: 0, SNAPPY: 1 };
-
-/** A growable byte buffer for one column's current page. */
-class ByteSink {
-  buf = Buffer.allocUnsafe(64 * 1024);
-  pos = 0;
-
-  append(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  /** PLAIN BYTE_ARRAY: 4-byte little-endian length, then the UTF-8 bytes. ASCII is copied here, the rest by Buffer. */
-  writeString(s: string): void {
-    const n = s.length;
-    this.ensure(4 + n * 3);
-    const buf = this.buf;
-    const start = this.pos + 4;
-    let p = start;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[p++] = c;
-    }
-    if (i < n) p += buf.write(i === 0 ? s : s.slice(i), p, 'utf8');
-    buf.writeUInt32LE(p - start, this.pos);
-    this.pos = p;
-  }
-
-  writeDouble(x: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleLE(x, this.pos);
-    this.pos += 8;
-  }
-}
 
 /**
  * Working memory of a row group writer, kept between row groups: a thread that encodes group after group (a worker
@@ -179,39 +137,20 @@ export class ColumnWriter<R> {
   putString(v: string): void {
     this.present();
     const at = this.values.pos + 4;
-    this.values.writeString(v);
+    this.values.writePlainString(v);
     if (this.column.statistics) this.bound(at, this.values.pos);
   }
 
-  /**
-   * A UTF8 value straight from COPY text bytes `buf[start, end)`: copied as is, or with COPY's backslash escapes
-   * undone when `escaped` (see unescapeCopyField: \b \f \n \r \t \v, else the escaped byte itself).
-   */
-  putCopyBytes(buf: Buffer, start: number, end: number, escaped: boolean): void {
+  /** A UTF8 value given as its UTF-8 bytes `buf[start, end)` (no JS string made: the fast path from raw COPY rows). */
+  putBytes(buf: Buffer, start: number, end: number): void {
     this.present();
     const sink = this.values;
-    sink.ensure(4 + end - start);
-    const out = sink.buf;
     const at = sink.pos + 4;
-    let p = at;
-    if (!escaped) {
-      // Most values are short: a loop beats Buffer#copy's call overhead below a few hundred bytes.
-      if (end - start > 256) {
-        buf.copy(out, p, start, end);
-        p += end - start;
-      } else {
-        for (let i = start; i < end; i++) out[p++] = buf[i];
-      }
-    } else {
-      for (let i = start; i < end; i++) {
-        let c = buf[i];
-        if (c === 0x5c) c = COPY_UNESCAPE[buf[++i]];
-        out[p++] = c;
-      }
-    }
-    out.writeUInt32LE(p - at, sink.pos);
-    sink.pos = p;
-    if (this.column.statistics) this.bound(at, p);
+    sink.ensure(4 + end - start);
+    sink.buf.writeUInt32LE(end - start, sink.pos);
+    sink.pos = at;
+    sink.copyFrom(buf, start, end);
+    if (this.column.statistics) this.bound(at, sink.pos);
   }
 
   /** Widens the UTF8 bounds with the value just written at values[at, end). */
@@ -311,9 +250,6 @@ function compareBytes(a: Buffer, start: number, end: number, b: Buffer): number 
   return end - start - b.length;
 }
 
-/** The byte a COPY text escape `\\x` stands for, by x (identity but for b f n r t v). */
-const COPY_UNESCAPE = Uint8Array.from({ length: 256 }, (_, c) =>
-  ({ 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11 } as Record<number, number>)[c] ?? c);
 
 function doubleBytes(x: number): Uint8Array {
   const b = Buffer.alloc(8);
