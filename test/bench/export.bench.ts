@@ -3,6 +3,7 @@
  * exported the way GET /v1/preference-sets/:id/export streams it (one COPY … TO STDOUT → encoder → sink,
  * in-process, /dev/null as the sink) as dpo-jsonl and as parquet; in the same run `psql \copy` of the same rows
  * (same columns, same order) to CSV is the ceiling. Peak RSS is sampled every 20 ms over the exports.
+ * Each of the three runs `--rounds` times (default 3), interleaved; the table and the JSON give medians.
  * Last line: {"pairs","jsonlPairsPerSec","parquetPairsPerSec","psqlPairsPerSec","peakRssMb"}.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,9 +32,10 @@ async function exportOnce(format: 'dpo-jsonl' | 'parquet', setId: string): Promi
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '1000000' }, export: { type: 'string' }, set: { type: 'string' } } });
+  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, export: { type: 'string' }, set: { type: 'string' } } });
   if (values.export) return exportOnce(values.export as 'dpo-jsonl' | 'parquet', values.set!);
   const pairs = Number(values.pairs);
+  const rounds = Number(values.rounds);
   process.env.PGDATABASE = `flywheel_bench_${randomBytes(4).toString('hex')}`;
   const config = loadConfig();
   await migrate(config.database);
@@ -50,7 +52,8 @@ async function main(): Promise<void> {
               model_version, margin, weight, tie, scope, group_key, split, source, dimensions)
        SELECT $1, i, 'video-' || (i * 2), 'video-' || (i * 2 + 1),
               CASE WHEN i % 3 = 0 THEN 's3://videos/' || (i * 2) || '.mp4' END, NULL,
-              'a ' || (ARRAY['cat','dog','fox','robot'])[1 + i % 4] || ' surfing, "cinematic" shot #' || (i % 5000),
+              'a ' || (ARRAY['cat','dog','fox','robot'])[1 + i % 4] || ' surfing, "cinematic" shot #' || (i % 5000)
+                || CASE WHEN i % 10 = 0 THEN ' — «néon» ✨' ELSE '' END,
               'req-' || (i / 4), 'gen-1.' || (i % 3), (i % 97) / 97.0, 1, i % 50 = 0, 'request', 'request:req-' || (i / 4),
               (ARRAY['train','train','train','train','train','train','train','train','validation','test'])[1 + (i / 4) % 10],
               'observed', CASE WHEN i % 7 = 0 THEN '{"visual_quality": 1.5}'::jsonb ELSE '{}'::jsonb END
@@ -60,29 +63,44 @@ async function main(): Promise<void> {
     await db.query(`ANALYZE preference_pairs`);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
 
-    // Each export runs in a process of its own, as a request would in a fresh api: its peak RSS is its own.
+    // Each export runs in a process of its own, as a request would in a fresh api: its peak RSS is its own. The three
+    // measurements are interleaved, `--rounds` times, and medians compared: the machine is shared and noisy.
     const exportIn = (format: 'dpo-jsonl' | 'parquet') => JSON.parse(execFileSync(process.execPath,
       [__filename, '--export', format, '--set', set.id], { encoding: 'utf8', env: process.env }).trim().split('\n').pop()!) as { seconds: number; peakRss: number; baseRss: number };
-    const jsonl = exportIn('dpo-jsonl');
-    const parquet = exportIn('parquet');
-    const [jsonlSeconds, parquetSeconds] = [jsonl.seconds, parquet.seconds];
-    const peakRss = Math.max(jsonl.peakRss, parquet.peakRss);
-
     const columns = 'chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight, tie, scope, group_key, split, source, dimensions';
-    const psqlStarted = process.hrtime.bigint();
-    execFileSync('psql', ['-h', config.database.host, '-p', String(config.database.port), '-U', config.database.user, '-d', config.database.name, '-q', '-c',
-      `\\copy (SELECT ${columns} FROM preference_pairs WHERE set_id = '${set.id}' ORDER BY seq) TO '/dev/null' CSV`], { stdio: 'inherit' });
-    const psqlSeconds = Number(process.hrtime.bigint() - psqlStarted) / 1e9;
+    const psql = () => {
+      const started = process.hrtime.bigint();
+      execFileSync('psql', ['-h', config.database.host, '-p', String(config.database.port), '-U', config.database.user, '-d', config.database.name, '-q', '-c',
+        `\\copy (SELECT ${columns} FROM preference_pairs WHERE set_id = '${set.id}' ORDER BY seq) TO '/dev/null' CSV`], { stdio: 'inherit' });
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    };
+    const runs = { jsonl: [] as number[], parquet: [] as number[], psql: [] as number[] };
+    const rss = { jsonl: 0, parquet: 0, base: 0 };
+    for (let round = 0; round < rounds; round++) {
+      const jsonl = exportIn('dpo-jsonl');
+      const parquet = exportIn('parquet');
+      runs.jsonl.push(jsonl.seconds);
+      runs.parquet.push(parquet.seconds);
+      runs.psql.push(psql());
+      rss.jsonl = Math.max(rss.jsonl, jsonl.peakRss);
+      rss.parquet = Math.max(rss.parquet, parquet.peakRss);
+      rss.base = Math.max(rss.base, jsonl.baseRss, parquet.baseRss);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    const [jsonlSeconds, parquetSeconds, psqlSeconds] = [median(runs.jsonl), median(runs.parquet), median(runs.psql)];
+    const peakRss = Math.max(rss.jsonl, rss.parquet);
 
-    const rate = (s: number) => Math.round(pairs / s);
+    const rate = (seconds: number) => Math.round(pairs / seconds);
+    const all = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
     const row = (what: string, seconds: number, note: string) =>
       `${what.padEnd(30)} ${seconds.toFixed(2).padStart(8)} s ${rate(seconds).toLocaleString('en-US').padStart(12)} pairs/s  ${note}`;
+    const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
     process.stdout.write([
-      `bench:export — ${pairs.toLocaleString('en-US')} pairs (seeded in ${seedSeconds.toFixed(1)} s)`,
-      row('dpo-jsonl (COPY → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
-      row('parquet (COPY → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql`),
-      row('ceiling: psql \\copy to CSV', psqlSeconds, 'same rows, same order'),
-      `peak RSS of the exporting process: dpo-jsonl ${(jsonl.peakRss / 1048576).toFixed(0)} MB, parquet ${(parquet.peakRss / 1048576).toFixed(0)} MB (it holds ~${(jsonl.baseRss / 1048576).toFixed(0)} MB before exporting)`,
+      `bench:export — ${pairs.toLocaleString('en-US')} pairs (seeded in ${seedSeconds.toFixed(1)} s), median of ${rounds} interleaved rounds`,
+      row('dpo-jsonl (COPY → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql   runs: ${all(runs.jsonl)} s`),
+      row('parquet (COPY → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql   runs: ${all(runs.parquet)} s`),
+      row('ceiling: psql \\copy to CSV', psqlSeconds, `same rows, same order   runs: ${all(runs.psql)} s`),
+      `peak RSS of the exporting process: dpo-jsonl ${mb(rss.jsonl)} MB, parquet ${mb(rss.parquet)} MB (it holds ~${mb(rss.base)} MB before exporting)`,
       '',
     ].join('\n'));
     process.stdout.write(`${JSON.stringify({

@@ -13,7 +13,10 @@ export interface ParquetExportOptions {
    * the round-trip test uses (hyparquet) does not decode it without a plugin.
    */
   compression?: ParquetCodec;
-  /** Rows per row group: memory holds about one row group per encoding thread. Default 32,768. */
+  /**
+   * Rows per row group: memory holds about one row group per encoding thread. Default 16,384 (~2.5 MB at ~160
+   * bytes a pair): at 32,768 the parallel export peaked ~45 MB higher at the same speed (bench:export).
+   */
   rowGroupSize?: number;
   /** Rows per data page. Default 8,192. */
   pageSize?: number;
@@ -64,7 +67,7 @@ export function resolveParquetOptions(options: ParquetExportOptions = {}): Resol
   if (compression !== 'SNAPPY' && compression !== 'UNCOMPRESSED') {
     throw new PreferencesError('INVALID_OPTIONS', "compression: must be 'SNAPPY' or 'UNCOMPRESSED'", { details: { option: 'compression' } });
   }
-  const rowGroupSize = positiveInt('rowGroupSize', options.rowGroupSize ?? 32_768);
+  const rowGroupSize = positiveInt('rowGroupSize', options.rowGroupSize ?? 16_384);
   const pageSize = Math.min(positiveInt('pageSize', options.pageSize ?? 8_192), rowGroupSize);
   return { compression, rowGroupSize, pageSize };
 }
