@@ -42,6 +42,12 @@ fi
 bash deploy/kafka.sh start
 
 status=0
+# ts-jest compiles each file on its own (isolatedModules) and the build leaves tests out: type-check everything
+# once here, on full runs, so a type error in a test fails the suite too (jest still runs and reports).
+if [ $# -eq 0 ] || [ "${1:-}" = "--json" ]; then
+  echo "[test] type-checking (tsc --noEmit)" >&2
+  npx tsc -p tsconfig.json --noEmit >&2 || { echo "[test] type errors above" >&2; status=1; }
+fi
 npx jest --runInBand "$@" || status=$?
 if [ "${FLYWHEEL_KEEP_TEST_KAFKA:-}" != "1" ]; then bash deploy/kafka.sh stop; fi
 exit $status

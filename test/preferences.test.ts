@@ -175,6 +175,10 @@ describe('reward models and preference sets', () => {
       const expected = format === 'parquet' ? await collect(encodePairs(format, storedPairs(sets, setId), { parquet: small })) : local;
       expect(inPieces.equals(expected)).toBe(true);
     }
+    // More concurrent downloads than MAX_PARALLEL_EXPORTS: the extra ones wait their turn, none is lost or mixed up.
+    const concurrent = await Promise.all(Array.from({ length: 5 }, (_, i) => download(i % 2 ? 'parquet' : 'dpo-jsonl')));
+    concurrent.forEach((bytes, i) => expect(bytes.equals(concurrent[i % 2])).toBe(true));
+    expect(concurrent[0].equals(concurrent[1])).toBe(false);
     const dpo = (await download('dpo-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l));
     expect(dpo.length).toBeLessThanOrEqual(set.manifest.counts.pairs); // DPO has no ties
     expect(dpo[0]).toEqual(expect.objectContaining({ prompt: expect.any(String), chosen: expect.any(String), rejected: expect.any(String), margin: expect.any(Number), source: 'observed', split: expect.any(String) }));

@@ -25,7 +25,7 @@ describe('satisfaction rollups', () => {
     );
     // Rows whose every counter went back to zero carry no information; a rebuild does not write them.
     return rows
-      .map((r) => ({ ...r, hour: (r.hour as Date).toISOString(), ...Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, Number(r[c])])) }))
+      .map((r): Record<string, unknown> => ({ ...r, hour: (r.hour as Date).toISOString(), ...Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, Number(r[c])])) }))
       .filter((r) => ROLLUP_COUNTERS.some((c) => Math.abs(r[c] as number) > 1e-9));
   };
   const rebuild = (projectId: string) => JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist/apps/cli/src/main.js'), 'metrics', 'rebuild', '--project', projectId, '--json'], { env: ctx.env() }).toString());

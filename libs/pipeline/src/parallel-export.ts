@@ -2,10 +2,45 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PreferenceSetsRepository } from '@flywheel/database';
-import { type ParquetExportOptions, pairParquetLayout, resolveParquetOptions } from '@flywheel/preferences';
+import { type ParquetExportOptions, type ResolvedParquetOptions, pairParquetLayout, resolveParquetOptions } from '@flywheel/preferences';
 import type { ExportResult, ExportTask, ParallelFormat } from './export.worker';
 
 const WORKERS = 2;
+/**
+ * Parallel exports running at once in this process; more wait their turn (FIFO). Each holds two worker threads and
+ * ~150 MB at peak (bench:export): without a bound, ten concurrent downloads would want 1.5 GB and 20 threads on a
+ * 2-core machine, each going no faster.
+ */
+export const MAX_PARALLEL_EXPORTS = 2;
+
+/** A counting semaphore: acquire() resolves when a slot is free, in request order. */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes straight to the next in line
+      else this.free++;
+    };
+  }
+}
+
+const exportSlots = new Slots(MAX_PARALLEL_EXPORTS);
 
 export interface ParallelExportOptions {
   /** jsonl: rows per batch handed to a worker. Default 4,096. */
@@ -31,6 +66,18 @@ export async function* parallelExport(
   sets: PreferenceSetsRepository, setId: string, format: ParallelFormat, script: string, options: ParallelExportOptions = {},
 ): AsyncGenerator<Buffer> {
   const parquet = format === 'parquet' ? resolveParquetOptions(options.parquet) : undefined;
+  const release = await exportSlots.acquire();
+  try {
+    yield* runParallelExport(sets, setId, format, script, options, parquet);
+  } finally {
+    release();
+  }
+}
+
+async function* runParallelExport(
+  sets: PreferenceSetsRepository, setId: string, format: ParallelFormat, script: string, options: ParallelExportOptions,
+  parquet: ResolvedParquetOptions | undefined,
+): AsyncGenerator<Buffer> {
   const layout = parquet && pairParquetLayout(parquet);
   const batchRows = parquet ? parquet.rowGroupSize : options.batchRows ?? 4096;
   // Batches handed out but not yet written: bounds memory. A parquet row group is ~5 MB of text: one a worker (more
