@@ -103,8 +103,8 @@ export class ColumnWriter<R> {
   private compressed = 0;
   private nulls = 0;
   // statistics; UTF8 bounds are compared as unsigned bytes, the order parquet defines for them
-  private minBytes: Buffer | null = null;
-  private maxBytes: Buffer | null = null;
+  private minBytes: Uint8Array | null = null;
+  private maxBytes: Uint8Array | null = null;
   private minNum = Infinity;
   private maxNum = -Infinity;
   private seenTrue = false;
@@ -167,14 +167,16 @@ export class ColumnWriter<R> {
   /** Widens the UTF8 bounds with the value just written at values[at, end). */
   private bound(at: number, end: number): void {
     const buf = this.values.buf;
+    // Bounds are copied into arrays of their own (slice): they cross to the main thread by structured clone, which
+    // would copy a whole shared pool with a pooled Buffer.
     if (this.minBytes === null || this.maxBytes === null) {
-      this.minBytes = Buffer.from(buf.subarray(at, end));
+      this.minBytes = Uint8Array.prototype.slice.call(buf, at, end);
       this.maxBytes = this.minBytes;
       return;
     }
     const belowMin = compareBytes(buf, at, end, this.minBytes);
-    if (belowMin < 0) this.minBytes = Buffer.from(buf.subarray(at, end));
-    else if (belowMin > 0 && compareBytes(buf, at, end, this.maxBytes) > 0) this.maxBytes = Buffer.from(buf.subarray(at, end));
+    if (belowMin < 0) this.minBytes = Uint8Array.prototype.slice.call(buf, at, end);
+    else if (belowMin > 0 && compareBytes(buf, at, end, this.maxBytes) > 0) this.maxBytes = Uint8Array.prototype.slice.call(buf, at, end);
   }
 
   putDouble(x: number): void {
@@ -258,7 +260,7 @@ export class ColumnWriter<R> {
 const EMPTY = Buffer.alloc(0);
 
 /** Unsigned byte order of a[start, end) against b. */
-function compareBytes(a: Buffer, start: number, end: number, b: Buffer): number {
+function compareBytes(a: Buffer, start: number, end: number, b: Uint8Array): number {
   const n = Math.min(end - start, b.length);
   for (let i = 0; i < n; i++) {
     const d = a[start + i] - b[i];
@@ -266,7 +268,6 @@ function compareBytes(a: Buffer, start: number, end: number, b: Buffer): number 
   }
   return end - start - b.length;
 }
-
 
 function doubleBytes(x: number): Uint8Array {
   const b = Buffer.alloc(8);
