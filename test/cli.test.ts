@@ -13,7 +13,7 @@ describe('flywheel CLI', () => {
 
   beforeAll(async () => {
     await ctx.setUp();
-    [api] = await Promise.all([ctx.startApi(), ctx.startWorker()]);
+    [api] = await Promise.all([ctx.startApi(), ctx.startWorker(), ctx.startTrainer()]); // the trainer builds sets
   }, 60000);
   afterAll(() => ctx.tearDown(), 30000);
 

@@ -130,13 +130,21 @@ describe('reward models and preference sets', () => {
   });
 
   let setId: string;
-  it('builds an immutable preference set with a manifest', async () => {
-    const created = await post(`${api.url}/v1/preference-sets`, project.secretKey, { scopes: ['request', 'prompt'], minMargin: 0.05, includeTies: true, seed: 7 });
-    expect(created).toMatchObject({ status: 202, body: { status: 'building' } });
+  const SET_REQUEST = { scopes: ['request', 'prompt'], minMargin: 0.05, includeTies: true, seed: 7 };
+  const settled = async (id: string) => {
+    await waitFor(async () => !['queued', 'building'].includes((await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body.status), 30000, 'set built');
+    return (await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body;
+  };
+  it('builds an immutable preference set with a manifest, in the trainer', async () => {
+    const created = await post(`${api.url}/v1/preference-sets`, project.secretKey, SET_REQUEST);
+    expect(created).toMatchObject({ status: 202, body: { status: 'queued' } });
     setId = created.body.id;
-    await waitFor(async () => (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body.status !== 'building', 30000, 'set built');
-    const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
-    expect(set).toMatchObject({ status: 'ready', error: null });
+    // The api only queues it: nothing builds until a trainer runs (it stays for the tests below).
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).resolves.toMatchObject({ body: { status: 'queued' } });
+    await ctx.startTrainer();
+    const set = await settled(setId);
+    expect(set).toMatchObject({ status: 'ready', error: null, attempts: 1 });
     expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v1', watchQuantiles: { source: 'default' }, contentSha256: set.contentSha256 });
     const counts = set.manifest.counts;
     expect(counts.pairs).toBeGreaterThan(100);
@@ -197,6 +205,79 @@ describe('reward models and preference sets', () => {
     expect(parquet.subarray(-4).toString()).toBe('PAR1');
     await expect(get(`${api.url}/v1/preference-sets/${setId}/export?format=xml`, project.secretKey)).resolves.toMatchObject({ status: 400 });
   }, 60000);
+
+  it('survives clients that hang up mid-export: the connection of the unfinished COPY is discarded, not reused', async () => {
+    const full = await download('parquet');
+    // A set big enough (200k pairs, ~30 MB of COPY text) that its COPY is still running when the client hangs up.
+    const [big] = await ctx.db.query(`INSERT INTO preference_sets (project_id, filters, status, content_sha256) VALUES ($1, '{}', 'ready', 'x') RETURNING id`, [project.projectId]);
+    await ctx.db.query(
+      `INSERT INTO preference_pairs (set_id, seq, chosen_id, rejected_id, prompt, margin, weight, tie, scope, group_key, split, source, dimensions)
+       SELECT $1, i, 'video-' || i, 'video-b' || i, 'a long enough prompt to make the rows weigh something, #' || i, 0.5, 1, false,
+              'request', 'request:' || i, 'train', 'observed', '{}'::jsonb FROM generate_series(0, 199999) AS i`,
+      [big.id],
+    );
+    // More abandoned exports than the api's pool has connections: a reused mid-COPY connection would hang a query.
+    for (let i = 0; i < 12; i++) {
+      const controller = new AbortController();
+      const response = await fetch(`${api.url}/v1/preference-sets/${big.id}/export?format=${i % 2 ? 'parquet' : 'dpo-jsonl'}`, {
+        headers: { authorization: `Bearer ${project.secretKey}` }, signal: controller.signal,
+      });
+      const reader = response.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await reader.cancel().catch(() => undefined);
+    }
+    expect((await download('parquet')).equals(full)).toBe(true);
+    await expect(get(`${api.url}/v1/preference-sets`, project.secretKey)).resolves.toMatchObject({ status: 200 });
+  }, 60000);
+
+  it('takes over a build whose trainer died: clears its rows and builds the same content', async () => {
+    const sets = new PreferenceSetsRepository(ctx.db);
+    const first = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
+    // What a trainer killed mid-build leaves: a set `building` under attempt 1, a stale heartbeat, some rows.
+    const [orphan] = await ctx.db.query(
+      `INSERT INTO preference_sets (project_id, filters, status, attempts, heartbeat_at)
+       VALUES ($1, $2, 'building', 1, now() - interval '10 minutes') RETURNING id`,
+      [project.projectId, JSON.stringify(SET_REQUEST)],
+    );
+    const cursor = sets.pairs(setId);
+    const { seq: _seq, ...leftover } = (await cursor.next()).value!;
+    await cursor.return(undefined); // ends the COPY
+    await sets.insertPairs(orphan.id, 0, [{ ...leftover, prompt: 'left over by the dead trainer' }]);
+    const rebuilt = await settled(orphan.id);
+    expect(rebuilt).toMatchObject({ status: 'ready', attempts: 2 });
+    expect(rebuilt.contentSha256).toBe(first.contentSha256);
+    expect(rebuilt.manifest.counts).toEqual(first.manifest.counts);
+    await expect(ctx.count(`SELECT count(*) FROM preference_pairs WHERE set_id = $1 AND prompt = 'left over by the dead trainer'`, [orphan.id])).resolves.toBe(0);
+
+    // A set whose builds keep dying is failed with a reason instead of being tried forever.
+    const [poison] = await ctx.db.query(
+      `INSERT INTO preference_sets (project_id, filters, status, attempts, heartbeat_at)
+       VALUES ($1, $2, 'building', 3, now() - interval '10 minutes') RETURNING id`,
+      [project.projectId, JSON.stringify(SET_REQUEST)],
+    );
+    await expect(settled(poison.id)).resolves.toMatchObject({ status: 'failed', attempts: 4, error: expect.stringContaining('build abandoned: 3 attempts') });
+  }, 60000);
+
+  it('lets only the attempt that holds a build write its outcome', async () => {
+    const sets = new PreferenceSetsRepository(ctx.db);
+    // Fresh heartbeat: the running trainer (60 s lease) leaves it alone; a claim with a 1 s lease takes it over.
+    const [row] = await ctx.db.query(
+      `INSERT INTO preference_sets (project_id, filters, status, attempts, heartbeat_at)
+       VALUES ($1, '{}', 'building', 1, now() - interval '5 seconds') RETURNING id`,
+      [project.projectId],
+    );
+    await expect(sets.heartbeat(row.id, 2)).resolves.toBe(false);
+    const claimed = await sets.claimBuild(1000);
+    expect(claimed).toMatchObject({ id: row.id, status: 'building', attempts: 2 });
+    await expect(sets.heartbeat(row.id, 1)).resolves.toBe(false); // the old attempt learns it lost the set
+    await expect(sets.finish(row.id, {}, 'stale', 1)).resolves.toBe(false);
+    await sets.fail(row.id, 'stale attempt failing', 1);
+    await expect(sets.heartbeat(row.id, 2)).resolves.toBe(true);
+    await expect(sets.finish(row.id, { counts: {} }, 'fresh', 2)).resolves.toBe(true);
+    await expect(get(`${api.url}/v1/preference-sets/${row.id}`, project.secretKey)).resolves.toMatchObject({ body: { status: 'ready', contentSha256: 'fresh', error: null } });
+    await expect(sets.claimBuild(1000)).resolves.toBeNull();
+  });
 
   it('fails an export whose worker dies or errs, instead of hanging or writing a short file', async () => {
     const sets = new PreferenceSetsRepository(ctx.db);

@@ -25,7 +25,7 @@ export interface TrainingJob {
 
 export interface PreferenceSet {
   id: string;
-  status: 'building' | 'ready' | 'failed';
+  status: 'queued' | 'building' | 'ready' | 'failed';
   manifest: { counts?: { pairs: number; ties: number; rankings: number; bySource: Record<string, number>; byScope: Record<string, number> }; contentSha256?: string } | null;
   error: string | null;
 }

@@ -32,7 +32,7 @@ export function registerSetCommands(program: Command, client: () => ApiClient, o
       };
       let set = await api.json('POST', '/v1/preference-sets', body);
       const progress = new Progress('building', opts.json);
-      while (set.status === 'building') {
+      while (set.status === 'queued' || set.status === 'building') { // the trainer builds it
         progress.update(null, set.id);
         await new Promise((resolve) => setTimeout(resolve, 500));
         set = await api.json('GET', `/v1/preference-sets/${set.id}`);

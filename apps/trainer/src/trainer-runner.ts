@@ -1,11 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { EvidenceRepository, ModelsRepository, ProjectsRepository, TrainingJobRow } from '@flywheel/database';
-import { TrainingError, TrainingRequest, trainProject } from '@flywheel/pipeline';
+import {
+  ClaimedSet, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository, TrainingJobRow,
+} from '@flywheel/database';
+import { LostClaimError, PreferenceSetRequest, TrainingError, TrainingRequest, buildPreferenceSet, trainProject } from '@flywheel/pipeline';
+
+/** A set whose builds died this many times (each trainer stopped mid-build) is failed rather than tried again. */
+export const MAX_SET_BUILD_ATTEMPTS = 3;
 
 /**
- * Runs queued training jobs one at a time (claimed with SKIP LOCKED, so several trainers can share the queue) and,
- * with TRAINER_SCHEDULE_MINUTES, queues a run for every project on that schedule.
+ * Serves two queues, one item at a time, both claimed with SKIP LOCKED so several trainers can share them: queued
+ * preference-set builds first (a user waits on them), then training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues
+ * a training run for every project on that schedule. A set build holds a lease it renews (heartbeat); another
+ * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
  */
 @Injectable()
 export class TrainerRunner implements OnApplicationShutdown {
@@ -19,6 +26,8 @@ export class TrainerRunner implements OnApplicationShutdown {
     private readonly models: ModelsRepository,
     private readonly evidence: EvidenceRepository,
     private readonly projects: ProjectsRepository,
+    private readonly sets: PreferenceSetsRepository,
+    private readonly satisfaction: SatisfactionRepository,
   ) {}
 
   /** Serves the queue until shutdown. */
@@ -42,6 +51,11 @@ export class TrainerRunner implements OnApplicationShutdown {
     while (!this.stopping) {
       try {
         await this.schedule();
+        const set = await this.sets.claimBuild(this.config.trainer.setLeaseMs);
+        if (set) {
+          await this.buildSet(set);
+          continue;
+        }
         const job = await this.models.claimJob();
         if (job) await this.execute(job);
         else await sleep(this.config.trainer.pollMs);
@@ -77,6 +91,37 @@ export class TrainerRunner implements OnApplicationShutdown {
       const message = error instanceof TrainingError ? error.message : `training failed: ${(error as Error).message}`;
       await this.models.updateJob(job.id, { status: 'failed', error: message });
       this.logger.warn(`training_failed ${JSON.stringify({ jobId: job.id, error: message })}`);
+    }
+  }
+
+  private async buildSet(set: ClaimedSet): Promise<void> {
+    if (set.attempts > MAX_SET_BUILD_ATTEMPTS) {
+      const reason = `build abandoned: ${MAX_SET_BUILD_ATTEMPTS} attempts stopped without finishing (the trainer died each time; see its logs)`;
+      await this.sets.fail(set.id, reason, set.attempts);
+      this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: reason })}`);
+      return;
+    }
+    this.logger.log(`preference_set_building ${JSON.stringify({ setId: set.id, attempt: set.attempts })}`);
+    let held = true;
+    const heartbeat = setInterval(() => {
+      this.sets.heartbeat(set.id, set.attempts).then((still) => { held &&= still; }, () => undefined);
+    }, Math.max(250, Math.floor(this.config.trainer.setLeaseMs / 4)));
+    try {
+      const manifest = await buildPreferenceSet(
+        { evidence: this.evidence, sets: this.sets, models: this.models, satisfaction: this.satisfaction },
+        set, set.filters as PreferenceSetRequest, () => held,
+      );
+      this.logger.log(`preference_set_ready ${JSON.stringify({ setId: set.id, counts: (manifest as { counts: unknown }).counts })}`);
+    } catch (error) {
+      if (error instanceof LostClaimError) {
+        this.logger.warn(`preference_set_taken_over ${JSON.stringify({ setId: set.id, error: error.message })}`);
+      } else {
+        const message = (error as Error).message;
+        await this.sets.fail(set.id, message, set.attempts).catch(() => undefined);
+        this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: message })}`);
+      }
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 

@@ -20,6 +20,11 @@ export interface FlywheelConfig {
     scheduleMinutes: number;
     /** Threads for MLP training (worker_threads). */
     threads: number;
+    /**
+     * A preference-set build whose trainer has not sent a heartbeat for this long is taken over by another trainer
+     * (heartbeats go every quarter of it).
+     */
+    setLeaseMs: number;
   };
   /** Where the `flywheel` CLI finds the api, and the secret key it uses (flags override both). */
   cli: { apiUrl: string; apiKey: string | null };
@@ -106,6 +111,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       pollMs: int(env, 'TRAINER_POLL_MS', 2000, 100, 600000),
       scheduleMinutes: int(env, 'TRAINER_SCHEDULE_MINUTES', 0, 0, 7 * 24 * 60),
       threads: int(env, 'TRAINER_THREADS', 2, 1, 64),
+      setLeaseMs: int(env, 'TRAINER_SET_LEASE_MS', 60_000, 1000, 3_600_000),
     },
     cli: { apiUrl: str(env, 'FLYWHEEL_API_URL', 'http://127.0.0.1:8080'), apiKey: env.FLYWHEEL_API_KEY || null },
     userHmacKey: hmacKey,

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
@@ -12,16 +13,22 @@ export type StoredRanking = RankedRequest;
 export interface PreferenceSetRow {
   id: string;
   projectId: string;
-  status: 'building' | 'ready' | 'failed';
+  /** queued → building (a trainer holds it) → ready, or failed with `error`. */
+  status: 'queued' | 'building' | 'ready' | 'failed';
   filters: Record<string, unknown>;
   manifest: Record<string, unknown> | null;
   contentSha256: string | null;
   error: string | null;
   createdAt: Date;
+  /** Builds started so far (a trainer that died mid-build leaves one behind). */
+  attempts: number;
 }
 
 const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, content_sha256 AS "contentSha256", error,
-  created_at AS "createdAt"`;
+  created_at AS "createdAt", attempts`;
+
+/** A set claimed for building: `attempts` numbers this claim, and every write of the build is checked against it. */
+export type ClaimedSet = PreferenceSetRow;
 const PAGE = 20_000;
 
 /** The fields of a pair's COPY row, in order (PAIR_FIELD.x is the index of column x). */
@@ -88,19 +95,59 @@ export class PreferenceSetsRepository {
     );
   }
 
-  async finish(setId: string, manifest: unknown, contentSha256: string): Promise<void> {
-    await this.db.query(
-      `UPDATE preference_sets SET status = 'ready', manifest = $2, content_sha256 = $3 WHERE id = $1 AND status = 'building'`,
-      [setId, JSON.stringify(manifest), contentSha256],
-    );
+  // ---- the build queue (the trainer builds; see PreferenceSetBuildQueue1764000600000) ----
+
+  /**
+   * Claims the oldest set waiting for a build — queued, or building under a claim whose heartbeat is older than
+   * `staleMs` (its trainer died) — as a new attempt. SKIP LOCKED: several trainers share the queue.
+   */
+  async claimBuild(staleMs: number): Promise<ClaimedSet | null> {
+    const rows = rowsOf<ClaimedSet>(await this.db.query(
+      `UPDATE preference_sets SET status = 'building', attempts = attempts + 1, heartbeat_at = now()
+        WHERE id = (SELECT id FROM preference_sets
+                     WHERE status = 'queued' OR (status = 'building' AND heartbeat_at < now() - $1 * interval '1 millisecond')
+                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING ${SET_COLUMNS}`,
+      [staleMs],
+    ));
+    return rows[0] ?? null;
   }
 
-  /** A failed build keeps no rows (the set would not be complete). */
-  async fail(setId: string, error: string): Promise<void> {
+  /** Keeps a claim alive; false when it was lost (another trainer took the set over, or it ended). */
+  async heartbeat(setId: string, attempt: number): Promise<boolean> {
+    const rows = rowsOf(await this.db.query(
+      `UPDATE preference_sets SET heartbeat_at = now() WHERE id = $1 AND attempts = $2 AND status = 'building' RETURNING id`,
+      [setId, attempt],
+    ));
+    return rows.length === 1;
+  }
+
+  /** Rows an earlier attempt left behind; a build starts from none. */
+  async clearRows(setId: string): Promise<void> {
+    await this.db.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
+    await this.db.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
+  }
+
+  /** Marks the set ready, if `attempt` still holds it; false otherwise (its rows belong to a newer attempt). */
+  async finish(setId: string, manifest: unknown, contentSha256: string, attempt: number): Promise<boolean> {
+    const rows = rowsOf(await this.db.query(
+      `UPDATE preference_sets SET status = 'ready', manifest = $2, content_sha256 = $3, heartbeat_at = NULL
+        WHERE id = $1 AND status = 'building' AND attempts = $4 RETURNING id`,
+      [setId, JSON.stringify(manifest), contentSha256, attempt],
+    ));
+    return rows.length === 1;
+  }
+
+  /** A failed build keeps no rows (the set would not be complete). Only `attempt`'s claim can fail the set. */
+  async fail(setId: string, error: string, attempt: number): Promise<void> {
     await this.db.transaction(async (em) => {
+      const held = rowsOf(await em.query(
+        `UPDATE preference_sets SET status = 'failed', error = $2, heartbeat_at = NULL WHERE id = $1 AND attempts = $3 AND status = 'building' RETURNING id`,
+        [setId, error, attempt],
+      ));
+      if (held.length === 0) return;
       await em.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
       await em.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
-      await em.query(`UPDATE preference_sets SET status = 'failed', error = $2 WHERE id = $1`, [setId, error]);
     });
   }
 
@@ -119,15 +166,7 @@ export class PreferenceSetsRepository {
    * which made keyset pages 3–4× slower than psql \\copy.
    */
   async *pairPages(setId: string): AsyncGenerator<(StoredPairRow & { seq: number })[]> {
-    const pool = (this.db.driver as unknown as { master: Pool }).master;
-    const client = await pool.connect();
-    try {
-      for await (const page of copyTextPages(client.query(copyTo(pairsCopySql(setId))))) {
-        yield page.map(pairFromCopyFields);
-      }
-    } finally {
-      client.release();
-    }
+    for await (const page of this.copyOut(pairsCopySql(setId), copyTextPages)) yield page.map(pairFromCopyFields);
   }
 
   /**
@@ -135,12 +174,24 @@ export class PreferenceSetsRepository {
    * elsewhere (the parallel export's worker threads); copyTextRows and pairFromCopyFields read each batch.
    */
   async *pairBatches(setId: string, rows: number): AsyncGenerator<Buffer> {
+    yield* this.copyOut(pairsCopySql(setId), (stream) => copyRowBatches(stream, rows));
+  }
+
+  /**
+   * Runs `COPY … TO STDOUT` on a connection of its own and hands the stream to `read`. A COPY cannot be stopped
+   * half-way and the connection reused: when the consumer stops early (an export whose client went away) or
+   * anything fails, the connection is discarded, not returned to the pool, where the next query on it would wait
+   * forever behind the unfinished COPY.
+   */
+  private async *copyOut<T>(sql: string, read: (stream: Readable) => AsyncGenerator<T>): AsyncGenerator<T> {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
     const client = await pool.connect();
+    let complete = false;
     try {
-      yield* copyRowBatches(client.query(copyTo(pairsCopySql(setId))), rows);
+      yield* read(client.query(copyTo(sql)));
+      complete = true;
     } finally {
-      client.release();
+      client.release(complete ? undefined : new Error('COPY stopped before its end: connection discarded'));
     }
   }
 

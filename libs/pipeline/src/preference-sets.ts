@@ -1,7 +1,7 @@
 import type { IHeaders } from '@flywheel/kafka';
 import {
-  EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository, StoredPairRow,
-  StoredRanking,
+  ClaimedSet, EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository,
+  StoredPairRow, StoredRanking,
 } from '@flywheel/database';
 import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
 import {
@@ -36,16 +36,26 @@ export interface PreferenceSetRequest {
 const PAGE = 5000;
 export const PREFERENCE_MESSAGE_VERSION = 'flywheel.preferences.v1';
 
+/** Thrown when another trainer took the set over (this one's heartbeat went stale): its work is abandoned. */
+export class LostClaimError extends Error {}
+
 /**
- * Builds an immutable snapshot: pairs stream from the builder into the table a page at a time (a million pairs are
- * never all in memory), then ranked lists, then the content hash is computed from the stored rows — the same rows
- * every export reads — and the manifest is written.
+ * Builds an immutable snapshot of a set claimed from the queue (the trainer runs this; see claimBuild): rows an
+ * earlier attempt left are cleared, pairs stream from the builder into the table a page at a time (a million pairs
+ * are never all in memory), then ranked lists, then the content hash is computed from the stored rows — the same
+ * rows every export reads — and the manifest is written, if this attempt still holds the set. `stillHeld` is asked
+ * before every write: a build whose claim was lost stops instead of writing into the newer attempt's rows.
  */
 export async function buildPreferenceSet(
   deps: { evidence: EvidenceRepository; sets: PreferenceSetsRepository; models: ModelsRepository; satisfaction: SatisfactionRepository },
-  set: PreferenceSetRow,
+  set: ClaimedSet,
   request: PreferenceSetRequest,
+  stillHeld: () => boolean = () => true,
 ): Promise<Record<string, unknown>> {
+  const held = () => {
+    if (!stillHeld()) throw new LostClaimError(`lost the claim on preference set ${set.id} (attempt ${set.attempts}); another trainer builds it`);
+  };
+  await deps.sets.clearRows(set.id);
   const filters: EvidenceFilters = {
     from: request.from ? new Date(request.from) : undefined, to: request.to ? new Date(request.to) : undefined,
     modelVersions: request.modelVersions, categories: request.categories, segments: request.segments,
@@ -74,6 +84,7 @@ export async function buildPreferenceSet(
   const bump = (map: Record<string, number>, key: string) => { map[key] = (map[key] ?? 0) + 1; };
   let page: StoredPairRow[] = [];
   const flush = async () => {
+    held();
     await deps.sets.insertPairs(set.id, counts.pairs - page.length, page);
     page = [];
   };
@@ -99,7 +110,10 @@ export async function buildPreferenceSet(
     ...(lowEvidence.length ? rankRequests(lowEvidence, 'reward_model') : []),
   ];
   counts.rankings = rankings.length;
-  for (let i = 0; i < rankings.length; i += PAGE) await deps.sets.insertRankings(set.id, i, rankings.slice(i, i + PAGE));
+  for (let i = 0; i < rankings.length; i += PAGE) {
+    held();
+    await deps.sets.insertRankings(set.id, i, rankings.slice(i, i + PAGE));
+  }
 
   const contentSha256 = await preferenceSetSha256({ pairs: storedPairs(deps.sets, set.id), rankings: storedRankings(deps.sets, set.id) });
   const manifest = {
@@ -109,7 +123,9 @@ export async function buildPreferenceSet(
     watchQuantiles: await deps.satisfaction.quantilesProvenance(set.projectId, CURRENT_POLICY.id),
     rewardModel, counts, contentSha256, createdAt: set.createdAt,
   };
-  await deps.sets.finish(set.id, manifest, contentSha256);
+  if (!(await deps.sets.finish(set.id, manifest, contentSha256, set.attempts))) {
+    throw new LostClaimError(`preference set ${set.id} was taken over before attempt ${set.attempts} finished`);
+  }
   return manifest;
 }
 

@@ -17,7 +17,10 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DomainError('VALIDA
 export class PreferenceSetsController {
   constructor(private readonly service: PreferenceSetsService, private readonly sets: PreferenceSetsRepository) {}
 
-  /** Starts building an immutable snapshot; poll GET /v1/preference-sets/:id until status is `ready`. */
+  /**
+   * Queues an immutable snapshot for the trainer to build (status `queued` → `building` → `ready`, or `failed` with
+   * `error`); poll GET /v1/preference-sets/:id until it is ready.
+   */
   @Post()
   @HttpCode(202)
   create(@Auth() key: KeyOwner, @Body() body: PreferenceSetCreateDto) {

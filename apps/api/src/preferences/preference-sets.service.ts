@@ -2,30 +2,27 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository } from '@flywheel/database';
+import { PreferenceSetRow, PreferenceSetsRepository } from '@flywheel/database';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { PreferenceSetRequest, buildPreferenceSet, encodeStoredSet, publishPreferenceSet } from '@flywheel/pipeline';
+import { PreferenceSetRequest, encodeStoredSet, publishPreferenceSet } from '@flywheel/pipeline';
 import { EXPORT_FORMATS, ExportFormat } from '@flywheel/preferences';
 import { DomainError } from '../errors/domain-error';
 
 /**
- * Preference-set snapshots. A build runs in the background of this process (the request answers 202 at once; poll
- * the set until `ready`); exports stream from the stored rows in constant memory, so a set always exports the same
- * bytes.
+ * Preference-set snapshots. Creating one queues its build for the trainer (the request answers 202 at once with
+ * status `queued`; poll the set until `ready`): building pairs is CPU work that would stall this process's event
+ * loop, and a queued build survives a crash. Exports stream from the stored rows in constant memory, so a set
+ * always exports the same bytes.
  */
 @Injectable()
 export class PreferenceSetsService implements OnApplicationShutdown {
   private readonly logger = new Logger(PreferenceSetsService.name);
-  private readonly builds = new Set<Promise<unknown>>();
   private readonly publisher: KafkaPublisher;
   private readonly topic: string;
 
   constructor(
     @Inject(FLYWHEEL_CONFIG) config: FlywheelConfig,
     private readonly sets: PreferenceSetsRepository,
-    private readonly evidence: EvidenceRepository,
-    private readonly models: ModelsRepository,
-    private readonly satisfaction: SatisfactionRepository,
   ) {
     this.publisher = new KafkaPublisher(createKafka(config, 'api-preferences'), config.kafka.sendTimeoutMs);
     this.topic = topicNames(config.kafka.topicPrefix).preferences;
@@ -33,13 +30,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
 
   async create(projectId: string, request: PreferenceSetRequest): Promise<PreferenceSetRow> {
     const set = await this.sets.create(projectId, request);
-    const build = buildPreferenceSet({ evidence: this.evidence, sets: this.sets, models: this.models, satisfaction: this.satisfaction }, set, request)
-      .catch(async (error: Error) => {
-        this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: error.message })}`);
-        await this.sets.fail(set.id, error.message).catch(() => undefined);
-      })
-      .finally(() => this.builds.delete(build));
-    this.builds.add(build);
+    this.logger.log(`preference_set_queued ${JSON.stringify({ setId: set.id })}`);
     return set;
   }
 
@@ -62,7 +53,6 @@ export class PreferenceSetsService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([...this.builds]);
     await this.publisher.disconnect();
   }
 
