@@ -132,7 +132,7 @@ describe('reward models and preference sets', () => {
   let setId: string;
   const SET_REQUEST = { scopes: ['request', 'prompt'], minMargin: 0.05, includeTies: true, seed: 7 };
   const settled = async (id: string) => {
-    await waitFor(async () => !['queued', 'building'].includes((await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body.status), 30000, 'set built');
+    await waitFor(async () => !['queued', 'building'].includes((await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body.status), 45000, `set ${id} built`);
     return (await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body;
   };
   it('builds an immutable preference set with a manifest, in the trainer', async () => {
@@ -257,7 +257,7 @@ describe('reward models and preference sets', () => {
       [project.projectId, JSON.stringify(SET_REQUEST)],
     );
     await expect(settled(poison.id)).resolves.toMatchObject({ status: 'failed', attempts: 4, error: expect.stringContaining('build abandoned: 3 attempts') });
-  }, 60000);
+  }, 120000);
 
   it('lets only the attempt that holds a build write its outcome', async () => {
     const sets = new PreferenceSetsRepository(ctx.db);
