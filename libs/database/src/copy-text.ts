@@ -107,11 +107,21 @@ export class CopyRowScanner {
     const { buf, start, end, escaped } = this;
     let p = this.pos;
     if (p >= buf.length) return false;
+    const n = buf.length;
     let f = 0;
     let from = p;
     let esc = 0;
     for (;;) {
-      const c = p < buf.length ? buf[p] : 10; // a last row without its newline ends with the buffer
+      // Most bytes are neither separators (\t \n, both ≤ 10) nor the escape (\\): skip them in a tight loop.
+      let c = 10; // a last row without its newline ends with the buffer
+      while (p < n) {
+        const b = buf[p];
+        if (b <= 10 || b === 0x5c) {
+          c = b;
+          break;
+        }
+        p++;
+      }
       if (c === 9 || c === 10) {
         if (f === start.length) throw new Error(`COPY row with more than ${start.length} fields at byte ${from}`);
         start[f] = from;
