@@ -1,4 +1,4 @@
-// Two projects: `unit` (*.spec.ts beside the code, no services) and `integration` (test/**/*.test.ts, against the
+// Two projects: `unit` (*.spec.ts beside the code, scripts included, no services) and `integration` (test/**/*.test.ts, against the
 // real PostgreSQL and Kafka started by deploy/infra-up.sh; each run gets its own database and topic prefix).
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
@@ -12,7 +12,7 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
