@@ -32,8 +32,14 @@ export function registerSetCommands(program: Command, client: () => ApiClient, o
       };
       let set = await api.json('POST', '/v1/preference-sets', body);
       const progress = new Progress('building', opts.json);
+      const queuedSince = Date.now();
+      let hinted = false;
       while (set.status === 'queued' || set.status === 'building') { // the trainer builds it
-        progress.update(null, set.id);
+        progress.update(null, `${set.id} ${set.status}`);
+        if (!hinted && set.status === 'queued' && Date.now() - queuedSince > 15_000) {
+          hinted = true;
+          process.stderr.write(`\nset ${set.id} is still queued after 15 s: sets are built by the trainer; is one running? (npm run start:trainer)\n`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 500));
         set = await api.json('GET', `/v1/preference-sets/${set.id}`);
       }
