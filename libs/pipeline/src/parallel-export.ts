@@ -80,7 +80,7 @@ async function* runParallelExport(
 ): AsyncGenerator<Buffer> {
   const layout = parquet && pairParquetLayout(parquet);
   const batchRows = parquet ? parquet.rowGroupSize : options.batchRows ?? 4096;
-  // Batches handed out but not yet written: bounds memory. A parquet row group is ~5 MB of text: one a worker (more
+  // Batches handed out but not yet written: bounds memory. A parquet row group is ~3 MB of text: one a worker (more
   // measured no faster and ~100 MB more RSS at 1M pairs).
   const inFlight = parquet ? WORKERS : 3 * WORKERS;
   const workers = Array.from({ length: WORKERS }, () => new Worker(script));
