@@ -50,20 +50,21 @@ export class IngestTransaction {
   /** Inserts the events idempotently in one statement; returns the eventIds (per project) that were new. */
   async insertEvents(events: FeedbackEventMessage[]): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    const col = <T>(pick: (e: FeedbackEventMessage) => T) => events.map(pick);
+    // One JSON document a batch, as for signals (see SIGNAL_INSERT).
     const rows: { project_id: string; event_id: string }[] = await this.em.query(
       `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
                                     session_id, request_id, watch_ms, duration_ms, rating, dimension)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                            $7::timestamptz[], $8::text[], $9::text[], $10::float8[], $11::float8[], $12::int2[], $13::text[])
+       SELECT * FROM json_to_recordset($1::json) AS e(project_id uuid, event_id text, type text, video_id text,
+                     user_hash text, occurred_at timestamptz, received_at timestamptz, session_id text, request_id text,
+                     watch_ms float8, duration_ms float8, rating int2, dimension text)
        ON CONFLICT (project_id, event_id) DO NOTHING
        RETURNING project_id, event_id`,
-      [
-        col((e) => e.projectId), col((e) => e.eventId), col((e) => e.type), col((e) => e.videoId),
-        col((e) => e.userHash), col((e) => e.occurredAt), col((e) => e.receivedAt), col((e) => e.sessionId ?? null),
-        col((e) => e.requestId ?? null), col((e) => e.watchMs ?? null), col((e) => e.durationMs ?? null),
-        col((e) => (e.rating === undefined ? null : Math.round(e.rating))), col((e) => e.dimension ?? null),
-      ],
+      [JSON.stringify(events.map((e) => ({
+        project_id: e.projectId, event_id: e.eventId, type: e.type, video_id: e.videoId, user_hash: e.userHash,
+        occurred_at: e.occurredAt, received_at: e.receivedAt, session_id: e.sessionId ?? null, request_id: e.requestId ?? null,
+        watch_ms: e.watchMs ?? null, duration_ms: e.durationMs ?? null,
+        rating: e.rating === undefined ? null : Math.round(e.rating), dimension: e.dimension ?? null,
+      })))],
     );
     return new Set(rows.map((r) => `${r.project_id}|${r.event_id}`));
   }
@@ -265,32 +266,38 @@ export class IngestTransaction {
 }
 
 /** The multi-row insert of signal rows that upsertSignals and insertNewSignals complete with their ON CONFLICT. */
+/**
+ * Signal rows go to PostgreSQL as one JSON document a batch (json_to_recordset): JSON.stringify runs natively,
+ * where 31 unnest arrays cost a JS pass each plus pg's per-element escaping of every string (the jsonb columns
+ * worst: each element is itself JSON full of quotes).
+ */
 const SIGNAL_INSERT = `INSERT INTO video_user_signals AS s (project_id, video_id, user_hash, impressed, played, completed,
          max_watch_ratio, max_watch_ms, duration_ms, liked, favorited, shared, downloaded, exported, commented,
          rating, dimension_ratings, chosen, passed_over, regenerated, discarded, disliked, reported, clock,
          event_count, first_event_at, last_event_at, satisfaction, policy_id, rollup_hour, rollup_attributed,
          updated_at)
-  SELECT u.*, now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::bool[],
-         $7::real[], $8::float8[], $9::float8[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
-         $15::bool[], $16::int2[], $17::jsonb[], $18::bool[], $19::bool[], $20::bool[], $21::bool[], $22::bool[],
-         $23::bool[], $24::jsonb[], $25::int4[], $26::timestamptz[], $27::timestamptz[], $28::real[], $29::text[],
-         $30::timestamptz[], $31::bool[]) AS u`;
+  SELECT u.*, now() FROM json_to_recordset($1::json) AS u(project_id uuid, video_id text, user_hash text,
+         impressed bool, played bool, completed bool, max_watch_ratio real, max_watch_ms float8, duration_ms float8,
+         liked bool, favorited bool, shared bool, downloaded bool, exported bool, commented bool, rating int2,
+         dimension_ratings jsonb, chosen bool, passed_over bool, regenerated bool, discarded bool, disliked bool,
+         reported bool, clock jsonb, event_count int4, first_event_at timestamptz, last_event_at timestamptz,
+         satisfaction real, policy_id text, rollup_hour timestamptz, rollup_attributed bool)`;
 
 function signalParams(signals: StoredSignal[]): unknown[] {
-  const col = <T>(pick: (r: SignalRecord) => T) => signals.map((s) => pick(s.record));
   const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return [
-    signals.map((s) => s.projectId), signals.map((s) => s.videoId), signals.map((s) => s.userHash),
-    col((r) => r.impressed), col((r) => r.played), col((r) => r.completed), col((r) => r.maxWatchRatio),
-    col((r) => r.maxWatchMs), col((r) => r.durationMs), col((r) => r.liked), col((r) => r.favorited),
-    col((r) => r.shared), col((r) => r.downloaded), col((r) => r.exported), col((r) => r.commented),
-    col((r) => r.rating), col((r) => JSON.stringify(r.dimensionRatings)), col((r) => r.chosen),
-    col((r) => r.passedOver), col((r) => r.regenerated), col((r) => r.discarded), col((r) => r.disliked),
-    col((r) => r.reported), col((r) => JSON.stringify(r.clock)), col((r) => r.eventCount),
-    col((r) => ts(r.firstEventAt)), col((r) => ts(r.lastEventAt)),
-    signals.map((x) => x.rollup?.satisfaction ?? null), signals.map((x) => x.rollup?.policyId ?? null),
-    signals.map((x) => (x.rollup ? ts(x.rollup.hourMs) : null)), signals.map((x) => x.rollup?.attributed ?? false),
-  ];
+  return [JSON.stringify(signals.map((x) => {
+    const r = x.record;
+    return {
+      project_id: x.projectId, video_id: x.videoId, user_hash: x.userHash, impressed: r.impressed, played: r.played,
+      completed: r.completed, max_watch_ratio: r.maxWatchRatio, max_watch_ms: r.maxWatchMs, duration_ms: r.durationMs,
+      liked: r.liked, favorited: r.favorited, shared: r.shared, downloaded: r.downloaded, exported: r.exported,
+      commented: r.commented, rating: r.rating, dimension_ratings: r.dimensionRatings, chosen: r.chosen,
+      passed_over: r.passedOver, regenerated: r.regenerated, discarded: r.discarded, disliked: r.disliked,
+      reported: r.reported, clock: r.clock, event_count: r.eventCount, first_event_at: ts(r.firstEventAt),
+      last_event_at: ts(r.lastEventAt), satisfaction: x.rollup?.satisfaction ?? null, policy_id: x.rollup?.policyId ?? null,
+      rollup_hour: x.rollup ? ts(x.rollup.hourMs) : null, rollup_attributed: x.rollup?.attributed ?? false,
+    };
+  }))];
 }
 
 export class IngestRepository {
