@@ -1,5 +1,5 @@
 import { CreatedProject } from '@flywheel/database';
-import { AppProcess, TestContext, post } from './support/harness';
+import { AppProcess, TestContext, get, post } from './support/harness';
 
 /** Bad input gets a 4xx that names the problem, never a 5xx; the worker never sees it. */
 describe('input validation', () => {
@@ -32,6 +32,7 @@ describe('input validation', () => {
     ['a timestamp without zone', { events: [{ ...ok, occurredAt: '2026-11-01T12:00:00' }] }, 'events[0].occurredAt must be an ISO-8601'],
     ['a timestamp far in the future', { events: [{ ...ok, occurredAt: '2099-01-01T00:00:00Z' }] }, 'events[0].occurredAt is more than a day in the future'],
     ['an impossible date', { events: [{ ...ok, occurredAt: '2026-02-31T00:00:00Z' }] }, 'events[0].occurredAt'],
+    ['a NUL character PostgreSQL cannot store', { events: [{ ...ok, videoId: 'v\u0000' }] }, 'events[0].videoId must not contain the NUL character (U+0000)'],
     ['an empty batch', { events: [] }, 'events must contain at least 1 elements'],
     ['no events array', { event: ok }, 'events'],
     ['more than 1,000 events', { events: Array.from({ length: 1001 }, (_, i) => ({ eventId: `${i}`, type: 'play', videoId: 'v', userId: 'u', occurredAt: ok.occurredAt })) }, 'events must contain no more than 1000 elements'],
@@ -63,10 +64,24 @@ describe('input validation', () => {
     ['a missing requestId', { generations: [{ ...generation, requestId: undefined }] }, 'generations[0].requestId'],
     ['an unknown field', { generations: [{ ...generation, colour: 'red' }] }, 'property generations[0].colour should not exist'],
     ['a bad createdAt', { generations: [{ ...generation, createdAt: 1700000000 }] }, 'generations[0].createdAt'],
+    ['a NUL character in the prompt', { generations: [{ ...generation, prompt: 'a\u0000cat' }] }, 'generations[0].prompt must not contain the NUL character (U+0000)'],
   ])('rejects generations with %s', async (_name, body, expected) => {
     const response = await post(`${api.url}/v1/generations`, project.ingestKey, body);
     expect(response.status).toBe(400);
     expect(JSON.stringify(response.body.error)).toContain(expected);
+  });
+
+  it('refuses U+0000 anywhere, path, query or body, with 400 naming the field: PostgreSQL cannot store it', async () => {
+    const cases: [string, Promise<{ status: number; body: any }>][] = [
+      ['modelVersion', get(`${api.url}/v1/metrics/satisfaction?modelVersion=a%00b`, project.secretKey)],
+      ['videoId', get(`${api.url}/v1/videos/a%00b`, project.secretKey)],
+      ['modelVersions[0]', post(`${api.url}/v1/preference-sets`, project.secretKey, { modelVersions: ['gen\u0000'] })],
+    ];
+    for (const [field, request] of cases) {
+      const response = await request;
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field, problems: [`${field} must not contain the NUL character (U+0000)`] }] });
+    }
   });
 
   it('rejects NaN features sent as a JSON literal', async () => {

@@ -27,6 +27,8 @@ describe('decodeFeedbackEvent', () => {
     [JSON.stringify({ ...event, type: 'rate' }), 'rating is required for a rate event'],
     [JSON.stringify({ ...event, type: 'rate', rating: 9 }), 'rating must be a finite number in [1, 5]'],
     [JSON.stringify({ ...event, type: 'progress' }), 'watchMs is required for a progress event'],
+    [JSON.stringify({ ...event, eventId: 'e\u00001' }), 'eventId must not contain the NUL character (U+0000)'],
+    [JSON.stringify({ ...event, requestId: 'r\u0000' }), 'requestId must not contain the NUL character (U+0000)'],
   ])('rejects %s with a reason and never throws', (raw, reason) => {
     const decoded = decodeFeedbackEvent(raw as string | null);
     expect(decoded.ok).toBe(false);
@@ -47,5 +49,10 @@ describe('decodeGeneration', () => {
   it('rejects a non-finite feature by index', () => {
     const decoded = decodeGeneration(JSON.stringify({ ...generation, features: [0.1, 'x'] }));
     expect(decoded).toEqual({ ok: false, reason: 'features[1] must be a finite number' });
+  });
+
+  it('dead-letters a string PostgreSQL cannot store (U+0000) instead of failing its batch forever', () => {
+    expect(decodeGeneration(JSON.stringify({ ...generation, prompt: 'a\u0000cat' }))).toEqual({ ok: false, reason: 'prompt must not contain the NUL character (U+0000)' });
+    expect(decodeGeneration(JSON.stringify({ ...generation, uri: 's3://\u0000' }))).toEqual({ ok: false, reason: 'uri must not contain the NUL character (U+0000)' });
   });
 });

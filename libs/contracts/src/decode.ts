@@ -1,6 +1,6 @@
 import {
   EARLIEST_OCCURRED_AT, EVENT_TYPES_V1, EventType, FeedbackEventMessage, GenerationMessage, MAX_CLOCK_SKEW_MS,
-  MAX_ID_LENGTH,
+  MAX_ID_LENGTH, NUL_PROBLEM,
 } from './events';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -19,6 +19,7 @@ function id(obj: Record<string, unknown>, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
     fail(`${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
+  if (value.includes('\u0000')) fail(`${field} ${NUL_PROBLEM}`);
   return value;
 }
 
@@ -26,6 +27,7 @@ function optionalString(obj: Record<string, unknown>, field: string, max: number
   const value = obj[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.length > max) fail(`${field} must be a string of at most ${max} characters`);
+  if (value.includes('\u0000')) fail(`${field} ${NUL_PROBLEM}`);
   return value;
 }
 
@@ -135,6 +137,7 @@ export function decodeGeneration(raw: Buffer | string | null): Decoded<Generatio
     }
     const prompt = obj.prompt;
     if (typeof prompt !== 'string' || prompt.length > 10000) fail('prompt must be a string of at most 10000 characters');
+    if (prompt.includes('\u0000')) fail(`prompt ${NUL_PROBLEM}`);
     return {
       v: 1,
       projectId: obj.projectId as string,

@@ -65,3 +65,9 @@ export function messageKey(projectId: string, videoId: string): string {
 export function normalisePrompt(prompt: string): string {
   return prompt.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * PostgreSQL text cannot hold U+0000: a string with it would fail its batch's transaction on every retry and stall
+ * the partition behind it, so the api refuses it (400) and the worker dead-letters a message that carries one.
+ */
+export const NUL_PROBLEM = 'must not contain the NUL character (U+0000)';

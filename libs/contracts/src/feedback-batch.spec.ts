@@ -27,6 +27,8 @@ describe('parseFeedbackBatch', () => {
     [{ events: [{ ...ok, occurredAt: '2026-02-30T00:00:00Z' }] }, 'events[0].occurredAt is not a valid date'],
     [{ events: [{ ...ok, dimension: 'Visual Quality' }] }, 'events[0].dimension must be snake_case'],
     [{ events: [{ ...ok, userId: '' }] }, 'events[0].userId must be 1 to 256 characters long'],
+    [{ events: [{ ...ok, videoId: 'v\u00001' }] }, 'events[0].videoId must not contain the NUL character (U+0000)'],
+    [{ events: [{ ...ok, sessionId: '\u0000' }] }, 'events[0].sessionId must not contain the NUL character (U+0000)'],
     [{ events: [] }, 'events must contain at least 1 elements'],
     [{ event: ok }, 'events must be an array of events'],
     [{ events: Array.from({ length: 1001 }, () => ok) }, 'events must contain no more than 1000 elements'],
