@@ -71,12 +71,15 @@ describe('input validation', () => {
     expect(JSON.stringify(response.body.error)).toContain(expected);
   });
 
-  it('refuses U+0000 anywhere, path, query or body, with 400 naming the field: PostgreSQL cannot store it', async () => {
+  it('refuses text PostgreSQL cannot store (U+0000, lone surrogates) anywhere, path, query or body, with 400 naming the field', async () => {
     const cases: [string, Promise<{ status: number; body: any }>][] = [
       ['modelVersion', get(`${api.url}/v1/metrics/satisfaction?modelVersion=a%00b`, project.secretKey)],
       ['videoId', get(`${api.url}/v1/videos/a%00b`, project.secretKey)],
       ['modelVersions[0]', post(`${api.url}/v1/preference-sets`, project.secretKey, { modelVersions: ['gen\u0000'] })],
     ];
+    // A lone surrogate is not Unicode: PostgreSQL refuses it too (sent as the JSON escape a client would write).
+    const lone = await post(`${api.url}/v1/events`, project.ingestKey, '{"events":[{"eventId":"e\\ud800","type":"like","videoId":"v","userId":"u","occurredAt":"2026-11-20T00:00:00Z"}]}', true);
+    expect(lone).toMatchObject({ status: 400, body: { error: { details: [{ field: 'events[0].eventId', problems: ['events[0].eventId must be well-formed Unicode (it holds a lone surrogate)'] }] } } });
     for (const [field, request] of cases) {
       const response = await request;
       expect(response.status).toBe(400);

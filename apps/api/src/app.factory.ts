@@ -6,7 +6,7 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfigOrExit } from '@flywheel/config';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
-import { rejectNul } from './errors/nul-guard';
+import { rejectUnstorableText } from './errors/text-guard';
 import { createValidationPipe } from './errors/validation';
 import { ApiMetrics } from './observability/api-metrics';
 
@@ -20,7 +20,7 @@ export async function createApiApp(logger?: LoggerService | false): Promise<Nest
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('preHandler', rejectNul);
+  fastify.addHook('preHandler', rejectUnstorableText);
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions?.url ?? 'unmatched';

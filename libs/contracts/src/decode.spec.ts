@@ -29,6 +29,7 @@ describe('decodeFeedbackEvent', () => {
     [JSON.stringify({ ...event, type: 'progress' }), 'watchMs is required for a progress event'],
     [JSON.stringify({ ...event, eventId: 'e\u00001' }), 'eventId must not contain the NUL character (U+0000)'],
     [JSON.stringify({ ...event, requestId: 'r\u0000' }), 'requestId must not contain the NUL character (U+0000)'],
+    [JSON.stringify({ ...event, videoId: 'v\ud800' }), 'videoId must be well-formed Unicode (it holds a lone surrogate)'],
   ])('rejects %s with a reason and never throws', (raw, reason) => {
     const decoded = decodeFeedbackEvent(raw as string | null);
     expect(decoded.ok).toBe(false);

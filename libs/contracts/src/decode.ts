@@ -1,6 +1,6 @@
 import {
   EARLIEST_OCCURRED_AT, EVENT_TYPES_V1, EventType, FeedbackEventMessage, GenerationMessage, MAX_CLOCK_SKEW_MS,
-  MAX_ID_LENGTH, NUL_PROBLEM,
+  MAX_ID_LENGTH, textProblem,
 } from './events';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -19,7 +19,8 @@ function id(obj: Record<string, unknown>, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
     fail(`${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
-  if (value.includes('\u0000')) fail(`${field} ${NUL_PROBLEM}`);
+  const problem = textProblem(value);
+  if (problem) fail(`${field} ${problem}`);
   return value;
 }
 
@@ -27,7 +28,8 @@ function optionalString(obj: Record<string, unknown>, field: string, max: number
   const value = obj[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.length > max) fail(`${field} must be a string of at most ${max} characters`);
-  if (value.includes('\u0000')) fail(`${field} ${NUL_PROBLEM}`);
+  const problem = textProblem(value);
+  if (problem) fail(`${field} ${problem}`);
   return value;
 }
 
@@ -137,7 +139,8 @@ export function decodeGeneration(raw: Buffer | string | null): Decoded<Generatio
     }
     const prompt = obj.prompt;
     if (typeof prompt !== 'string' || prompt.length > 10000) fail('prompt must be a string of at most 10000 characters');
-    if (prompt.includes('\u0000')) fail(`prompt ${NUL_PROBLEM}`);
+    const promptProblem = textProblem(prompt);
+    if (promptProblem) fail(`prompt ${promptProblem}`);
     return {
       v: 1,
       projectId: obj.projectId as string,

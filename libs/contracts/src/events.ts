@@ -67,7 +67,17 @@ export function normalisePrompt(prompt: string): string {
 }
 
 /**
- * PostgreSQL text cannot hold U+0000: a string with it would fail its batch's transaction on every retry and stall
- * the partition behind it, so the api refuses it (400) and the worker dead-letters a message that carries one.
+ * What PostgreSQL text and jsonb cannot store: U+0000, and lone UTF-16 surrogates (they are not Unicode; in the
+ * worker's JSON batch documents one breaks the whole document). Such a string would fail its batch's transaction
+ * on every retry and stall the partition behind it, so the api refuses it (400) and the worker dead-letters a
+ * message that carries one.
  */
 export const NUL_PROBLEM = 'must not contain the NUL character (U+0000)';
+export const SURROGATE_PROBLEM = 'must be well-formed Unicode (it holds a lone surrogate)';
+
+/** Why PostgreSQL could not store this string, or null. */
+export function textProblem(value: string): string | null {
+  if (value.includes('\u0000')) return NUL_PROBLEM;
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) return SURROGATE_PROBLEM; // ES2024, native in Node 20
+  return null;
+}

@@ -1,5 +1,5 @@
 import { timestampProblem } from './decode';
-import { EVENT_TYPES_V1, EventType, MAX_EVENTS_PER_BATCH, MAX_ID_LENGTH, NUL_PROBLEM } from './events';
+import { EVENT_TYPES_V1, EventType, MAX_EVENTS_PER_BATCH, MAX_ID_LENGTH, textProblem } from './events';
 
 /** One event of `POST /v1/events` as an app sends it (before the api replaces userId by its HMAC). */
 export interface FeedbackEventInput {
@@ -30,7 +30,7 @@ type Check = (value: unknown, event: Record<string, unknown>) => string | null;
 
 const text = (max: number): Check => (v) =>
   typeof v !== 'string' ? 'must be a string' : v.length < 1 || v.length > max ? `must be 1 to ${max} characters long`
-    : v.includes('\u0000') ? NUL_PROBLEM : null;
+    : textProblem(v);
 const number = (min: number, max: number, integer = false): Check => (v) => {
   if (typeof v !== 'number' || !Number.isFinite(v)) return integer ? 'must be an integer number' : 'must be a finite number';
   if (integer && !Number.isInteger(v)) return 'must be an integer number';
