@@ -131,8 +131,10 @@ describe('reward models and preference sets', () => {
 
   let setId: string;
   const SET_REQUEST = { scopes: ['request', 'prompt'], minMargin: 0.05, includeTies: true, seed: 7 };
+  let trainer: AppProcess | undefined;
+  // On a timeout the trainer's output is printed: what it was doing is the first thing to look at.
   const settled = async (id: string) => {
-    await waitFor(async () => !['queued', 'building'].includes((await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body.status), 45000, `set ${id} built`);
+    await waitFor(async () => !['queued', 'building'].includes((await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body.status), 45000, `set ${id} built`, trainer?.child);
     return (await get(`${api.url}/v1/preference-sets/${id}`, project.secretKey)).body;
   };
   it('builds an immutable preference set with a manifest, in the trainer', async () => {
@@ -142,7 +144,7 @@ describe('reward models and preference sets', () => {
     // The api only queues it: nothing builds until a trainer runs (it stays for the tests below).
     await new Promise((r) => setTimeout(r, 500));
     await expect(get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).resolves.toMatchObject({ body: { status: 'queued' } });
-    await ctx.startTrainer();
+    trainer = await ctx.startTrainer();
     const set = await settled(setId);
     expect(set).toMatchObject({ status: 'ready', error: null, attempts: 1 });
     expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v1', watchQuantiles: { source: 'default' }, contentSha256: set.contentSha256 });
