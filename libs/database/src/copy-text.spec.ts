@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { copyRowBatches, copyTextPages, copyTextRows, unescapeCopyField, uuidLiteral } from './copy-text';
+import { copyRowBatches, copyTextRows, unescapeCopyField, uuidLiteral } from './copy-text';
 
 describe('COPY text format', () => {
   it('unescapes fields and reads \\N as NULL', () => {
@@ -12,7 +12,7 @@ describe('COPY text format', () => {
     const text = Buffer.from('1\tcafé\t\\N\n2\ta\\tb\tx\n');
     const chunks = [text.subarray(0, 6), text.subarray(6, 11), text.subarray(11)]; // 6 falls inside 'é'
     const rows = [];
-    for await (const page of copyTextPages(Readable.from(chunks))) rows.push(...page);
+    for await (const batch of copyRowBatches(Readable.from(chunks), 1)) rows.push(...copyTextRows(batch.toString('utf8')));
     expect(rows).toEqual([['1', 'café', null], ['2', 'a\tb', 'x']]);
   });
 

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
@@ -8,21 +7,6 @@ export function unescapeCopyField(field: string): string | null {
   if (field === '\\N') return null;
   if (!field.includes('\\')) return field;
   return field.replace(/\\(.)/g, (_, c: string) => ESCAPES[c] ?? c);
-}
-
-/**
- * Splits a `COPY … TO STDOUT` (text format) stream into rows of unescaped fields, across chunk boundaries; yields
- * the complete rows of each network chunk together (a page), so consumers pay one await per chunk, not per row.
- */
-export async function* copyTextPages(stream: Readable): AsyncGenerator<(string | null)[][]> {
-  const decoder = new StringDecoder('utf8'); // a chunk may end inside a multi-byte character
-  let rest = '';
-  for await (const chunk of stream) {
-    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
-    rest = lines.pop()!;
-    if (lines.length) yield lines.map((line) => line.split('\t').map(unescapeCopyField));
-  }
-  if (rest) yield [rest.split('\t').map(unescapeCopyField)];
 }
 
 /**
@@ -64,7 +48,7 @@ export async function* copyRowBatches(stream: Readable, rows: number): AsyncGene
   if (size > 0) yield take();
 }
 
-/** The fields of each line of a whole-rows chunk (see copyRowBatches). */
+/** The fields of each line of a whole-rows batch (see copyRowBatches), unescaped: the row path's parser. */
 export function copyTextRows(text: string): (string | null)[][] {
   const lines = text.split('\n');
   lines.pop(); // the chunk ends with a newline

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { copyRowBatches, copyTextPages, uuidLiteral } from './copy-text';
+import { copyRowBatches, copyTextRows, uuidLiteral } from './copy-text';
 import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
 import { rowsOf } from './sql';
 
@@ -30,6 +30,8 @@ const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, c
 /** A set claimed for building: `attempts` numbers this claim, and every write of the build is checked against it. */
 export type ClaimedSet = PreferenceSetRow;
 const PAGE = 20_000;
+/** Rows a page of pairPages: one batch of the COPY stream, parsed at once. */
+const PAGE_ROWS = 2048;
 
 /** The fields of a pair's COPY row, in order (PAIR_FIELD.x is the index of column x). */
 const PAIR_FIELDS = ['seq', 'chosen_id', 'rejected_id', 'chosen_uri', 'rejected_uri', 'prompt', 'request_id', 'model_version',
@@ -123,9 +125,9 @@ export class PreferenceSetsRepository {
   }
 
   /** Rows an earlier attempt left behind; a build starts from none. */
-  async clearRows(setId: string): Promise<void> {
-    await this.db.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
-    await this.db.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
+  async clearRows(setId: string, on: Pick<DataSource, 'query'> = this.db): Promise<void> {
+    await on.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
+    await on.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
   }
 
   /** Marks the set ready, if `attempt` still holds it; false otherwise (its rows belong to a newer attempt). */
@@ -145,9 +147,7 @@ export class PreferenceSetsRepository {
         `UPDATE preference_sets SET status = 'failed', error = $2, heartbeat_at = NULL WHERE id = $1 AND attempts = $3 AND status = 'building' RETURNING id`,
         [setId, error, attempt],
       ));
-      if (held.length === 0) return;
-      await em.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
-      await em.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
+      if (held.length > 0) await this.clearRows(setId, em);
     });
   }
 
@@ -161,17 +161,17 @@ export class PreferenceSetsRepository {
   }
 
   /**
-   * The set's pairs in sequence order, streamed by one `COPY (…) TO STDOUT` and split here, a page (the rows of one
-   * network chunk) at a time: constant memory, and the rows never go through the driver's per-column parsers,
+   * The set's pairs in sequence order, streamed by one `COPY (…) TO STDOUT` and split here, a page (PAGE_ROWS rows
+   * of the COPY batches) at a time: constant memory, and the rows never go through the driver's per-column parsers,
    * which made keyset pages 3–4× slower than psql \\copy.
    */
   async *pairPages(setId: string): AsyncGenerator<(StoredPairRow & { seq: number })[]> {
-    for await (const page of this.copyOut(pairsCopySql(setId), copyTextPages)) yield page.map(pairFromCopyFields);
+    for await (const batch of this.pairBatches(setId, PAGE_ROWS)) yield copyTextRows(batch.toString('utf8')).map(pairFromCopyFields);
   }
 
   /**
    * The raw COPY text (UTF-8 bytes) of the set's pairs in batches of `rows` whole rows, for parsers that run
-   * elsewhere (the parallel export's worker threads); copyTextRows and pairFromCopyFields read each batch.
+   * elsewhere (the parallel export's worker threads, CopyRowScanner); pairPages parses them here.
    */
   async *pairBatches(setId: string, rows: number): AsyncGenerator<Buffer> {
     yield* this.copyOut(pairsCopySql(setId), (stream) => copyRowBatches(stream, rows));

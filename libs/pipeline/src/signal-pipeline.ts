@@ -4,6 +4,7 @@ import {
 import {
   IngestTransaction, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, VideoDims,
 } from '@flywheel/database';
+import { groupBy } from '@flywheel/preferences';
 import {
   ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles, contributionOf, scoreAndContribute,
 } from '@flywheel/satisfaction';
@@ -147,17 +148,6 @@ function copyRecord(record: SignalRecord): SignalRecord {
 
 function keyId(k: SignalKey): string {
   return `${k.projectId}|${k.videoId}|${k.userHash}`;
-}
-
-export function groupBy<T>(items: T[], by: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = by(item);
-    const list = groups.get(key);
-    if (list) list.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 export function toFoldable(e: FeedbackEventMessage): FoldableEvent {

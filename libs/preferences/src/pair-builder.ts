@@ -272,15 +272,20 @@ export function evidenceWeight(k: number): (nA: number, nB: number) => number {
   };
 }
 
-function sortedGroups<T>(items: readonly T[], keyOf: (item: T) => string): [string, T[]][] {
+/** Items by key, each group in item order, groups in first-seen order. */
+export function groupBy<T>(items: readonly T[], by: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
-    const key = keyOf(item);
+    const key = by(item);
     const list = groups.get(key);
     if (list) list.push(item);
     else groups.set(key, [item]);
   }
-  return [...groups.entries()].sort((a, b) => compareStrings(a[0], b[0]));
+  return groups;
+}
+
+function sortedGroups<T>(items: readonly T[], keyOf: (item: T) => string): [string, T[]][] {
+  return [...groupBy(items, keyOf).entries()].sort((a, b) => compareStrings(a[0], b[0]));
 }
 
 function byId(a: Member, b: Member): number {

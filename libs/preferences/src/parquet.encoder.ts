@@ -5,7 +5,7 @@ import {
 } from './parquet/flat-parquet';
 import type { PreferencePairRow } from './preference.types';
 import { PreferencesError } from './preferences.errors';
-import { type ExportStats, type RowSource, isPage, isSyncIterable, newExportStats } from './text-export.encoder';
+import { type ExportStats, type RowSource, driveRows, newExportStats } from './text-export.encoder';
 
 export interface ParquetExportOptions {
   /**
@@ -132,19 +132,7 @@ export async function* encodeParquet(
     group = new RowGroupWriter(COLUMNS, resolved, buffers);
     return emit(bytes);
   };
-  if (isSyncIterable(rows)) {
-    for (const row of rows) {
-      const out = add(row);
-      if (out) yield out;
-    }
-  } else {
-    for await (const item of rows) {
-      for (const row of isPage(item) ? item : [item]) {
-        const out = add(row);
-        if (out) yield out;
-      }
-    }
-  }
+  yield* driveRows(rows, add);
   if (group.rowCount > 0) {
     const { bytes, meta } = group.finish();
     layout.add(meta);

@@ -43,29 +43,31 @@ async function* encodeLines<T>(
     chunk = '';
     return buf;
   };
-  // A sync source (rows in memory) is read without an await per row; an async one (a cursor) row by row.
-  if (isSyncIterable(rows)) {
-    for (const row of rows) {
-      const buf = add(row);
-      if (buf) yield buf;
-    }
-  } else {
-    for await (const item of rows) {
-      if (isPage(item)) {
-        for (const row of item) {
-          const buf = add(row);
-          if (buf) yield buf;
-        }
-      } else {
-        const buf = add(item);
-        if (buf) yield buf;
-      }
-    }
-  }
+  yield* driveRows(rows, add);
   if (chunk.length > 0) {
     const buf = Buffer.from(chunk, 'utf8');
     stats.bytes += buf.length;
     yield buf;
+  }
+}
+
+/**
+ * Feeds every row of a source to `add` and yields what it returns when not null: the loop every encoder shares. A
+ * sync source (rows in memory) is read without an await per row; an async one (a cursor) a row or a page at a time.
+ */
+export async function* driveRows<T>(rows: RowSource<T>, add: (row: T) => Buffer | null): AsyncGenerator<Buffer> {
+  if (isSyncIterable(rows)) {
+    for (const row of rows) {
+      const out = add(row);
+      if (out) yield out;
+    }
+    return;
+  }
+  for await (const item of rows) {
+    for (const row of isPage(item) ? item : [item]) {
+      const out = add(row);
+      if (out) yield out;
+    }
   }
 }
 

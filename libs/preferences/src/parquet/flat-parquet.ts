@@ -10,7 +10,7 @@
  *
  * Output is a pure function of the rows and options: nothing time- or machine-dependent is written.
  */
-import { compressSync as snappyCompress } from 'snappy';
+import type * as Snappy from 'snappy';
 import { ByteSink } from '../byte-sink';
 import { ThriftWriter } from './thrift-compact';
 
@@ -145,23 +145,17 @@ export class ColumnWriter<R> {
   putBytes(buf: Buffer, start: number, end: number): void {
     this.present();
     const sink = this.values;
-    sink.ensure(4 + end - start);
     const length = end - start;
+    sink.ensure(4 + length);
     const out = sink.buf;
     let p = sink.pos;
     out[p++] = length & 0xff; // the 4-byte little-endian length, by hand: Buffer#writeUInt32LE costs more per value
     out[p++] = (length >>> 8) & 0xff;
     out[p++] = (length >>> 16) & 0xff;
     out[p++] = length >>> 24;
-    const at = p;
-    if (length > 256) {
-      out.set(buf.subarray(start, end), p);
-      p += length;
-    } else {
-      for (let i = start; i < end; i++) out[p++] = buf[i];
-    }
     sink.pos = p;
-    if (this.column.statistics) this.bound(at, sink.pos);
+    sink.copyFrom(buf, start, end);
+    if (this.column.statistics) this.bound(p, sink.pos);
   }
 
   /** Widens the UTF8 bounds with the value just written at values[at, end). */
@@ -258,6 +252,13 @@ export class ColumnWriter<R> {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+// The native snappy addon loads on first compressed page (~12 ms), not when any process imports this library.
+let snappy: typeof Snappy | undefined;
+function snappyCompress(data: Buffer): Buffer {
+  snappy ??= require('snappy') as typeof Snappy;
+  return snappy.compressSync(data);
+}
 
 /** Unsigned byte order of a[start, end) against b. */
 function compareBytes(a: Buffer, start: number, end: number, b: Uint8Array): number {
