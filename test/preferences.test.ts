@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { topicNames } from '@flywheel/contracts';
 import { CreatedProject, PreferenceSetsRepository } from '@flywheel/database';
-import { parallelExport, storedPairs } from '@flywheel/pipeline';
+import { parallelExport, storedPairs } from '@flywheel/preference-sets';
 import { encodePairs } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { AppProcess, ROOT, TestContext, get, post, waitFor } from './support/harness';
@@ -171,7 +171,7 @@ describe('reward models and preference sets', () => {
     // The api encodes jsonl and parquet on worker threads from raw COPY bytes; the single-threaded encoders, fed
     // rows, must give the very same bytes, also when batches and row groups are small enough to cut the set in many.
     const sets = new PreferenceSetsRepository(ctx.db);
-    const script = path.join(ROOT, 'dist/libs/pipeline/src/export.worker.js');
+    const script = path.join(ROOT, 'dist/libs/preference-sets/src/export.worker.js');
     const collect = async (chunks: AsyncIterable<Buffer>) => {
       const parts: Buffer[] = [];
       for await (const chunk of chunks) parts.push(chunk);

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@flywheel/config';
 import { PreferenceSetsRepository, ProjectsRepository, createDataSource, createProjectWithKeys, dropDatabase, migrate } from '@flywheel/database';
-import { encodeStoredSet } from '@flywheel/pipeline';
+import { encodeStoredSet } from '@flywheel/preference-sets';
 
 /** `--export FORMAT --set ID`: one export of an existing set in this process; prints its time and peak RSS. */
 async function exportOnce(format: 'dpo-jsonl' | 'parquet', setId: string): Promise<void> {

@@ -13,7 +13,7 @@ import { registerSetCommands } from './sets.commands';
 import {
   DataSource, IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
 } from '@flywheel/database';
-import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/pipeline';
+import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { createKafka, ensureTopics } from '@flywheel/kafka';
 

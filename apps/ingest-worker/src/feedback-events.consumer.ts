@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FeedbackEventMessage, GenerationMessage, decodeFeedbackEvent, decodeGeneration, topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { IngestRepository, ProjectsRepository, SatisfactionRepository } from '@flywheel/database';
-import { CachedQuantiles, SignalPipeline } from '@flywheel/pipeline';
+import { CachedQuantiles, SignalPipeline } from '@flywheel/ingest';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
 import { BatchOutcome, DeadLetterCandidate, KafkaMessage } from '@flywheel/kafka';
 import { WorkerMetrics } from './worker-metrics';

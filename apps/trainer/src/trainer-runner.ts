@@ -3,7 +3,8 @@ import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import {
   ClaimedSet, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository, TrainingJobRow,
 } from '@flywheel/database';
-import { LostClaimError, PreferenceSetRequest, TrainingError, TrainingRequest, buildPreferenceSet, trainProject } from '@flywheel/pipeline';
+import { LostClaimError, PreferenceSetRequest, buildPreferenceSet } from '@flywheel/preference-sets';
+import { TrainingError, TrainingRequest, trainProject } from '@flywheel/training';
 
 /** A set whose builds died this many times (each trainer stopped mid-build) is failed rather than tried again. */
 export const MAX_SET_BUILD_ATTEMPTS = 3;

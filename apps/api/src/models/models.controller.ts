@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGu
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, ModelsRepository } from '@flywheel/database';
-import { PromotionError, promoteIfBetter } from '@flywheel/pipeline';
+import { PromotionError, promoteIfBetter } from '@flywheel/training';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { DomainError } from '../errors/domain-error';
 import { PromoteDto, TrainRequestDto } from './models.dto';

@@ -4,7 +4,7 @@ import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { PreferenceSetRow, PreferenceSetsRepository } from '@flywheel/database';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { PreferenceSetRequest, encodeStoredSet, publishPreferenceSet } from '@flywheel/pipeline';
+import { PreferenceSetRequest, encodeStoredSet, publishPreferenceSet } from '@flywheel/preference-sets';
 import { EXPORT_FORMATS, ExportFormat } from '@flywheel/preferences';
 import { DomainError } from '../errors/domain-error';
 

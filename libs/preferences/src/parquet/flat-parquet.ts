@@ -6,7 +6,7 @@
  *
  * Row groups are encoded independently of each other and of where they will sit in the file (offsets in a group's
  * metadata are relative to its first byte): that is what lets worker threads encode groups in parallel while one
- * writer lays them out and writes the footer (see the parallel export in libs/pipeline).
+ * writer lays them out and writes the footer (see the parallel export in libs/preference-sets).
  *
  * Output is a pure function of the rows and options: nothing time- or machine-dependent is written.
  */

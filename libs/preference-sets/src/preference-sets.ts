@@ -12,7 +12,7 @@ import {
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
 import { exportWorkerScript, parallelExport } from './parallel-export';
-import { toVideoEvidence } from './training';
+import { toVideoEvidence } from '@flywheel/training';
 
 export interface PreferenceSetRequest {
   from?: string;

@@ -1,0 +1,3 @@
+export * from './signal-pipeline';
+export * from './quantiles-cache';
+export * from './rebuild';
