@@ -141,9 +141,9 @@ async function seed(db: DataSource, projectId: string, args: Args, end: number, 
   ));
   log('episodes', ms, `${episodes.toLocaleString('en')} (video, user) episodes`);
 
-  // Bulk load without the indexes, then build them once (as a restore would).
-  await db.query(`ALTER TABLE feedback_events DROP CONSTRAINT feedback_events_pkey`);
-  await db.query(`DROP INDEX feedback_events_video_idx`);
+  // Bulk load without the indexes, then build them once (as a restore would). Whatever the migrations left on the
+  // table is read from the catalog, so a migration that adds or drops an index never breaks this.
+  const restoreIndexes = await dropIndexes(db, 'feedback_events');
   [, ms] = await timed(() => db.query(
     `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at, watch_ms,
                                   duration_ms, rating)
@@ -171,10 +171,7 @@ async function seed(db: DataSource, projectId: string, args: Args, end: number, 
   ));
   const [{ n: events }] = await db.query(`SELECT count(*)::int AS n FROM feedback_events`);
   log('feedback_events', ms, `${events.toLocaleString('en')} events (INSERT … SELECT)`);
-  [, ms] = await timed(async () => {
-    await db.query(`ALTER TABLE feedback_events ADD PRIMARY KEY (project_id, event_id)`);
-    await db.query(`CREATE INDEX feedback_events_video_idx ON feedback_events (project_id, video_id)`);
-  });
+  [, ms] = await timed(restoreIndexes);
   log('feedback_events indexes', ms);
 
   // Derived state from the raw rows, the way the worker keeps it: signals per (video, user), rollups per hour.
@@ -212,6 +209,27 @@ async function seed(db: DataSource, projectId: string, args: Args, end: number, 
   [, ms] = await timed(() => db.query(`VACUUM ANALYZE`));
   log('vacuum analyze', ms);
   return { events: Number(events), rollupRows: Number(rollupRows) };
+}
+
+/**
+ * Drops a table's constraints that own an index (primary key, unique, exclusion) and its other indexes; returns the
+ * function that builds them again from their catalog definitions.
+ */
+async function dropIndexes(db: DataSource, table: string): Promise<() => Promise<void>> {
+  const constraints: { name: string; definition: string }[] = await db.query(
+    `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+      WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x') ORDER BY conname`, [table]);
+  const indexes: { name: string; definition: string }[] = await db.query(
+    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+      WHERE x.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+      ORDER BY i.relname`, [table]);
+  for (const c of constraints) await db.query(`ALTER TABLE ${table} DROP CONSTRAINT ${c.name}`);
+  for (const i of indexes) await db.query(`DROP INDEX ${i.name}`);
+  return async () => {
+    for (const c of constraints) await db.query(`ALTER TABLE ${table} ADD CONSTRAINT ${c.name} ${c.definition}`);
+    for (const i of indexes) await db.query(i.definition);
+  };
 }
 
 /** The dashboard answer recomputed from feedback_events: the same shape the service returns. */

@@ -1,5 +1,5 @@
 /*
- * `npm run bench:score`: (1) candidates/s through onnxruntime-node for an MLP 64→64→1 (the bench:score-model run,
+ * `npm run bench:score [-- --requests 3000] [--seconds 1]`: (1) candidates/s through onnxruntime-node for an MLP 64→64→1 (the bench:score-model run,
  * in a child process), and (2) the latency of POST /v1/score with 64 candidates against a real api process whose
  * production model is that MLP, with in-process onnxruntime scoring of the same 64 rows as the ceiling.
  * Last line: {"rowsPerSec", "p50Ms", "p99Ms"} (plus the ceiling's p99).
@@ -7,13 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '@flywheel/config';
 import { ModelsRepository, ProjectsRepository, createDataSource, createProjectWithKeys, dropDatabase, migrate } from '@flywheel/database';
 import { Prng, RewardScorer, writeOnnx } from '@flywheel/reward-model';
 import { TestContext } from '../support/harness';
 
 const DIM = 64;
-const REQUESTS = 3000;
 const CANDIDATES = 64;
 
 function percentile(sorted: number[], q: number): number {
@@ -21,8 +21,11 @@ function percentile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { requests: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '1' } } });
+  const requests = Number(values.requests);
   const root = path.resolve(__dirname, '../../..');
-  const modelBench = execFileSync(process.execPath, [path.join(root, 'dist/test/bench/score-model.bench.js'), '--seconds', '1'], { encoding: 'utf8' });
+  // --seconds: how long bench:score-model measures each of its rows
+  const modelBench = execFileSync(process.execPath, [path.join(root, 'dist/test/bench/score-model.bench.js'), '--seconds', values.seconds!], { encoding: 'utf8' });
   const modelLines = modelBench.trim().split('\n');
   const { rowsPerSec, batch } = JSON.parse(modelLines[modelLines.length - 1]);
 
@@ -64,12 +67,12 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < 200; i++) await call(); // warm-up: JIT, model load, connection
     const http: number[] = [];
-    for (let i = 0; i < REQUESTS; i++) http.push(await call());
+    for (let i = 0; i < requests; i++) http.push(await call());
     http.sort((a, b) => a - b);
 
     // The HTTP floor: the same client and server answering the cheapest route (no auth, no body, no model).
     const floor: number[] = [];
-    for (let i = 0; i < REQUESTS; i++) {
+    for (let i = 0; i < requests; i++) {
       const started = process.hrtime.bigint();
       await (await fetch(`${api.url}/health/live`)).arrayBuffer();
       floor.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
     const features = Float32Array.from(candidates.flatMap((c) => c.features));
     const direct: number[] = [];
     for (let i = 0; i < 200; i++) await scorer.score(features, CANDIDATES);
-    for (let i = 0; i < REQUESTS; i++) {
+    for (let i = 0; i < requests; i++) {
       const started = process.hrtime.bigint();
       await scorer.score(features, CANDIDATES);
       direct.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
       `POST /v1/score, ${CANDIDATES} candidates (HTTP)  ${fmt(percentile(http, 0.5))}  ${fmt(percentile(http, 0.99))}`,
       `floor: GET /health/live (same client)   ${fmt(percentile(floor, 0.5))}  ${fmt(percentile(floor, 0.99))}`,
       `ceiling: onnxruntime, same ${CANDIDATES} rows     ${fmt(percentile(direct, 0.5))}  ${fmt(percentile(direct, 0.99))}`,
-      `(${REQUESTS} sequential requests after 200 warm-up, keep-alive, api and client on the same 2 cores)`,
+      `(${requests} sequential requests after 200 warm-up, keep-alive, api and client on the same 2 cores)`,
       '',
     ].join('\n'));
     process.stdout.write(`${JSON.stringify({
