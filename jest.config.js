@@ -8,6 +8,8 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
+  // jest's 5 s default fails sound tests when CI shares its two cores with other work; a hung test still fails.
+  testTimeout: 30000,
 };
 
 module.exports = {

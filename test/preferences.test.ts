@@ -234,18 +234,25 @@ describe('reward models and preference sets', () => {
   }, 60000);
 
   it('takes over a build whose trainer died: clears its rows and builds the same content', async () => {
-    const sets = new PreferenceSetsRepository(ctx.db);
     const first = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
-    // What a trainer killed mid-build leaves: a set `building` under attempt 1, a stale heartbeat, some rows.
+    // What a trainer killed mid-build leaves: a set `building` under attempt 1, a stale heartbeat, some rows. One
+    // statement writes the set and its leftover row, so the running trainer can never claim the set in between (it
+    // would start its build at seq 0, and the leftover written after that would collide with or join its rows).
     const [orphan] = await ctx.db.query(
-      `INSERT INTO preference_sets (project_id, filters, status, attempts, heartbeat_at)
-       VALUES ($1, $2, 'building', 1, now() - interval '10 minutes') RETURNING id`,
-      [project.projectId, JSON.stringify(SET_REQUEST)],
+      `WITH orphan AS (
+         INSERT INTO preference_sets (project_id, filters, status, attempts, heartbeat_at)
+         VALUES ($1, $2, 'building', 1, now() - interval '10 minutes') RETURNING id),
+       leftover AS (
+         INSERT INTO preference_pairs (set_id, seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version,
+                                       margin, weight, tie, scope, group_key, split, source, dimensions)
+         SELECT orphan.id, 0, p.chosen_id, p.rejected_id, p.chosen_uri, p.rejected_uri, 'left over by the dead trainer', p.request_id,
+                p.model_version, p.margin, p.weight, p.tie, p.scope, p.group_key, p.split, p.source, p.dimensions
+         FROM orphan, (SELECT * FROM preference_pairs WHERE set_id = $3 ORDER BY seq LIMIT 1) p
+         RETURNING set_id)
+       SELECT orphan.id, (SELECT count(*) FROM leftover)::int AS leftovers FROM orphan`,
+      [project.projectId, JSON.stringify(SET_REQUEST), setId],
     );
-    const cursor = sets.pairs(setId);
-    const { seq: _seq, ...leftover } = (await cursor.next()).value!;
-    await cursor.return(undefined); // ends the COPY
-    await sets.insertPairs(orphan.id, 0, [{ ...leftover, prompt: 'left over by the dead trainer' }]);
+    expect(orphan.leftovers).toBe(1);
     const rebuilt = await settled(orphan.id);
     expect(rebuilt).toMatchObject({ status: 'ready', attempts: 2 });
     expect(rebuilt.contentSha256).toBe(first.contentSha256);
