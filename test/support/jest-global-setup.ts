@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../libs/config/src';
-import { migrate } from '../../libs/database/src/data-source';
+import { resolveLibraryPaths } from './library-paths';
 
 /**
  * One database per test run (created here, dropped in teardown); each test file then makes its own topics with a
@@ -12,5 +11,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.PGDATABASE = `flywheel_test_${runId}`;
   process.env.FLYWHEEL_TEST_RUN = runId;
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
+  resolveLibraryPaths();
+  const { loadConfig } = await import('../../libs/config/src');
+  const { migrate } = await import('../../libs/database/src/data-source');
   await migrate(loadConfig().database);
 }

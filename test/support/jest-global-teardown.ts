@@ -1,7 +1,9 @@
-import { loadConfig } from '../../libs/config/src';
-import { dropDatabase } from '../../libs/database/src/data-source';
+import { resolveLibraryPaths } from './library-paths';
 
 export default async function globalTeardown(): Promise<void> {
   if (process.env.FLYWHEEL_KEEP_TEST_DB) return;
+  resolveLibraryPaths();
+  const { loadConfig } = await import('../../libs/config/src');
+  const { dropDatabase } = await import('../../libs/database/src/data-source');
   await dropDatabase(loadConfig().database);
 }

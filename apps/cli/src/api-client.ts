@@ -1,8 +1,10 @@
+import { FlywheelError } from '@flywheel/errors';
 import { Writable } from 'node:stream';
 
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
+/** A failure the CLI reports and exits with (EXIT); the api's own error code, when there was one, is in details. */
+export class CliError extends FlywheelError<'CLI_FAILED'> {
+  constructor(message: string, readonly exitCode: number, options: { details?: unknown; cause?: unknown } = {}) {
+    super('CLI_FAILED', message, options);
   }
 }
 

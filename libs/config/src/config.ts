@@ -1,3 +1,5 @@
+import { FlywheelError } from '@flywheel/errors';
+
 /**
  * The one configuration object. Only this file reads process.env; everything else receives a FlywheelConfig.
  * Every setting has a local default that works on a developer machine (PostgreSQL at 127.0.0.1:5432 with trust
@@ -33,9 +35,9 @@ export interface FlywheelConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends FlywheelError<'CONFIG_INVALID'> {
   constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
+    super('CONFIG_INVALID', `${variable}: ${message}`, { details: { variable } });
   }
 }
 

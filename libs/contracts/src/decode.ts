@@ -1,3 +1,4 @@
+import { FlywheelError } from '@flywheel/errors';
 import {
   EARLIEST_OCCURRED_AT, EVENT_TYPES_V1, EventType, FeedbackEventMessage, GenerationMessage, MAX_CLOCK_SKEW_MS,
   MAX_ID_LENGTH, textProblem,
@@ -8,7 +9,11 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES_V1);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-class Invalid extends Error {}
+class Invalid extends FlywheelError<'DECODE_FAILED'> {
+  constructor(reason: string) {
+    super('DECODE_FAILED', reason);
+  }
+}
 
 function fail(reason: string): never {
   throw new Invalid(reason);

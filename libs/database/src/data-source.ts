@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { FlywheelConfig } from '@flywheel/config';
+import { ConnectionAwareClient, ConnectionAwareDataSource } from './connection-failure';
 
 /** Compiled migrations live in dist/migrations; under ts-jest they are the .ts sources. */
 function migrationGlobs(): string[] {
@@ -12,7 +13,7 @@ function migrationGlobs(): string[] {
 }
 
 export function createDataSource(config: FlywheelConfig['database'], options: { poolSize?: number } = {}): DataSource {
-  return new DataSource({
+  return new ConnectionAwareDataSource({
     type: 'postgres',
     host: config.host,
     port: config.port,
@@ -24,7 +25,7 @@ export function createDataSource(config: FlywheelConfig['database'], options: { 
     migrations: migrationGlobs(),
     migrationsTableName: 'schema_migrations',
     poolSize: options.poolSize ?? config.poolSize,
-    extra: { connectionTimeoutMillis: 5000, application_name: 'flywheel' },
+    extra: { connectionTimeoutMillis: 5000, application_name: 'flywheel', Client: ConnectionAwareClient },
     logging: ['error'],
   });
 }

@@ -1,4 +1,5 @@
 export * from './data-source';
+export { DatabaseUnavailableError } from './connection-failure';
 export * from './database.module';
 export * from './projects.repository';
 export * from './ingest.repository';

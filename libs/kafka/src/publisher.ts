@@ -1,10 +1,11 @@
+import { FlywheelError } from '@flywheel/errors';
 import { CompressionTypes, IHeaders, Kafka, Producer } from 'kafkajs';
 import { keyHashPartitioner } from './partitioner';
 
-export class BrokerUnavailableError extends Error {
-  readonly code = 'BROKER_UNAVAILABLE';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/** Kafka did not acknowledge in time, or refused: transient by ERROR_CODES (503 in the api, a retry in the worker). */
+export class BrokerUnavailableError extends FlywheelError<'BROKER_UNAVAILABLE'> {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('BROKER_UNAVAILABLE', message, options);
   }
 }
 

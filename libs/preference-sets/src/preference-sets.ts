@@ -1,3 +1,4 @@
+import { FlywheelError } from '@flywheel/errors';
 import type { IHeaders } from '@flywheel/kafka';
 import {
   ClaimedSet, EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository,
@@ -7,7 +8,7 @@ import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
 import {
   EXPORT_FORMATS, ExportFormat, Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs,
   canonicalPairLine, encodePairs, encodeRankings,
-  preferenceSetSha256, rankRequests, rankedLine, rewardModelPairs, toPairRow,
+  preferenceSetSha256, rankRequests, rankedLine, resolvePairOptions, rewardModelPairs, toPairRow,
 } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
@@ -37,7 +38,25 @@ const PAGE = 5000;
 export const PREFERENCE_MESSAGE_VERSION = 'flywheel.preferences.v1';
 
 /** Thrown when another trainer took the set over (this one's heartbeat went stale): its work is abandoned. */
-export class LostClaimError extends Error {}
+export class LostClaimError extends FlywheelError<'CLAIM_LOST'> {
+  constructor(message: string) {
+    super('CLAIM_LOST', message);
+  }
+}
+
+/**
+ * The pair options a set request asks for, checked by the pair builder now, so a request it would refuse is refused
+ * when it is made (PreferencesError 'INVALID_OPTIONS' naming the option) rather than failing its build later.
+ */
+export function pairOptionsOf(request: PreferenceSetRequest) {
+  const options = {
+    scopes: request.scopes ?? (['request', 'prompt'] as PairScope[]), minMargin: request.minMargin ?? 0.05,
+    includeTies: request.includeTies ?? true, minEvidence: request.minEvidence ?? 1,
+    maxPairsPerGroup: request.maxPairsPerGroup ?? null, seed: request.seed ?? 1,
+  };
+  resolvePairOptions(options);
+  return options;
+}
 
 /**
  * Builds an immutable snapshot of a set claimed from the queue (the trainer runs this; see claimBuild): rows an
@@ -63,11 +82,8 @@ export async function buildPreferenceSet(
   const rows = await deps.evidence.videos(set.projectId, filters);
   const videos = toVideoEvidence(rows);
   const byId = new Map(videos.map((v) => [v.videoId, v]));
-  const scopes = request.scopes ?? ['request', 'prompt'];
-  const options = {
-    scopes, minMargin: request.minMargin ?? 0.05, includeTies: request.includeTies ?? true,
-    minEvidence: request.minEvidence ?? 1, maxPairsPerGroup: request.maxPairsPerGroup ?? null, seed: request.seed ?? 1,
-  };
+  const options = pairOptionsOf(request);
+  const scopes = options.scopes;
   const observations = scopes.includes('session') ? await deps.evidence.userObservations(set.projectId, filters) : undefined;
 
   let rewardModel: { id: string; version: number } | null = null;

@@ -1,3 +1,5 @@
+import { FlywheelError } from '@flywheel/errors';
+
 export type RewardModelErrorCode =
   | 'INVALID_TRAINING_DATA'
   | 'INVALID_OPTIONS'
@@ -8,18 +10,5 @@ export type RewardModelErrorCode =
   | 'SCORER_RELEASED'
   | 'TRAINING_WORKER_FAILED';
 
-/** Errors of the reward-model library carry a stable code (mapped to HTTP statuses by the app's exception filter). */
-export class RewardModelError extends Error {
-  override readonly name = 'RewardModelError';
-
-  constructor(
-    readonly code: RewardModelErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.details = options.details;
-  }
-
-  readonly details: Record<string, unknown> | undefined;
-}
+/** Errors of the reward-model library; their HTTP statuses are in ERROR_CODES (libs/errors). */
+export class RewardModelError extends FlywheelError<RewardModelErrorCode> {}

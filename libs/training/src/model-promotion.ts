@@ -1,3 +1,4 @@
+import { FlywheelError } from '@flywheel/errors';
 import { EvaluationSetRow, ModelRow, ModelsRepository } from '@flywheel/database';
 import { PairMetrics, RewardScorer, evaluatePairs } from '@flywheel/reward-model';
 
@@ -10,11 +11,7 @@ export interface PromotionDecision {
   production: (PairMetrics & { modelId: string }) | null;
 }
 
-export class PromotionError extends Error {
-  constructor(readonly code: 'MODEL_NOT_FOUND' | 'OVERRIDE_NEEDS_REASON' | 'NOT_A_CANDIDATE', message: string) {
-    super(message);
-  }
-}
+export class PromotionError extends FlywheelError<'MODEL_NOT_FOUND' | 'OVERRIDE_NEEDS_REASON' | 'NOT_A_CANDIDATE'> {}
 
 /** Scores a frozen evaluation set with an ONNX model through onnxruntime-node. */
 export async function evaluateOnnx(onnx: Uint8Array, set: EvaluationSetRow): Promise<PairMetrics> {

@@ -1,3 +1,4 @@
+import { FlywheelError } from '@flywheel/errors';
 import { EvidenceFilters, EvidenceRepository, ModelRow, ModelsRepository, VideoEvidenceRow } from '@flywheel/database';
 import { Pair, PairOptions, VideoEvidence, buildPairs } from '@flywheel/preferences';
 import {
@@ -30,11 +31,7 @@ export interface TrainingOutcome {
   seconds: number;
 }
 
-export class TrainingError extends Error {
-  constructor(readonly code: 'NOT_ENOUGH_PAIRS', message: string) {
-    super(message);
-  }
-}
+export class TrainingError extends FlywheelError<'NOT_ENOUGH_PAIRS'> {}
 
 const SPLIT_CODE = { train: PAIR_SPLIT.train, validation: PAIR_SPLIT.validation, test: PAIR_SPLIT.test } as const;
 const MIN_PAIRS = { train: 20, test: 5 };

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { FastifyRequest } from 'fastify';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { KeyKind, KeyOwner, ProjectsRepository, hashKey } from '@flywheel/database';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 
 const REQUIRED_KIND = 'flywheel:requiredKeyKind';
 
@@ -36,11 +36,11 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new DomainError('UNAUTHENTICATED', 'missing Authorization: Bearer <api key>');
+    if (!match) throw new FlywheelError('UNAUTHENTICATED', 'missing Authorization: Bearer <api key>');
     const owner = await this.lookup(match[1]);
-    if (!owner) throw new DomainError('UNAUTHENTICATED', 'unknown or revoked API key');
+    if (!owner) throw new FlywheelError('UNAUTHENTICATED', 'unknown or revoked API key');
     if (required === 'secret' && owner.kind !== 'secret') {
-      throw new DomainError('FORBIDDEN', 'this endpoint needs a secret key; ingest keys can only write events and generations');
+      throw new FlywheelError('FORBIDDEN', 'this endpoint needs a secret key; ingest keys can only write events and generations');
     }
     request.apiKey = owner;
     return true;

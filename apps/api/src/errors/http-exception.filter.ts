@@ -1,7 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
-import { BrokerUnavailableError } from '@flywheel/kafka';
-import { DomainError, ErrorCode, STATUS_OF } from './domain-error';
+import { ErrorCode, FlywheelError, classifyFailure } from '@flywheel/errors';
 
 const RETRY_AFTER_SECONDS = '5';
 const TOO_LARGE = 'request body is larger than the limit (API_BODY_LIMIT_BYTES); send smaller batches';
@@ -27,15 +26,21 @@ export function toResponse(exception: unknown, logger: Logger): { status: number
   return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
 }
 
-function classify(exception: unknown): { status: number; code: ErrorCode | 'INTERNAL' | string; message: string; details?: unknown } {
-  if (exception instanceof DomainError) {
-    return { status: STATUS_OF[exception.code], code: exception.code, message: exception.message, details: exception.details };
+/** What a client may read about an unavailable dependency (the error's own message names internals). */
+const UNAVAILABLE: Partial<Record<ErrorCode, string>> = {
+  BROKER_UNAVAILABLE: 'Kafka is unavailable; nothing was accepted, retry later',
+  DATABASE_UNAVAILABLE: 'the database is unavailable; retry later',
+};
+
+function classify(exception: unknown): { status: number; code: ErrorCode | string; message: string; details?: unknown } {
+  if (exception instanceof FlywheelError && exception.status !== 500) {
+    const message = UNAVAILABLE[exception.code as ErrorCode] ?? exception.message;
+    return { status: exception.status, code: exception.code, message, details: exception.details };
   }
-  if (exception instanceof BrokerUnavailableError) {
-    return { status: 503, code: 'BROKER_UNAVAILABLE', message: 'Kafka is unavailable; nothing was accepted, retry later' };
-  }
-  if (isDatabaseDown(exception)) {
-    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later' };
+  // Anything else that failed transiently (a refused or lost database connection, a deadlock) is the database:
+  // Kafka failures reach here as BrokerUnavailableError.
+  if (classifyFailure(exception) === 'transient') {
+    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: UNAVAILABLE.DATABASE_UNAVAILABLE! };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -63,14 +68,4 @@ function codeForStatus(status: number): string {
     case 415: return 'UNSUPPORTED_MEDIA_TYPE';
     default: return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
   }
-}
-
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
-
-function isDatabaseDown(exception: unknown): boolean {
-  const e = exception as { code?: string; message?: string; driverError?: { code?: string } };
-  if (!e) return false;
-  if (CONNECTION_CODES.has(e.code ?? '') || CONNECTION_CODES.has(e.driverError?.code ?? '')) return true;
-  const message = e.message ?? '';
-  return /Connection terminated|DataSource is not initialized|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(message);
 }

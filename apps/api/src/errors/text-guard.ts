@@ -1,6 +1,6 @@
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { textProblem } from '@flywheel/contracts';
-import { FieldProblem } from './domain-error';
+import { FieldProblem } from '@flywheel/errors';
 
 const MAX_REPORTED = 20;
 

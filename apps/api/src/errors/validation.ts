@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { DomainError, FieldProblem } from './domain-error';
+import { FlywheelError, FieldProblem } from '@flywheel/errors';
 
 /** Flattens class-validator's tree into `events[3].rating`-style paths. */
 export function fieldProblems(errors: ValidationError[], parent = ''): FieldProblem[] {
@@ -14,10 +14,10 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
   return result;
 }
 
-export function validationFailed(problems: FieldProblem[]): DomainError {
+export function validationFailed(problems: FieldProblem[]): FlywheelError {
   const first = problems[0];
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-  return new DomainError('VALIDATION_FAILED', first ? `${first.problems[0]}${more}` : 'invalid request', problems);
+  return new FlywheelError('VALIDATION_FAILED', first ? `${first.problems[0]}${more}` : 'invalid request', { details: problems });
 }
 
 export function createValidationPipe(): ValidationPipe {

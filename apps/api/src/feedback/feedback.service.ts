@@ -3,7 +3,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { FeedbackEventInput, FeedbackEventMessage, GenerationMessage, messageKey, topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 import { ApiMetrics } from '../observability/api-metrics';
 import { GenerationBatchDto } from './generation.dto';
 
@@ -44,7 +44,7 @@ export class FeedbackService implements OnApplicationShutdown {
       }))
       .filter((p) => p !== null);
     if (problems.length) {
-      throw new DomainError('VALIDATION_FAILED', problems[0].problems[0], problems);
+      throw new FlywheelError('VALIDATION_FAILED', problems[0].problems[0], { details: problems });
     }
     const receivedAt = new Date().toISOString();
     const messages = batch.generations.map((g) => {

@@ -1,6 +1,6 @@
 import { ROLLUP_COLUMNS, RollupTotals } from '@flywheel/database';
 import { benjaminiHochberg, wilsonInterval } from '@flywheel/satisfaction';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 import { parseInstant } from './metrics-query.dto';
 import { compareTotals, metricSet, resolveWindow } from './satisfaction-metrics.service';
 
@@ -39,7 +39,7 @@ describe('resolveWindow', () => {
       try {
         resolveWindow(query, max, now);
       } catch (error) {
-        return { code: (error as DomainError).code, details: (error as DomainError).details };
+        return { code: (error as FlywheelError).code, details: (error as FlywheelError).details };
       }
       return null;
     };

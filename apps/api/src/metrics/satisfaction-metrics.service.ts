@@ -4,7 +4,7 @@ import {
   Estimate, POLICY_V1, benjaminiHochberg, meanDifference, meanEstimate, proportionDifference, proportionEstimate,
   relativeLift, shrunkMean,
 } from '@flywheel/satisfaction';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 import { METRICS, MeanMetric, MetricDefinition, RateMetric } from './metric-definitions';
 import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto, parseInstant } from './metrics-query.dto';
 
@@ -116,7 +116,7 @@ export class SatisfactionMetricsService {
 
   async compare(projectId: string, query: CompareQueryDto) {
     if (query.baseline === query.candidate) {
-      throw new DomainError('VALIDATION_FAILED', 'candidate must differ from baseline', [{ field: 'candidate', problems: ['candidate must differ from baseline'] }]);
+      throw new FlywheelError('VALIDATION_FAILED', 'candidate must differ from baseline', { details: [{ field: 'candidate', problems: ['candidate must differ from baseline'] }] });
     }
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const filters = pickFilters(query, ['model', 'category', 'segment']);
@@ -181,7 +181,7 @@ export class SatisfactionMetricsService {
 export function resolveWindow(query: MetricsWindowDto, maxMs: number, now = Date.now()): Window {
   const toMs = Math.ceil((query.to === undefined ? now : parseInstant(query.to)!) / HOUR_MS) * HOUR_MS;
   const fromMs = query.from === undefined ? toMs - DEFAULT_WINDOW_MS : Math.floor(parseInstant(query.from)! / HOUR_MS) * HOUR_MS;
-  const problem = (field: string, message: string) => new DomainError('VALIDATION_FAILED', message, [{ field, problems: [message] }]);
+  const problem = (field: string, message: string) => new FlywheelError('VALIDATION_FAILED', message, { details: [{ field, problems: [message] }] });
   if (fromMs >= toMs) throw problem('from', 'from must be before to (the window is [from, to), on whole hours)');
   if (toMs - fromMs > maxMs) {
     throw problem('from', `the window from … to may span at most ${maxMs / DAY_MS} days${maxMs === MAX_HOURLY_WINDOW_MS ? ' with granularity=hour' : ''}`);

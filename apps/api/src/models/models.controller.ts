@@ -2,13 +2,13 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGu
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, ModelsRepository } from '@flywheel/database';
-import { PromotionError, promoteIfBetter } from '@flywheel/training';
+import { promoteIfBetter } from '@flywheel/training';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 import { PromoteDto, TrainRequestDto } from './models.dto';
 
 const DEFAULT_PROMOTION_MARGIN = 0.005;
-const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DomainError('VALIDATION_FAILED', 'id must be a UUID') });
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'id must be a UUID') });
 
 @ApiTags('reward models')
 @ApiBearerAuth()
@@ -63,22 +63,16 @@ export class ModelsController {
   @HttpCode(200)
   async promote(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Body() body: PromoteDto) {
     if (body.force && !body.reason) {
-      throw new DomainError('VALIDATION_FAILED', 'reason is required when force is true', [{ field: 'reason', problems: ['reason is required when force is true'] }]);
+      throw new FlywheelError('VALIDATION_FAILED', 'reason is required when force is true', { details: [{ field: 'reason', problems: ['reason is required when force is true'] }] });
     }
-    try {
-      return await promoteIfBetter(this.models, key.projectId, id, {
-        margin: body.margin ?? DEFAULT_PROMOTION_MARGIN,
-        override: body.force ? { reason: body.reason! } : undefined,
-      });
-    } catch (error) {
-      if (error instanceof PromotionError) {
-        throw new DomainError(error.code === 'MODEL_NOT_FOUND' ? 'NOT_FOUND' : error.code === 'NOT_A_CANDIDATE' ? 'CONFLICT' : 'VALIDATION_FAILED', error.message, undefined, { cause: error });
-      }
-      throw error;
-    }
+    // PromotionError's codes have their statuses in ERROR_CODES (404, 409, 400); the filter maps them.
+    return promoteIfBetter(this.models, key.projectId, id, {
+      margin: body.margin ?? DEFAULT_PROMOTION_MARGIN,
+      override: body.force ? { reason: body.reason! } : undefined,
+    });
   }
 }
 
 function notFound(message: string): never {
-  throw new DomainError('NOT_FOUND', message);
+  throw new FlywheelError('NOT_FOUND', message);
 }

@@ -4,9 +4,9 @@ import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { PreferenceSetRow, PreferenceSetsRepository } from '@flywheel/database';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { PreferenceSetRequest, encodeStoredSet, publishPreferenceSet } from '@flywheel/preference-sets';
+import { PreferenceSetRequest, encodeStoredSet, pairOptionsOf, publishPreferenceSet } from '@flywheel/preference-sets';
 import { EXPORT_FORMATS, ExportFormat } from '@flywheel/preferences';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 
 /**
  * Preference-set snapshots. Creating one queues its build for the trainer (the request answers 202 at once with
@@ -29,6 +29,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
   }
 
   async create(projectId: string, request: PreferenceSetRequest): Promise<PreferenceSetRow> {
+    pairOptionsOf(request); // what the pair builder would refuse is a 400 now, not a failed build later
     const set = await this.sets.create(projectId, request);
     this.logger.log(`preference_set_queued ${JSON.stringify({ setId: set.id })}`);
     return set;
@@ -36,7 +37,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
 
   async find(projectId: string, id: string): Promise<PreferenceSetRow> {
     const set = await this.sets.find(projectId, id);
-    if (!set) throw new DomainError('NOT_FOUND', `no preference set ${id} in this project`);
+    if (!set) throw new FlywheelError('NOT_FOUND', `no preference set ${id} in this project`);
     return set;
   }
 
@@ -59,7 +60,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
   private async ready(projectId: string, id: string): Promise<PreferenceSetRow> {
     const set = await this.find(projectId, id);
     if (set.status !== 'ready') {
-      throw new DomainError('CONFLICT', `preference set ${id} is ${set.status}${set.error ? `: ${set.error}` : ''}; wait until it is ready`);
+      throw new FlywheelError('CONFLICT', `preference set ${id} is ${set.status}${set.error ? `: ${set.error}` : ''}; wait until it is ready`);
     }
     return set;
   }

@@ -1,6 +1,6 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { MAX_ID_LENGTH } from '@flywheel/contracts';
-import { FieldProblem } from '../errors/domain-error';
+import { FieldProblem } from '@flywheel/errors';
 import { validationFailed } from '../errors/validation';
 import { MAX_SCORE_CANDIDATES, ScoreRequest } from './score.dto';
 

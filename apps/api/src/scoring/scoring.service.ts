@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource, ModelsRepository, ReadRepository } from '@flywheel/database';
 import { RewardScorer } from '@flywheel/reward-model';
-import { DomainError, FieldProblem } from '../errors/domain-error';
+import { FlywheelError, FieldProblem } from '@flywheel/errors';
 import { ScoreRequest } from './score.dto';
 
 const RELOAD_INTERVAL_MS = 2000;
@@ -48,7 +48,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
 
   async score(projectId: string, featureDim: number, request: ScoreRequest): Promise<ScoreResponse> {
     const model = this.loaded.get(projectId) ?? (await this.load(projectId));
-    if (!model) throw new DomainError('CONFLICT', 'this project has no production reward model yet: train one and promote it');
+    if (!model) throw new FlywheelError('CONFLICT', 'this project has no production reward model yet: train one and promote it');
     const n = request.candidates.length;
     const features = new Float32Array(n * featureDim);
     const problems: FieldProblem[] = [];
@@ -74,7 +74,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
         }
       }
     }
-    if (problems.length) throw new DomainError('VALIDATION_FAILED', problems[0].problems[0], problems);
+    if (problems.length) throw new FlywheelError('VALIDATION_FAILED', problems[0].problems[0], { details: problems });
     const rewards = await model.scorer.score(features, n);
     const ranking = Array.from({ length: n }, (_, i) => i).sort((a, b) => rewards[b] - rewards[a] || a - b);
     return {

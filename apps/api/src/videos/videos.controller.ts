@@ -2,7 +2,7 @@ import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { KeyOwner, ReadRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
-import { DomainError } from '../errors/domain-error';
+import { FlywheelError } from '@flywheel/errors';
 
 @ApiTags('videos')
 @ApiBearerAuth()
@@ -16,7 +16,7 @@ export class VideosController {
   @Get(':videoId')
   async show(@Auth() key: KeyOwner, @Param('videoId') videoId: string) {
     const video = await this.reads.video(key.projectId, videoId);
-    if (!video) throw new DomainError('NOT_FOUND', `no video ${videoId} in this project`);
+    if (!video) throw new FlywheelError('NOT_FOUND', `no video ${videoId} in this project`);
     return video;
   }
 }

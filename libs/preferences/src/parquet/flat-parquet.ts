@@ -10,6 +10,7 @@
  *
  * Output is a pure function of the rows and options: nothing time- or machine-dependent is written.
  */
+import { FlywheelError } from '@flywheel/errors';
 import type * as Snappy from 'snappy';
 import { ByteSink } from '../byte-sink';
 import { ThriftWriter } from './thrift-compact';
@@ -379,9 +380,9 @@ export class RowGroupWriter<R> {
   }
 }
 
-export class MissingValueError extends Error {
+export class MissingValueError extends FlywheelError<'INVALID_ROW'> {
   constructor(readonly column: string) {
-    super(`missing required parquet column ${column}`);
+    super('INVALID_ROW', `missing required parquet column ${column}`, { details: { field: column } });
   }
 }
 

@@ -1,0 +1,56 @@
+import type { FailureClass } from './failure-class';
+
+/**
+ * Every error code of Flywheel, with its HTTP status and how a retrying caller (the ingest-worker, the trainer)
+ * treats it. This table is the one place that maps codes to statuses: the api's exception filter reads it, and a
+ * library error carries only its code.
+ */
+export const ERROR_CODES = {
+  // Requests
+  VALIDATION_FAILED: { status: 400, failure: 'permanent' },
+  BAD_REQUEST: { status: 400, failure: 'permanent' },
+  UNAUTHENTICATED: { status: 401, failure: 'permanent' },
+  FORBIDDEN: { status: 403, failure: 'permanent' },
+  NOT_FOUND: { status: 404, failure: 'permanent' },
+  CONFLICT: { status: 409, failure: 'permanent' },
+  PAYLOAD_TOO_LARGE: { status: 413, failure: 'permanent' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, failure: 'permanent' },
+  // Dependencies
+  BROKER_UNAVAILABLE: { status: 503, failure: 'transient' },
+  DATABASE_UNAVAILABLE: { status: 503, failure: 'transient' },
+  INTERNAL: { status: 500, failure: 'unknown' },
+  // Contracts: a Kafka message that does not decode can never be processed.
+  DECODE_FAILED: { status: 400, failure: 'permanent' },
+  // Configuration: the process stops and names the variable.
+  CONFIG_INVALID: { status: 500, failure: 'permanent' },
+  // Reward models (libs/reward-model)
+  INVALID_OPTIONS: { status: 400, failure: 'permanent' },
+  FEATURE_DIM_MISMATCH: { status: 400, failure: 'permanent' },
+  INVALID_TRAINING_DATA: { status: 422, failure: 'permanent' },
+  INVALID_EVALUATION_DATA: { status: 422, failure: 'permanent' },
+  INVALID_MODEL: { status: 422, failure: 'permanent' },
+  INVALID_ONNX: { status: 422, failure: 'permanent' },
+  SCORER_RELEASED: { status: 503, failure: 'transient' },
+  TRAINING_WORKER_FAILED: { status: 500, failure: 'unknown' },
+  // Preference data (libs/preferences)
+  INVALID_ROW: { status: 422, failure: 'permanent' },
+  UNKNOWN_FORMAT: { status: 400, failure: 'permanent' },
+  // Training, promotion and set building (libs/pipeline)
+  NOT_ENOUGH_PAIRS: { status: 422, failure: 'permanent' },
+  MODEL_NOT_FOUND: { status: 404, failure: 'permanent' },
+  NOT_A_CANDIDATE: { status: 409, failure: 'permanent' },
+  OVERRIDE_NEEDS_REASON: { status: 400, failure: 'permanent' },
+  CLAIM_LOST: { status: 409, failure: 'permanent' },
+  // The CLI's own failures (exit codes, not HTTP)
+  CLI_FAILED: { status: 500, failure: 'unknown' },
+} as const satisfies Record<string, { status: number; failure: FailureClass }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
