@@ -62,12 +62,7 @@ export class FeedbackEventsConsumer {
       else deadLetters.push({ message, reason: `unknown project ${value.projectId}` });
     }
     const started = process.hrtime.bigint();
-    const inserted = await this.ingest.transaction(async (tx) => {
-      const fresh = await tx.insertEvents(events);
-      const newEvents = events.filter((e) => fresh.has(`${e.projectId}|${e.eventId}`));
-      await this.pipeline.applyEvents(tx, newEvents);
-      return newEvents.length;
-    });
+    const inserted = await this.ingest.transaction((tx) => this.pipeline.ingestEvents(tx, events));
     this.metrics.recordEventsBatch({
       persisted: inserted,
       deduplicated: events.length - inserted + duplicatesInBatch,
@@ -94,11 +89,7 @@ export class FeedbackEventsConsumer {
         deadLetters.push({ message, reason: `features has ${value.features.length} values; project expects ${dim}` });
       } else valid.push(value);
     }
-    const persisted = await this.ingest.transaction(async (tx) => {
-      const fresh = await tx.insertGenerations(valid);
-      await this.pipeline.attributeGenerations(tx, fresh);
-      return fresh.length;
-    });
+    const persisted = await this.ingest.transaction((tx) => this.pipeline.ingestGenerations(tx, valid));
     this.metrics.recordGenerations(persisted, valid.length - persisted);
     if (deadLetters.length) this.logger.warn(`generations_dead_lettered ${JSON.stringify({ count: deadLetters.length })}`);
     return { deadLetters };

@@ -39,6 +39,26 @@ describe('foldEvent', () => {
     expect(looped.completed).toBe(true);
   });
 
+  it('folds to the same record in every arrival order, durations included', () => {
+    const events = [
+      at(1, 'progress', { watchMs: 3000, durationMs: 10000 }), at(2, 'progress', { watchMs: 9000, durationMs: 12000 }),
+      at(3, 'complete', { durationMs: 11000 }), at(4, 'like'), at(5, 'unlike'), at(6, 'rate', { rating: 3 }),
+      at(7, 'rate', { rating: 5, dimension: 'motion_quality' }), at(8, 'passed_over'), at(9, 'choose'),
+    ];
+    const expected = fold(events);
+    expect(expected).toMatchObject({ durationMs: 12000, maxWatchMs: 11000, liked: false, rating: 3, completed: true });
+    for (let shift = 1; shift < events.length; shift++) {
+      expect(fold([...events.slice(shift), ...events.slice(0, shift)])).toEqual(expected);
+      expect(fold([...events].reverse())).toEqual(expected);
+    }
+  });
+
+  it('keeps the watch ratio as the real column stores it', () => {
+    const record = fold([at(1, 'progress', { watchMs: 4040, durationMs: 11000 })]);
+    expect(record.maxWatchRatio).toBe(Math.fround(4040 / 11000));
+    expect(record.maxWatchRatio).not.toBe(4040 / 11000);
+  });
+
   it('counts events but not a synthetic passed_over, which still dates the row', () => {
     const record = fold([at(5, 'play'), at(2, 'share'), at(9, 'passed_over')]);
     expect(record).toMatchObject({ eventCount: 2, firstEventAt: 2, lastEventAt: 9, shared: true, passedOver: true });

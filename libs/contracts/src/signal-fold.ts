@@ -89,8 +89,11 @@ function foldWatch(record: SignalRecord, event: FoldableEvent): void {
   const watchMs = event.watchMs ?? 0;
   if (record.maxWatchMs === null || watchMs > record.maxWatchMs) record.maxWatchMs = watchMs;
   if (event.durationMs && event.durationMs > 0) {
-    record.durationMs = event.durationMs;
-    const ratio = Math.min(watchMs / event.durationMs, MAX_WATCH_RATIO);
+    // The longest duration reported, not the last one: the fold must not depend on arrival order.
+    if (record.durationMs === null || event.durationMs > record.durationMs) record.durationMs = event.durationMs;
+    // Stored as real: keep exactly what the row will hold, so a refold from the stored row (the ingest path) and a
+    // fold from the events (the rebuild) score the same number and take out what they put in.
+    const ratio = Math.fround(Math.min(watchMs / event.durationMs, MAX_WATCH_RATIO));
     if (record.maxWatchRatio === null || ratio > record.maxWatchRatio) record.maxWatchRatio = ratio;
     if (ratio >= 0.98) record.completed = true;
   }

@@ -9,7 +9,7 @@ export interface SignalState {
   completed: boolean;
   /** Highest watchMs / durationMs seen in `progress` events (capped at 1.5), or null when none arrived. */
   maxWatchRatio: number | null;
-  /** Longest watchMs seen, and the duration the client reported with it (used for duration buckets). */
+  /** Longest watchMs seen, and the longest duration the client reported (used for duration buckets). */
   maxWatchMs: number | null;
   durationMs: number | null;
   liked: boolean;
@@ -24,7 +24,7 @@ export interface SignalState {
   dimensionRatings: Record<string, number>;
   /** This video was picked by a `choose` event among its request's candidates. */
   chosen: boolean;
-  /** Another candidate of the same request was chosen while this one was shown (set by the worker). */
+  /** This user chose another candidate of the same generation request (the rule: PASSED_OVER in libs/database). */
   passedOver: boolean;
   regenerated: boolean;
   discarded: boolean;

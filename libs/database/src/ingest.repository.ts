@@ -69,22 +69,53 @@ export class IngestTransaction {
     return new Set(rows.map((r) => `${r.project_id}|${r.event_id}`));
   }
 
-  /** The other candidates of each chosen video's generation request, for the "passed over" signal. */
-  async siblings(projectId: string, videoIds: string[]): Promise<Map<string, string[]>> {
-    const rows: { chosen: string; sibling: string }[] = await this.em.query(
-      `SELECT c.video_id AS chosen, s.video_id AS sibling
-         FROM generations c
-         JOIN generations s ON s.project_id = c.project_id AND s.request_id = c.request_id AND s.video_id <> c.video_id
-        WHERE c.project_id = $1 AND c.video_id = ANY($2::text[])`,
+  /**
+   * Serialises derived-state work on these videos and generation requests with other ingest transactions (see
+   * DERIVED_LOCKS): events take them shared, generations exclusive. Call it before reading what the lock guards;
+   * each transaction takes every video lock before any request lock, each set in key order, so waits never cycle.
+   */
+  async lockDerived(mode: 'shared' | 'exclusive', kind: 'video' | 'request', keys: { projectId: string; id: string }[]): Promise<void> {
+    if (keys.length === 0) return;
+    const stripes = [...new Set(keys.map((k) => lockStripe(k.projectId, k.id)))].sort((a, b) => a - b);
+    const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    // unnest yields the array in order, and the aggregate takes the locks one row at a time in that order.
+    await this.em.query(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DERIVED_LOCKS[kind], stripes]);
+  }
+
+  /** The generation request and rollup dimensions of the videos whose generation is stored. */
+  async generationsOf(projectId: string, videoIds: string[]): Promise<Map<string, { requestId: string; dims: VideoDims }>> {
+    if (videoIds.length === 0) return new Map();
+    const rows: ({ video_id: string; request_id: string } & VideoDims)[] = await this.em.query(
+      `SELECT video_id, request_id, model, model_version AS "modelVersion", coalesce(category, '') AS category,
+              coalesce(segment, '') AS segment
+         FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
       [projectId, videoIds],
     );
-    const result = new Map<string, string[]>();
-    for (const row of rows) {
-      const list = result.get(row.chosen) ?? [];
-      list.push(row.sibling);
-      result.set(row.chosen, list);
-    }
-    return result;
+    return new Map(rows.map(({ video_id, request_id, ...dims }) => [video_id, { requestId: request_id, dims }]));
+  }
+
+  /** The synthetic `passed_over` events (PASSED_OVER) that these `choose` events give, with what is stored now. */
+  passedOverOfChooses(projectId: string, chooseEventIds: string[]): Promise<PassedOverRow[]> {
+    if (chooseEventIds.length === 0) return Promise.resolve([]);
+    return this.passedOver(`c.project_id = $1 AND c.event_id = ANY($2::text[])`, [projectId, chooseEventIds]);
+  }
+
+  /** The `passed_over` events (PASSED_OVER) in which one of these videos is the chosen one or the one passed over. */
+  passedOverOfVideos(projectId: string, videoIds: string[]): Promise<PassedOverRow[]> {
+    if (videoIds.length === 0) return Promise.resolve([]);
+    return this.passedOver(
+      `c.project_id = $1 AND g.request_id IN (SELECT request_id FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[]))
+       AND (g.video_id = ANY($2::text[]) OR s.video_id = ANY($2::text[]))`,
+      [projectId, videoIds],
+    );
+  }
+
+  private async passedOver(where: string, params: unknown[]): Promise<PassedOverRow[]> {
+    const rows: { video_id: string; user_hash: string; event_id: string; occurred_at: Date }[] = await this.em.query(
+      `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(where)}) AS p`,
+      params,
+    );
+    return rows.map((r) => ({ videoId: r.video_id, userHash: r.user_hash, eventId: r.event_id, occurredAtMs: new Date(r.occurred_at).getTime() }));
   }
 
   /**
@@ -139,29 +170,15 @@ export class IngestTransaction {
     );
   }
 
-  /** Rollup dimensions of the videos whose generation is known. */
-  async videoDims(projectId: string, videoIds: string[]): Promise<Map<string, VideoDims>> {
-    if (videoIds.length === 0) return new Map();
-    const rows: ({ video_id: string } & VideoDims)[] = await this.em.query(
-      `SELECT video_id, model, model_version AS "modelVersion", coalesce(category, '') AS category,
-              coalesce(segment, '') AS segment
-         FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
-      [projectId, videoIds],
-    );
-    return new Map(rows.map(({ video_id, ...dims }) => [video_id, dims]));
-  }
-
-  /** Signal rows of these videos that were rolled up before their generation arrived (row-locked). */
-  async unattributedSignals(projectId: string, videoIds: string[]): Promise<StoredSignal[]> {
+  /** Keys of the signal rows of these videos that were rolled up before their generation arrived. */
+  async unattributedKeys(projectId: string, videoIds: string[]): Promise<SignalKey[]> {
     if (videoIds.length === 0) return [];
-    const rows: Record<string, unknown>[] = await this.em.query(
-      `SELECT * FROM video_user_signals
-        WHERE project_id = $1 AND video_id = ANY($2::text[]) AND rollup_hour IS NOT NULL AND NOT rollup_attributed
-        ORDER BY project_id, video_id, user_hash
-        FOR UPDATE`,
+    const rows: { video_id: string; user_hash: string }[] = await this.em.query(
+      `SELECT video_id, user_hash FROM video_user_signals
+        WHERE project_id = $1 AND video_id = ANY($2::text[]) AND rollup_hour IS NOT NULL AND NOT rollup_attributed`,
       [projectId, videoIds],
     );
-    return rows.map(rowToSignal);
+    return rows.map((r) => ({ projectId, videoId: r.video_id, userHash: r.user_hash }));
   }
 
   /** Adds the deltas to their hourly rollups in one statement (rollups are sums, so order does not matter). */
@@ -189,9 +206,9 @@ export class IngestTransaction {
 
   // ---- rebuild (flywheel metrics rebuild) ----
 
-  /** Blocks the ingest-worker's writes until this transaction ends, after waiting for its in-flight batches. */
+  /** Blocks the ingest-worker's writes (events and generations) until this transaction ends, after its in-flight batches. */
   async lockForRebuild(): Promise<void> {
-    await this.em.query(`LOCK TABLE feedback_events, video_user_signals, satisfaction_rollups IN SHARE ROW EXCLUSIVE MODE`);
+    await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups IN SHARE ROW EXCLUSIVE MODE`);
   }
 
   async clearDerived(projectId: string): Promise<void> {
@@ -200,20 +217,18 @@ export class IngestTransaction {
   }
 
   /**
-   * Opens a cursor over a project's events plus the synthetic `passed_over` of every `choose`, ordered by
+   * Opens a cursor over a project's events plus the synthetic `passed_over` events (PASSED_OVER), ordered by
    * (video, user) so that each signal row's events arrive together.
    */
   async openFoldCursor(projectId: string): Promise<void> {
+    const project = `'${projectId.replace(/[^0-9a-f-]/gi, '')}'::uuid`;
     await this.em.query(
       `DECLARE fold_cursor NO SCROLL CURSOR FOR
        SELECT video_id, user_hash, event_id, type, occurred_at, watch_ms, duration_ms, rating, dimension
-         FROM feedback_events WHERE project_id = '${projectId.replace(/[^0-9a-f-]/gi, '')}'
+         FROM feedback_events WHERE project_id = ${project}
        UNION ALL
-       SELECT s.video_id, c.user_hash, c.event_id, 'passed_over', c.occurred_at, NULL, NULL, NULL, NULL
-         FROM feedback_events c
-         JOIN generations g ON g.project_id = c.project_id AND g.video_id = c.video_id
-         JOIN generations s ON s.project_id = g.project_id AND s.request_id = g.request_id AND s.video_id <> g.video_id
-        WHERE c.project_id = '${projectId.replace(/[^0-9a-f-]/gi, '')}' AND c.type = 'choose'
+       SELECT video_id, user_hash, event_id, 'passed_over', occurred_at, NULL, NULL, NULL, NULL
+         FROM (${PASSED_OVER(`c.project_id = ${project}`)}) AS p
        ORDER BY video_id, user_hash`,
     );
   }
@@ -263,6 +278,55 @@ export class IngestTransaction {
     );
     return rows.map((r: { project_id: string; video_id: string }) => ({ projectId: r.project_id, videoId: r.video_id }));
   }
+}
+
+/** A synthetic `passed_over` event of signal row (videoId, userHash): the `choose` it comes from. */
+export interface PassedOverRow {
+  videoId: string;
+  userHash: string;
+  eventId: string;
+  occurredAtMs: number;
+}
+
+/**
+ * "Passed over", the one rule, read by the ingest path and by the rebuild alike: user u passed over video s when u
+ * chose (a `choose` event) another video c of the same generation request, both generations being stored. Each
+ * (choose, s) gives one synthetic `passed_over` event of row (s, u), with the choose's id and time. It is a function
+ * of stored rows only, so it does not matter which of the choose and the two generations was stored last: the
+ * transaction that stores the last of them finds the pair here (see DERIVED_LOCKS for transactions that overlap).
+ */
+function PASSED_OVER(where: string): string {
+  return `SELECT s.video_id, c.user_hash, c.event_id, c.occurred_at
+            FROM feedback_events c
+            JOIN generations g ON g.project_id = c.project_id AND g.video_id = c.video_id
+            JOIN generations s ON s.project_id = g.project_id AND s.request_id = g.request_id AND s.video_id <> g.video_id
+           WHERE c.type = 'choose' AND ${where}`;
+}
+
+/**
+ * Advisory locks (class id, then a stripe of the key) that make derived state independent of how an events batch
+ * and a generations batch overlap. Under READ COMMITTED two transactions each miss what the other has not committed
+ * yet: an events batch that finds no generation for video v writes its rows unattributed, and a generations batch
+ * that stores v looks for unattributed rows of v; if they overlap, both miss and the rows stay under model ''. The
+ * same holds for a `choose` and a sibling's generation. So:
+ * - a generations batch takes `video` and `request` locks exclusively for what it stores, before reading;
+ * - an events batch takes, shared, the `video` lock of each video it found no generation for, and then reads again;
+ *   and the `request` lock of each request its chooses belong to, before reading the siblings.
+ * Of two overlapping transactions that need each other's rows, the one that gets the lock second therefore reads
+ * after the other has committed, and completes the work. Events batches never wait for each other (shared), and a
+ * video whose generation is already stored needs no lock at all (the common case, and the benchmark's).
+ * Keys are striped (DERIVED_LOCK_STRIPES per class), so a batch holds a bounded number of locks; two keys in one
+ * stripe only wait for each other.
+ */
+const DERIVED_LOCKS = { video: 0x66770001, request: 0x66770002 } as const;
+const DERIVED_LOCK_STRIPES = 256;
+
+export function lockStripe(projectId: string, id: string): number {
+  // FNV-1a over the UTF-16 code units: cheap, and spreads similar ids.
+  let h = 0x811c9dc5;
+  const key = `${projectId}:${id}`;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % DERIVED_LOCK_STRIPES;
 }
 
 /** The multi-row insert of signal rows that upsertSignals and insertNewSignals complete with their ON CONFLICT. */
@@ -321,13 +385,15 @@ function rollupKey(d: RollupDelta): string {
 export function rowToSignal(row: Record<string, unknown>): StoredSignal {
   const ms = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).getTime());
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  // A real column comes back as its shortest decimal text; fround gives back exactly the float32 that was written.
+  const real = (v: unknown) => (v === null || v === undefined ? null : Math.fround(Number(v)));
   return {
     projectId: row.project_id as string,
     videoId: row.video_id as string,
     userHash: row.user_hash as string,
     record: {
       impressed: row.impressed as boolean, played: row.played as boolean, completed: row.completed as boolean,
-      maxWatchRatio: num(row.max_watch_ratio), maxWatchMs: num(row.max_watch_ms), durationMs: num(row.duration_ms),
+      maxWatchRatio: real(row.max_watch_ratio), maxWatchMs: num(row.max_watch_ms), durationMs: num(row.duration_ms),
       liked: row.liked as boolean, favorited: row.favorited as boolean, shared: row.shared as boolean,
       downloaded: row.downloaded as boolean, exported: row.exported as boolean, commented: row.commented as boolean,
       rating: num(row.rating), dimensionRatings: (row.dimension_ratings ?? {}) as Record<string, number>,
@@ -337,8 +403,7 @@ export function rowToSignal(row: Record<string, unknown>): StoredSignal {
       firstEventAt: ms(row.first_event_at), lastEventAt: ms(row.last_event_at),
     },
     rollup: row.rollup_hour === null || row.rollup_hour === undefined ? null : {
-      // Stored as real: fround of its shortest text form gives back exactly the float32 that was added.
-      satisfaction: Math.fround(Number(row.satisfaction)), policyId: row.policy_id as string, hourMs: ms(row.rollup_hour)!,
+      satisfaction: real(row.satisfaction)!, policyId: row.policy_id as string, hourMs: ms(row.rollup_hour)!,
       attributed: row.rollup_attributed as boolean,
     },
   };

@@ -1,8 +1,8 @@
 import {
-  FeedbackEventMessage, FoldableEvent, SignalRecord, emptySignalRecord, foldEvent,
+  FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, emptySignalRecord, foldEvent,
 } from '@flywheel/contracts';
 import {
-  IngestTransaction, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, VideoDims,
+  IngestTransaction, PassedOverRow, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, VideoDims,
 } from '@flywheel/database';
 import { groupBy } from '@flywheel/preferences';
 import {
@@ -20,104 +20,156 @@ export interface QuantilesSource {
  * Derived state of the ingest path, inside the batch's transaction: new events fold into per-(video, user) signal
  * rows; each changed row is rescored with the satisfaction policy, and its hourly rollup gets (new contribution −
  * old contribution). Rollups therefore always equal the sum over the current signal rows.
+ *
+ * Signal rows are a function of the stored events and generations, whatever their arrival order (invariant 9):
+ * whichever of an event and a generation is stored last does the work that needs both — a generation attributes
+ * the rows rolled up before it and adds the `passed_over` events (the one rule: PASSED_OVER in libs/database) of
+ * chooses stored before it; overlapping transactions are ordered by the locks described at DERIVED_LOCKS.
  */
 export class SignalPipeline {
   constructor(private readonly policy: SatisfactionPolicyParams, private readonly quantiles: QuantilesSource) {}
 
-  /** `events` must be only the events that were new in this transaction (invariant 2). */
-  async applyEvents(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<void> {
-    if (events.length === 0) return;
-    const work = new Map<string, { key: SignalKey; events: FoldableEvent[] }>();
-    const add = (key: SignalKey, event: FoldableEvent) => {
-      const id = keyId(key);
-      const entry = work.get(id) ?? { key, events: [] };
-      entry.events.push(event);
-      work.set(id, entry);
-    };
-    for (const e of events) add(e, toFoldable(e));
-    await this.addPassedOver(tx, events, add);
+  /** One batch of events, inside the caller's transaction: stores them and folds those that were new. */
+  async ingestEvents(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<number> {
+    const fresh = await tx.insertEvents(events);
+    const newEvents = events.filter((e) => fresh.has(`${e.projectId}|${e.eventId}`));
+    await this.applyEvents(tx, newEvents);
+    return newEvents.length;
+  }
 
-    const keys = [...work.values()].map((w) => w.key);
+  /** One batch of generations, inside the caller's transaction: stores the new ones and updates derived state. */
+  async ingestGenerations(tx: IngestTransaction, generations: GenerationMessage[]): Promise<number> {
+    if (generations.length === 0) return 0;
+    // Before the insert and every read: all video locks, then all request locks (DERIVED_LOCKS).
+    await tx.lockDerived('exclusive', 'video', generations.map((g) => ({ projectId: g.projectId, id: g.videoId })));
+    await tx.lockDerived('exclusive', 'request', generations.map((g) => ({ projectId: g.projectId, id: g.requestId })));
+    const fresh = await tx.insertGenerations(generations);
+    const pending = new PendingFolds();
+    for (const [projectId, list] of groupBy(fresh, (g) => g.projectId)) {
+      const videoIds = list.map((g) => g.videoId);
+      // Rows rolled up while the generation was unknown: refolded with nothing new, they move to its model version.
+      for (const key of await tx.unattributedKeys(projectId, videoIds)) pending.touch(key);
+      // Chooses stored before this generation, in the pairs it completes (as the chosen video or as a sibling).
+      for (const row of await tx.passedOverOfVideos(projectId, videoIds)) {
+        pending.add({ projectId, videoId: row.videoId, userHash: row.userHash }, passedOverEvent(row));
+      }
+    }
+    await this.fold(tx, pending, new Map());
+    return fresh.length;
+  }
+
+  /** `events` must be only the events that were new in this transaction (invariant 2). */
+  private async applyEvents(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<void> {
+    if (events.length === 0) return;
+    const pending = new PendingFolds();
+    for (const e of events) pending.add(e, toFoldable(e));
+
+    // Generations of the events' videos. One not found may be committing right now: lock it and read again, so that
+    // either we see it, or its transaction waits for ours and then sees our rows (DERIVED_LOCKS).
+    const byProject = groupBy(events, (e) => e.projectId);
+    const found = new Map<string, { requestId: string; dims: VideoDims } | null>();
+    const lookUp = async (projectId: string, videoIds: string[]) => {
+      const stored = await tx.generationsOf(projectId, videoIds);
+      for (const videoId of videoIds) found.set(`${projectId}|${videoId}`, stored.get(videoId) ?? null);
+    };
+    for (const [projectId, list] of byProject) await lookUp(projectId, [...new Set(list.map((e) => e.videoId))]);
+    const unknown = [...found.entries()].filter(([, g]) => g === null).map(([id]) => splitId(id));
+    await tx.lockDerived('shared', 'video', unknown);
+    for (const [projectId, list] of groupBy(unknown, (k) => k.projectId)) await lookUp(projectId, list.map((k) => k.id));
+
+    // A choose marks the other candidates of its request passed over: lock the request against a sibling's
+    // generation being stored meanwhile, then read the pairs.
+    const chooses = events.filter((e) => e.type === 'choose' && found.get(`${e.projectId}|${e.videoId}`));
+    await tx.lockDerived('shared', 'request', chooses.map((c) => ({ projectId: c.projectId, id: found.get(`${c.projectId}|${c.videoId}`)!.requestId })));
+    for (const [projectId, list] of groupBy(chooses, (c) => c.projectId)) {
+      for (const row of await tx.passedOverOfChooses(projectId, list.map((c) => c.eventId))) {
+        pending.add({ projectId, videoId: row.videoId, userHash: row.userHash }, passedOverEvent(row));
+      }
+    }
+    const dims = new Map<string, VideoDims | null>([...found].map(([id, g]) => [id, g ? g.dims : null]));
+    await this.fold(tx, pending, dims);
+  }
+
+  /**
+   * Folds pending events into their rows (a key without events is refolded as it is: rescored and re-attributed),
+   * writes the rows and applies (new − old contribution) to the rollups. `dims` holds the rollup dimensions already
+   * read (null: no generation); the other videos' are read here.
+   */
+  private async fold(tx: IngestTransaction, pending: PendingFolds, dims: Map<string, VideoDims | null>): Promise<void> {
+    if (pending.entries.size === 0) return;
+    const keys = [...pending.entries.values()].map((w) => w.key);
+    const unread = keys.filter((k) => !dims.has(`${k.projectId}|${k.videoId}`));
+    for (const [projectId, list] of groupBy(unread, (k) => k.projectId)) {
+      const videoIds = [...new Set(list.map((k) => k.videoId))];
+      const stored = await tx.generationsOf(projectId, videoIds);
+      for (const videoId of videoIds) dims.set(`${projectId}|${videoId}`, stored.get(videoId)?.dims ?? null);
+    }
     const stored = new Map((await tx.lockExistingSignals(keys)).map((s) => [keyId(s), s]));
-    const dims = await this.dimsOf(tx, keys);
     const quantiles = await this.quantiles.forProjects([...new Set(keys.map((k) => k.projectId))]);
-    const fold = (key: SignalKey, pending: FoldableEvent[], before: StoredSignal | undefined): StoredSignal => {
+    const refold = (key: SignalKey, events: FoldableEvent[], before: StoredSignal | undefined): StoredSignal => {
       const record: SignalRecord = before ? copyRecord(before.record) : emptySignalRecord();
-      for (const event of pending) foldEvent(record, event);
+      for (const event of events) foldEvent(record, event);
       const { satisfaction } = scoreAndContribute(record, this.policy, quantiles.get(key.projectId)!);
       const hourMs = Math.floor(record.firstEventAt! / HOUR_MS) * HOUR_MS;
-      const attributed = dims.has(`${key.projectId}|${key.videoId}`);
+      const attributed = Boolean(dims.get(`${key.projectId}|${key.videoId}`));
       return { ...key, record, rollup: { satisfaction, policyId: this.policy.id, hourMs, attributed } };
     };
 
     // New rows are written once, in their final state; a key another batch created meanwhile is refolded on top.
-    const fresh = new Map([...work.entries()].filter(([id]) => !stored.has(id)).map(([id, w]) => [id, fold(w.key, w.events, undefined)]));
+    // A key without events and without a row has nothing to fold (it cannot happen: such keys come from rows).
+    const fresh = new Map([...pending.entries].filter(([id, w]) => !stored.has(id) && w.events.length > 0)
+      .map(([id, w]) => [id, refold(w.key, w.events, undefined)]));
     const inserted = await tx.insertNewSignals([...fresh.values()]);
-    const raced = [...fresh.keys()].filter((id) => !inserted.has(id)).map((id) => work.get(id)!.key);
+    const raced = [...fresh.keys()].filter((id) => !inserted.has(id)).map((id) => pending.entries.get(id)!.key);
     for (const row of await tx.lockExistingSignals(raced)) stored.set(keyId(row), row);
 
     const rollups = new RollupAccumulator(this.policy.id);
     const updated: StoredSignal[] = [];
-    for (const [id, { key, events: pending }] of work) {
+    for (const [id, { key, events }] of pending.entries) {
       const before = stored.get(id);
-      const videoDims = dims.get(`${key.projectId}|${key.videoId}`);
+      if (!before && !fresh.has(id)) continue;
+      const videoDims = dims.get(`${key.projectId}|${key.videoId}`) ?? null;
       if (before?.rollup) {
         const oldDims = before.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
         rollups.add(key.projectId, before.rollup.hourMs, oldDims, contributionOf(before.record, before.rollup.satisfaction), -1);
       }
       if (!before && !inserted.has(id)) throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
-      const after = before ? fold(key, pending, before) : fresh.get(id)!;
+      const after = before ? refold(key, events, before) : fresh.get(id)!;
       rollups.add(key.projectId, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1);
       if (before) updated.push(after);
     }
     await tx.upsertSignals(updated);
     await tx.applyRollupDeltas(rollups.deltas(), ROLLUP_COUNTERS);
   }
+}
 
-  /** New generations: rows rolled up before their generation arrived move to the generation's model version. */
-  async attributeGenerations(tx: IngestTransaction, generations: { projectId: string; videoId: string }[]): Promise<void> {
-    const byProject = groupBy(generations, (g) => g.projectId);
-    for (const [projectId, list] of byProject) {
-      const videoIds = list.map((g) => g.videoId);
-      const rows = await tx.unattributedSignals(projectId, videoIds);
-      if (rows.length === 0) continue;
-      const dims = await tx.videoDims(projectId, [...new Set(rows.map((r) => r.videoId))]);
-      const rollups = new RollupAccumulator(this.policy.id);
-      for (const row of rows) {
-        const mark = row.rollup!;
-        const contribution = contributionOf(row.record, mark.satisfaction);
-        rollups.add(projectId, mark.hourMs, UNATTRIBUTED, contribution, -1);
-        rollups.add(projectId, mark.hourMs, dims.get(row.videoId)!, contribution, 1);
-        mark.attributed = true;
-      }
-      await tx.upsertSignals(rows);
-      await tx.applyRollupDeltas(rollups.deltas(), ROLLUP_COUNTERS);
-    }
+/** Events to fold per signal row, keyed by project|video|user. */
+class PendingFolds {
+  readonly entries = new Map<string, { key: SignalKey; events: FoldableEvent[] }>();
+
+  add(key: SignalKey, event: FoldableEvent): void {
+    this.touch(key).events.push(event);
   }
 
-  /** A `choose` marks the other candidates of the same request as passed over by that user. */
-  private async addPassedOver(tx: IngestTransaction, events: FeedbackEventMessage[], add: (key: SignalKey, e: FoldableEvent) => void) {
-    const chooses = events.filter((e) => e.type === 'choose');
-    for (const [projectId, list] of groupBy(chooses, (c) => c.projectId)) {
-      const siblings = await tx.siblings(projectId, [...new Set(list.map((c) => c.videoId))]);
-      for (const choice of list) {
-        for (const sibling of siblings.get(choice.videoId) ?? []) {
-          add({ projectId, videoId: sibling, userHash: choice.userHash }, {
-            type: 'passed_over', eventId: choice.eventId, occurredAtMs: Date.parse(choice.occurredAt),
-          });
-        }
-      }
+  /** A row to refold even without new events. */
+  touch(key: SignalKey): { key: SignalKey; events: FoldableEvent[] } {
+    const id = keyId(key);
+    let entry = this.entries.get(id);
+    if (!entry) {
+      entry = { key: { projectId: key.projectId, videoId: key.videoId, userHash: key.userHash }, events: [] };
+      this.entries.set(id, entry);
     }
+    return entry;
   }
+}
 
-  private async dimsOf(tx: IngestTransaction, keys: SignalKey[]): Promise<Map<string, VideoDims>> {
-    const result = new Map<string, VideoDims>();
-    for (const [projectId, list] of groupBy(keys, (k) => k.projectId)) {
-      const dims = await tx.videoDims(projectId, [...new Set(list.map((k) => k.videoId))]);
-      for (const [videoId, d] of dims) result.set(`${projectId}|${videoId}`, d);
-    }
-    return result;
-  }
+function passedOverEvent(row: PassedOverRow): FoldableEvent {
+  return { type: 'passed_over', eventId: row.eventId, occurredAtMs: row.occurredAtMs };
+}
+
+function splitId(id: string): { projectId: string; id: string } {
+  const bar = id.indexOf('|');
+  return { projectId: id.slice(0, bar), id: id.slice(bar + 1) };
 }
 
 /** Sums signed contributions per rollup row, so one statement applies a batch's changes. */

@@ -1,0 +1,169 @@
+import { loadConfig } from '@flywheel/config';
+import { FeedbackEventMessage, GenerationMessage } from '@flywheel/contracts';
+import { DataSource, IngestRepository, IngestTransaction, ProjectsRepository, createDataSource } from '@flywheel/database';
+import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
+import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
+import { diffDerivedState, readDerivedState } from '../support/derived-state';
+import { waitFor } from '../support/harness';
+
+/**
+ * Medium tier: SignalPipeline and IngestTransaction in-process against the real PostgreSQL (no Kafka, no worker
+ * process). Derived state must equal a rebuild whatever the order in which events and generations arrive, including
+ * two transactions that overlap: one holds its effects uncommitted while the other runs.
+ */
+describe('SignalPipeline: derived state equals a rebuild whatever the arrival order', () => {
+  let db: DataSource;
+  let ingest: IngestRepository;
+  const quantiles: QuantilesSource = {
+    forProjects: async (ids) => new Map<string, WatchQuantiles>(ids.map((id) => [id, DEFAULT_WATCH_QUANTILES])),
+  };
+  const pipeline = new SignalPipeline(CURRENT_POLICY, quantiles);
+
+  beforeAll(async () => {
+    db = createDataSource(loadConfig().database, { poolSize: 6 });
+    await db.initialize();
+    ingest = new IngestRepository(db);
+  });
+  afterAll(() => db?.destroy());
+
+  const newProject = async () => (await new ProjectsRepository(db).create('medium', 2)).id;
+  const at = (minute: number) => new Date(Date.UTC(2026, 10, 3, 9, minute)).toISOString();
+  const event = (projectId: string, eventId: string, type: FeedbackEventMessage['type'], videoId: string, user: string, minute: number): FeedbackEventMessage => ({
+    v: 1, projectId, eventId, type, videoId, userHash: `h-${user}`, occurredAt: at(minute), receivedAt: at(minute),
+    ...(type === 'rate' ? { rating: 4 } : {}),
+  });
+  const generation = (projectId: string, videoId: string, requestId: string): GenerationMessage => ({
+    v: 1, projectId, videoId, requestId, prompt: `prompt of ${requestId}`, model: 'seedance', modelVersion: `${videoId}-v`,
+    category: 'pets', features: [0.5, 1], createdAt: at(0), receivedAt: at(0),
+  });
+  const events = (list: FeedbackEventMessage[]) => ingest.transaction((tx) => pipeline.ingestEvents(tx, list));
+  const generations = (list: GenerationMessage[]) => ingest.transaction((tx) => pipeline.ingestGenerations(tx, list));
+
+  /** Incremental state, then a rebuild from the stored rows: every difference, or '' when they are equal. */
+  async function differenceFromRebuild(projectId: string): Promise<string> {
+    const incremental = await readDerivedState(db, projectId);
+    await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId);
+    return diffDerivedState(incremental, await readDerivedState(db, projectId));
+  }
+
+  const signal = async (projectId: string, videoId: string, user: string) => {
+    const [row] = await db.query(
+      'SELECT passed_over, chosen, rollup_attributed, rollup_hour FROM video_user_signals WHERE project_id = $1 AND video_id = $2 AND user_hash = $3',
+      [projectId, videoId, `h-${user}`],
+    );
+    return row;
+  };
+
+  /**
+   * Runs `first` in a transaction that stays open (its effects uncommitted) while `second` runs in another one, until
+   * `second` has committed or waits for a lock; then `first` commits. Both must end committed.
+   */
+  async function overlap(first: (tx: IngestTransaction) => Promise<unknown>, second: (tx: IngestTransaction) => Promise<unknown>) {
+    let reached!: () => void;
+    let release!: () => void;
+    const atGate = new Promise<void>((resolve) => (reached = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const firstDone = ingest.transaction(async (tx) => {
+      await first(tx);
+      reached();
+      await gate;
+    });
+    await Promise.race([atGate, firstDone]);
+    let secondSettled = false;
+    const secondDone = ingest.transaction(second).finally(() => (secondSettled = true));
+    const waitingOnLock = async () => Number((await db.query(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    ))[0].n) > 0;
+    await waitFor(async () => secondSettled || (await waitingOnLock()), 20000, 'the second transaction to commit or wait for a lock');
+    release();
+    await Promise.all([firstDone, secondDone]);
+  }
+
+  describe('a choose that arrives before its request\'s generations', () => {
+    it('marks the other candidates passed over once the generations arrive', async () => {
+      const p = await newProject();
+      await events([
+        { ...event(p, 'e1', 'progress', 's1', 'u1', 1), watchMs: 4040, durationMs: 11000 }, // a ratio a real column rounds
+        event(p, 'e2', 'choose', 'c', 'u1', 70), // a later hour than u1's impression of s1
+        event(p, 'e3', 'like', 'x', 'u2', 5),
+      ]);
+      await generations([generation(p, 'c', 'r'), generation(p, 's1', 'r'), generation(p, 's2', 'r'), generation(p, 'x', 'other')]);
+      await expect(signal(p, 's1', 'u1')).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
+      await expect(signal(p, 's2', 'u1')).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
+      await expect(differenceFromRebuild(p)).resolves.toBe('');
+    });
+
+    it('also when the chosen video\'s generation comes first and its siblings\' later, or the other way round', async () => {
+      const p = await newProject();
+      await generations([generation(p, 'c', 'r')]);
+      await events([event(p, 'e1', 'choose', 'c', 'u1', 10)]);
+      await generations([generation(p, 's1', 'r')]);
+      await generations([generation(p, 's2', 'r')]);
+
+      await generations([generation(p, 't1', 'q'), generation(p, 't2', 'q')]);
+      await events([event(p, 'e2', 'choose', 'd', 'u2', 20), event(p, 'e3', 'play', 't1', 'u2', 90)]);
+      await generations([generation(p, 'd', 'q')]);
+      for (const [video, user] of [['s1', 'u1'], ['s2', 'u1'], ['t1', 'u2'], ['t2', 'u2']]) {
+        await expect(signal(p, video, user)).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
+      }
+      await expect(differenceFromRebuild(p)).resolves.toBe('');
+    });
+  });
+
+  describe('an events transaction and a generations transaction that overlap', () => {
+    it('attributes rows whose generation commits while the events are still uncommitted', async () => {
+      const p = await newProject();
+      await overlap(
+        (tx) => pipeline.ingestEvents(tx, [event(p, 'e1', 'like', 'v', 'u1', 1), event(p, 'e2', 'play', 'v', 'u2', 2)]),
+        (tx) => pipeline.ingestGenerations(tx, [generation(p, 'v', 'r')]),
+      );
+      await expect(signal(p, 'v', 'u1')).resolves.toMatchObject({ rollup_attributed: true });
+      await expect(differenceFromRebuild(p)).resolves.toBe('');
+    });
+
+    it('attributes rows whose events commit while the generation is still uncommitted', async () => {
+      const p = await newProject();
+      await overlap(
+        (tx) => pipeline.ingestGenerations(tx, [generation(p, 'v', 'r')]),
+        (tx) => pipeline.ingestEvents(tx, [event(p, 'e1', 'like', 'v', 'u1', 1), event(p, 'e2', 'play', 'v', 'u2', 2)]),
+      );
+      await expect(signal(p, 'v', 'u1')).resolves.toMatchObject({ rollup_attributed: true });
+      await expect(differenceFromRebuild(p)).resolves.toBe('');
+    });
+
+    it('marks a sibling passed over when the choose and the sibling\'s generation overlap, in either order', async () => {
+      for (const chooseFirst of [true, false]) {
+        const p = await newProject();
+        await generations([generation(p, 'c', 'r')]);
+        const choose = (tx: IngestTransaction) => pipeline.ingestEvents(tx, [event(p, 'e1', 'choose', 'c', 'u1', 3)]);
+        const sibling = (tx: IngestTransaction) => pipeline.ingestGenerations(tx, [generation(p, 's', 'r')]);
+        await (chooseFirst ? overlap(choose, sibling) : overlap(sibling, choose));
+        await expect(signal(p, 's', 'u1')).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
+        await expect(differenceFromRebuild(p)).resolves.toBe('');
+      }
+    });
+
+    it('marks siblings passed over when the chosen video\'s generation and the choose overlap, in either order', async () => {
+      for (const chooseFirst of [true, false]) {
+        const p = await newProject();
+        await generations([generation(p, 's', 'r')]);
+        const choose = (tx: IngestTransaction) => pipeline.ingestEvents(tx, [event(p, 'e1', 'choose', 'c', 'u1', 3)]);
+        const chosen = (tx: IngestTransaction) => pipeline.ingestGenerations(tx, [generation(p, 'c', 'r')]);
+        await (chooseFirst ? overlap(choose, chosen) : overlap(chosen, choose));
+        await expect(signal(p, 's', 'u1')).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
+        await expect(differenceFromRebuild(p)).resolves.toBe('');
+      }
+    });
+
+    it('marks siblings passed over when two candidates\' generations overlap after the choose', async () => {
+      const p = await newProject();
+      await events([event(p, 'e1', 'choose', 'c', 'u1', 3)]);
+      await overlap(
+        (tx) => pipeline.ingestGenerations(tx, [generation(p, 'c', 'r')]),
+        (tx) => pipeline.ingestGenerations(tx, [generation(p, 's', 'r')]),
+      );
+      await expect(signal(p, 's', 'u1')).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
+      await expect(differenceFromRebuild(p)).resolves.toBe('');
+    });
+  });
+});
