@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { topicNames } from '@flywheel/contracts';
 import { CreatedProject, PreferenceSetsRepository } from '@flywheel/database';
 import { parallelExport, storedPairs } from '@flywheel/preference-sets';
-import { encodePairs } from '@flywheel/preferences';
+import { encodePairs } from '@flywheel/preferences/testing';
 import { RewardScorer } from '@flywheel/reward-model';
 import { AppProcess, ROOT, TestContext, get, post, waitFor } from './support/harness';
 
@@ -168,10 +168,9 @@ describe('reward models and preference sets', () => {
       const [a, b] = [await download(format), await download(format)];
       expect(createHash('sha256').update(a).digest('hex')).toBe(createHash('sha256').update(b).digest('hex'));
     }
-    // The api encodes jsonl and parquet on worker threads from raw COPY bytes; the single-threaded encoders, fed
-    // rows, must give the very same bytes, also when batches and row groups are small enough to cut the set in many.
+    // The api encodes jsonl and parquet on worker threads from raw COPY bytes; the row oracle, fed rows, must give
+    // the very same bytes, also when batches and row groups are small enough to cut the set in many.
     const sets = new PreferenceSetsRepository(ctx.db);
-    const script = path.join(ROOT, 'dist/libs/preference-sets/src/export.worker.js');
     const collect = async (chunks: AsyncIterable<Buffer>) => {
       const parts: Buffer[] = [];
       for await (const chunk of chunks) parts.push(chunk);
@@ -181,7 +180,7 @@ describe('reward models and preference sets', () => {
     for (const format of ['dpo-jsonl', 'pairs-jsonl', 'parquet'] as const) {
       const local = await collect(encodePairs(format, storedPairs(sets, setId)));
       expect((await download(format)).equals(local)).toBe(true);
-      const inPieces = await collect(parallelExport(sets, setId, format, script, { batchRows: 7, parquet: small }));
+      const inPieces = await collect(parallelExport(sets, setId, format, { batchRows: 7, parquet: small }));
       const expected = format === 'parquet' ? await collect(encodePairs(format, storedPairs(sets, setId), { parquet: small })) : local;
       expect(inPieces.equals(expected)).toBe(true);
     }
@@ -254,7 +253,7 @@ describe('reward models and preference sets', () => {
     );
     expect(orphan.leftovers).toBe(1);
     const rebuilt = await settled(orphan.id);
-    expect(rebuilt).toMatchObject({ status: 'ready', attempts: 2 });
+    expect(rebuilt).toMatchObject({ status: 'ready', attempts: 2, error: null }); // a failure shows its error here
     expect(rebuilt.contentSha256).toBe(first.contentSha256);
     expect(rebuilt.manifest.counts).toEqual(first.manifest.counts);
     await expect(ctx.count(`SELECT count(*) FROM preference_pairs WHERE set_id = $1 AND prompt = 'left over by the dead trainer'`, [orphan.id])).resolves.toBe(0);
@@ -296,7 +295,7 @@ describe('reward models and preference sets', () => {
     const errs = path.join(dir, 'errs.js');
     writeFileSync(errs, "require('node:worker_threads').parentPort.on('message', (t) => require('node:worker_threads').parentPort.postMessage({ id: t.id, error: 'bad row' }));\n");
     const drain = async (script: string) => {
-      for await (const _ of parallelExport(sets, setId, 'parquet', script)) { /* consume */ }
+      for await (const _ of parallelExport(sets, setId, 'parquet', { workerScript: script })) { /* consume */ }
     };
     await expect(drain(dies)).rejects.toThrow('export worker exited with code 3');
     await expect(drain(errs)).rejects.toThrow('export worker: bad row');

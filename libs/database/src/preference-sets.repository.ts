@@ -2,11 +2,11 @@ import type { Readable } from 'node:stream';
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { copyRowBatches, copyTextRows, uuidLiteral } from './copy-text';
+import { PAIR_COPY_FIELDS, copyRowBatches, copyTextRows, pairFromCopyFields } from '@flywheel/preferences';
 import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
-import { rowsOf } from './sql';
+import { rowsOf, uuidLiteral } from './sql';
 
-/** Rows are stored exactly as the preferences lib defines them (a type-only import: no runtime dependency). */
+/** Rows are stored exactly as the preferences lib defines them, and read back in its COPY row layout. */
 export type StoredPairRow = PreferencePairRow;
 export type StoredRanking = RankedRequest;
 
@@ -33,25 +33,10 @@ const PAGE = 20_000;
 /** Rows a page of pairPages: one batch of the COPY stream, parsed at once. */
 const PAGE_ROWS = 2048;
 
-/** The fields of a pair's COPY row, in order (PAIR_FIELD.x is the index of column x). */
-const PAIR_FIELDS = ['seq', 'chosen_id', 'rejected_id', 'chosen_uri', 'rejected_uri', 'prompt', 'request_id', 'model_version',
-  'margin', 'weight', 'tie', 'scope', 'group_key', 'split', 'source', 'dimensions'] as const;
-export const PAIR_FIELD = Object.freeze(Object.fromEntries(PAIR_FIELDS.map((name, i) => [name, i]))) as Readonly<Record<(typeof PAIR_FIELDS)[number], number>>;
-export const PAIR_FIELD_COUNT = PAIR_FIELDS.length;
-const PAIR_COLUMNS = PAIR_FIELDS.join(', ');
+const PAIR_COLUMNS = PAIR_COPY_FIELDS.join(', ');
 
 function pairsCopySql(setId: string): string {
   return `COPY (SELECT ${PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}' ORDER BY seq) TO STDOUT`;
-}
-
-/** One stored pair from the fields of a COPY text line (in PAIR_COLUMNS order). */
-export function pairFromCopyFields(f: (string | null)[]): StoredPairRow & { seq: number } {
-  return {
-    seq: Number(f[0]), chosenId: f[1]!, rejectedId: f[2]!, chosenUri: f[3], rejectedUri: f[4], prompt: f[5]!,
-    requestId: f[6], modelVersion: f[7], margin: parseFloat(f[8]!), weight: parseFloat(f[9]!), tie: f[10] === 't',
-    scope: f[11] as StoredPairRow['scope'], groupKey: f[12]!, split: f[13] as StoredPairRow['split'],
-    source: f[14] as StoredPairRow['source'], dimensions: f[15] === '{}' ? {} : JSON.parse(f[15]!),
-  };
 }
 
 /** Preference-set snapshots: written once in pages, read back in sequence order, never changed after `ready`. */

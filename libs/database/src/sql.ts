@@ -8,3 +8,9 @@ export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
   }
   return result as T[];
 }
+
+/** A set id goes into COPY's SQL as a literal (COPY takes no parameters): only a UUID's characters pass. */
+export function uuidLiteral(id: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Error(`not a UUID: ${id}`);
+  return id;
+}

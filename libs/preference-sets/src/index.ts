@@ -1,2 +1,2 @@
 export * from './preference-sets';
-export { parallelExport, exportWorkerScript, type ParallelExportOptions } from './parallel-export';
+export { parallelExport, type ParallelExportOptions } from './parallel-export';

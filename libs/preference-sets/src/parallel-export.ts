@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { PreferenceSetsRepository } from '@flywheel/database';
-import { type ParquetExportOptions, type ResolvedParquetOptions, pairParquetLayout, resolveParquetOptions } from '@flywheel/preferences';
-import type { ExportResult, ExportTask, ParallelFormat } from './export.worker';
+import {
+  type CopyExportFormat, type ExportResult, type ExportTask, type ParquetExportOptions, type ResolvedParquetOptions, pairParquetLayout,
+  resolveParquetOptions, startExportWorker,
+} from '@flywheel/preferences';
 
 const WORKERS = 2;
 /**
@@ -47,35 +46,32 @@ export interface ParallelExportOptions {
   batchRows?: number;
   /** parquet: options as encodeParquet takes them; each row group is one batch. */
   parquet?: ParquetExportOptions;
-}
-
-/** The compiled worker, or null under ts-jest (worker threads cannot load TypeScript sources). */
-export function exportWorkerScript(): string | null {
-  const script = path.join(__dirname, 'export.worker.js');
-  return __filename.endsWith('.js') && existsSync(script) ? script : null;
+  /** Another worker script in place of the export worker (tests that make a worker die or fail). */
+  workerScript?: string;
 }
 
 /**
- * dpo-jsonl, pairs-jsonl or parquet of a stored set, parsed and encoded by two worker threads that take alternate
- * batches of the COPY stream's rows; results are written back in order, so the bytes equal the single-threaded
- * encoders' (the integration test compares them). Encoding one line per row is stateless, and a parquet row group
- * is encoded with offsets relative to its own start, which is what makes this split safe: here parquet's batches
- * are its row groups, laid out one after the other before the footer.
+ * dpo-jsonl, pairs-jsonl or parquet of a stored set, the only way production encodes them: parsed and encoded from
+ * the COPY bytes by two worker threads (libs/preferences, copy/export.worker.ts) that take alternate batches of the
+ * COPY stream's rows; results are written back in order, so the bytes equal the row oracle's (the specs and the
+ * integration test compare them). Encoding one line per row is stateless, and a parquet row group is encoded with
+ * offsets relative to its own start, which is what makes this split safe: here parquet's batches are its row
+ * groups, laid out one after the other before the footer.
  */
 export async function* parallelExport(
-  sets: PreferenceSetsRepository, setId: string, format: ParallelFormat, script: string, options: ParallelExportOptions = {},
+  sets: PreferenceSetsRepository, setId: string, format: CopyExportFormat, options: ParallelExportOptions = {},
 ): AsyncGenerator<Buffer> {
   const parquet = format === 'parquet' ? resolveParquetOptions(options.parquet) : undefined;
   const release = await exportSlots.acquire();
   try {
-    yield* runParallelExport(sets, setId, format, script, options, parquet);
+    yield* runParallelExport(sets, setId, format, options, parquet);
   } finally {
     release();
   }
 }
 
 async function* runParallelExport(
-  sets: PreferenceSetsRepository, setId: string, format: ParallelFormat, script: string, options: ParallelExportOptions,
+  sets: PreferenceSetsRepository, setId: string, format: CopyExportFormat, options: ParallelExportOptions,
   parquet: ResolvedParquetOptions | undefined,
 ): AsyncGenerator<Buffer> {
   const layout = parquet && pairParquetLayout(parquet);
@@ -83,7 +79,7 @@ async function* runParallelExport(
   // Batches handed out but not yet written: bounds memory. A parquet row group is ~3 MB of text: one a worker (more
   // measured no faster and ~100 MB more RSS at 1M pairs).
   const inFlight = parquet ? WORKERS : 3 * WORKERS;
-  const workers = Array.from({ length: WORKERS }, () => new Worker(script));
+  const workers = Array.from({ length: WORKERS }, () => startExportWorker(options.workerScript));
   const pending = new Map<number, { resolve: (r: ExportResult) => void; reject: (e: Error) => void }>();
   let broken: Error | null = null;
   const failAll = (error: Error) => {

@@ -6,13 +6,13 @@ import {
 } from '@flywheel/database';
 import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
 import {
-  EXPORT_FORMATS, ExportFormat, Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs,
-  canonicalPairLine, encodePairs, encodeRankings,
+  ExportFormat, Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs,
+  canonicalPairLine, encodeRankings, encodeVideoAlignCsv,
   preferenceSetSha256, rankRequests, rankedLine, resolvePairOptions, rewardModelPairs, toPairRow,
 } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
-import { exportWorkerScript, parallelExport } from './parallel-export';
+import { parallelExport } from './parallel-export';
 import { toVideoEvidence } from '@flywheel/training';
 
 export interface PreferenceSetRequest {
@@ -131,7 +131,7 @@ export async function buildPreferenceSet(
     await deps.sets.insertRankings(set.id, i, rankings.slice(i, i + PAGE));
   }
 
-  const contentSha256 = await preferenceSetSha256({ pairs: storedPairs(deps.sets, set.id), rankings: storedRankings(deps.sets, set.id) });
+  const contentSha256 = await preferenceSetSha256({ pairsJsonl: parallelExport(deps.sets, set.id, 'pairs-jsonl'), rankings: storedRankings(deps.sets, set.id) });
   const manifest = {
     schema: 'flywheel.preference-set.v1', setId: set.id, projectId: set.projectId, filters: request,
     policyVersion: CURRENT_POLICY.id,
@@ -163,16 +163,21 @@ async function scoreThinRequests(models: ModelsRepository, projectId: string, mo
 }
 
 /**
- * A stored set in one export format, as a stream of bytes: dpo-jsonl, pairs-jsonl and parquet on two worker threads
- * when the compiled worker is there (same bytes, see parallel-export.ts), everything else through the library's
- * encoders.
+ * A stored set in one export format, as a stream of bytes: dpo-jsonl, pairs-jsonl and parquet from the COPY bytes on
+ * two worker threads (parallel-export.ts), videoalign-csv and ranked-jsonl through their row encoders. One encoder
+ * per format.
  */
 export function encodeStoredSet(sets: PreferenceSetsRepository, setId: string, format: ExportFormat): AsyncIterable<Buffer> {
-  const script = exportWorkerScript();
-  if (script && (format === 'dpo-jsonl' || format === 'pairs-jsonl' || format === 'parquet')) return parallelExport(sets, setId, format, script);
-  return EXPORT_FORMATS[format].rows === 'rankings'
-    ? encodeRankings(storedRankings(sets, setId))
-    : encodePairs(format as Exclude<ExportFormat, 'ranked-jsonl'>, storedPairs(sets, setId));
+  switch (format) {
+    case 'dpo-jsonl':
+    case 'pairs-jsonl':
+    case 'parquet':
+      return parallelExport(sets, setId, format);
+    case 'videoalign-csv':
+      return encodeVideoAlignCsv(storedPairs(sets, setId));
+    case 'ranked-jsonl':
+      return encodeRankings(storedRankings(sets, setId));
+  }
 }
 
 /** A stored set's pairs, a page at a time, as the encoders read them. */

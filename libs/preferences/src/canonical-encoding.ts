@@ -40,16 +40,9 @@ export function videoRef(uri: string | null, videoId: string): string {
 }
 
 /**
- * One dpo-jsonl line (with its newline). Keys in this order: prompt, chosen, rejected, margin, weight, source, split,
- * chosen_video_id, rejected_video_id, request_id, model_version.
- */
-export function dpoLine(r: PreferencePairRow): string {
-  return `{"prompt":${json(r.prompt)},"chosen":${json(videoRef(r.chosenUri, r.chosenId))},"rejected":${json(videoRef(r.rejectedUri, r.rejectedId))},"margin":${exportNumber(r.margin, 'margin')},"weight":${exportNumber(r.weight, 'weight')},"source":${json(r.source)},"split":${json(r.split)},"chosen_video_id":${json(r.chosenId)},"rejected_video_id":${json(r.rejectedId)},"request_id":${jsonNullable(r.requestId)},"model_version":${jsonNullable(r.modelVersion)}}\n`;
-}
-
-/**
- * One pairs-jsonl line: every column of a PreferencePairRow (ties included), snake_case, in declaration order, with
- * `dimensions` keys sorted. The canonical encoding the content hash is taken over.
+ * One pairs-jsonl line from a row: every column of a PreferencePairRow (ties included), snake_case, in declaration
+ * order, with `dimensions` keys sorted. Exports encode the same line from COPY bytes (copy/copy-jsonl.ts); this row
+ * form is what a published message carries, and the specs' oracle.
  */
 export function canonicalPairLine(r: PreferencePairRow): string {
   return `{"chosen_video_id":${json(r.chosenId)},"rejected_video_id":${json(r.rejectedId)},"chosen_uri":${jsonNullable(r.chosenUri)},"rejected_uri":${jsonNullable(r.rejectedUri)},"prompt":${json(r.prompt)},"request_id":${jsonNullable(r.requestId)},"model_version":${jsonNullable(r.modelVersion)},"margin":${exportNumber(r.margin, 'margin')},"weight":${exportNumber(r.weight, 'weight')},"tie":${r.tie ? 'true' : 'false'},"scope":${json(r.scope)},"group_key":${json(r.groupKey)},"split":${json(r.split)},"source":${json(r.source)},"dimensions":${dimensionsJson(r.dimensions)}}\n`;

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { csvField, exportNumber } from './canonical-encoding';
-import { preferenceSetSha256, pairRowsSha256, rankedRequestsSha256, sha256Hex } from './content-hash';
-import { EXPORT_FORMATS, PairExportFormat, encodePairs, encodeRankings, isExportFormat } from './export-formats';
+import { preferenceSetSha256, rankedRequestsSha256, sha256Hex } from './content-hash';
+import { EXPORT_FORMATS, PairExportFormat, encodeRankings, isExportFormat } from './export-formats';
 import { ROWS, pairRow } from './pair-rows.testing';
 import type { PreferencePairRow, RankedRequest } from './preference.types';
 import { PreferencesError } from './preferences.errors';
-import { RowSource, encodeDpoJsonl, encodeVideoAlignCsv, newExportStats } from './text-export.encoder';
+import { encodeDpoJsonl, encodePairs, encodePairsJsonl, pairRowsSha256 } from './row-encoders.testing';
+import { RowSource, encodeVideoAlignCsv, newExportStats } from './text-export.encoder';
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -154,7 +155,7 @@ describe('pairs-jsonl (canonical) and content hashes', () => {
     const pairs = await pairRowsSha256(ROWS);
     const rankings = await rankedRequestsSha256([]);
     const expected = createHash('sha256').update(`flywheel.preference-set.v1\npairs ${pairs}\nrankings ${rankings}\n`).digest('hex');
-    await expect(preferenceSetSha256({ pairs: ROWS })).resolves.toBe(expected);
+    await expect(preferenceSetSha256({ pairsJsonl: encodePairsJsonl(ROWS) })).resolves.toBe(expected);
   });
 });
 

@@ -1,10 +1,5 @@
-import { type ParquetExportOptions, encodeParquet } from './parquet.encoder';
-import type { PreferencePairRow, RankedRequest } from './preference.types';
-import { PreferencesError } from './preferences.errors';
-import {
-  type ExportStats, type RowSource, type VideoAlignOptions, encodeDpoJsonl, encodePairsJsonl, encodeRankedJsonl,
-  encodeVideoAlignCsv, newExportStats,
-} from './text-export.encoder';
+import type { RankedRequest } from './preference.types';
+import { type ExportStats, type RowSource, encodeRankedJsonl, newExportStats } from './text-export.encoder';
 
 export type PairExportFormat = 'dpo-jsonl' | 'pairs-jsonl' | 'videoalign-csv' | 'parquet';
 export type RankingExportFormat = 'ranked-jsonl';
@@ -26,34 +21,6 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormat, ExportFormatInfo>> = 
 
 export function isExportFormat(value: string): value is ExportFormat {
   return Object.prototype.hasOwnProperty.call(EXPORT_FORMATS, value);
-}
-
-export interface PairExportOptions {
-  videoAlign?: VideoAlignOptions;
-  parquet?: ParquetExportOptions;
-}
-
-/** Encodes pair rows in one of the pair formats (ranked-jsonl takes rankings: use encodeRankedJsonl). */
-export function encodePairs(
-  format: PairExportFormat,
-  rows: RowSource<PreferencePairRow>,
-  options: PairExportOptions = {},
-  stats: ExportStats = newExportStats(),
-): AsyncGenerator<Buffer> {
-  switch (format) {
-    case 'dpo-jsonl':
-      return encodeDpoJsonl(rows, stats);
-    case 'pairs-jsonl':
-      return encodePairsJsonl(rows, stats);
-    case 'videoalign-csv':
-      return encodeVideoAlignCsv(rows, options.videoAlign, stats);
-    case 'parquet':
-      return encodeParquet(rows, options.parquet, stats);
-    default:
-      throw new PreferencesError('UNKNOWN_FORMAT', `unknown pair export format '${String(format)}'`, {
-        details: { format, known: Object.keys(EXPORT_FORMATS) },
-      });
-  }
 }
 
 export function encodeRankings(rows: RowSource<RankedRequest>, stats: ExportStats = newExportStats()): AsyncGenerator<Buffer> {

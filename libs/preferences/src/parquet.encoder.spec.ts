@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { PARQUET_CREATED_BY, PARQUET_PAIR_COLUMNS, PARQUET_SCHEMA_ID, encodeParquet } from './parquet.encoder';
+import { PARQUET_CREATED_BY, PARQUET_PAIR_COLUMNS, PARQUET_SCHEMA_ID } from './parquet.encoder';
+import { encodeParquet } from './row-encoders.testing';
 import { ROWS, pairRow } from './pair-rows.testing';
 import type { PreferencePairRow } from './preference.types';
 

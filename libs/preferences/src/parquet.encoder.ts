@@ -1,11 +1,7 @@
 import { dimensionsJson, exportNumber, videoRef } from './canonical-encoding';
-import {
-  type EncodedRowGroup, type FlatColumn, MissingValueError, type ParquetCodec, ParquetFileLayout, RowGroupBuffers,
-  RowGroupWriter,
-} from './parquet/flat-parquet';
+import { type FlatColumn, type ParquetCodec, ParquetFileLayout, type RowGroupBuffers, RowGroupWriter } from './parquet/flat-parquet';
 import type { PreferencePairRow } from './preference.types';
 import { PreferencesError } from './preferences.errors';
-import { type ExportStats, type RowSource, driveRows, newExportStats } from './text-export.encoder';
 
 export interface ParquetExportOptions {
   /**
@@ -80,65 +76,6 @@ export function pairParquetLayout(options: ResolvedParquetOptions): ParquetFileL
 /** An empty row group of pair columns (PARQUET_PAIR_COLUMNS order), for writers that fill columns themselves. */
 export function pairRowGroupWriter(options: ResolvedParquetOptions, buffers?: RowGroupBuffers): RowGroupWriter<PreferencePairRow> {
   return new RowGroupWriter(COLUMNS, options, buffers);
-}
-
-/** Encodes whole rows into one row group. */
-export function encodePairRowGroup(rows: Iterable<PreferencePairRow>, options: ResolvedParquetOptions): EncodedRowGroup {
-  const group = new RowGroupWriter(COLUMNS, options);
-  for (const row of rows) appendRow(group, row);
-  return group.finish();
-}
-
-function appendRow(group: RowGroupWriter<PreferencePairRow>, row: PreferencePairRow): void {
-  try {
-    group.append(row);
-  } catch (error) {
-    if (error instanceof MissingValueError) {
-      throw new PreferencesError('INVALID_ROW', error.message, { details: { field: error.column } });
-    }
-    throw error;
-  }
-}
-
-/**
- * parquet: every pair row (ties included, `tie` column), PLAIN-encoded v1 data pages, Snappy by default, written by
- * the flat-schema writer in ./parquet (why not a library: see libs/preferences/README.md). Each row group is
- * yielded as soon as it is full, so memory stays about one row group whatever the number of rows.
- *
- * Bytes are a pure function of the rows and options: the file embeds no time or randomness (created_by is
- * PARQUET_CREATED_BY, key-value metadata is PARQUET_SCHEMA_ID only, statistics follow row order).
- */
-export async function* encodeParquet(
-  rows: RowSource<PreferencePairRow>,
-  options: ParquetExportOptions = {},
-  stats: ExportStats = newExportStats(),
-): AsyncGenerator<Buffer> {
-  const resolved = resolveParquetOptions(options);
-  const layout = pairParquetLayout(resolved);
-  const emit = (buf: Buffer): Buffer => {
-    stats.bytes += buf.length;
-    return buf;
-  };
-  yield emit(layout.header());
-  const buffers = new RowGroupBuffers();
-  let group = new RowGroupWriter(COLUMNS, resolved, buffers);
-  const add = (row: PreferencePairRow): Buffer | null => {
-    stats.rows++;
-    appendRow(group, row);
-    stats.written++;
-    if (group.rowCount < resolved.rowGroupSize) return null;
-    const { bytes, meta } = group.finish();
-    layout.add(meta);
-    group = new RowGroupWriter(COLUMNS, resolved, buffers);
-    return emit(bytes);
-  };
-  yield* driveRows(rows, add);
-  if (group.rowCount > 0) {
-    const { bytes, meta } = group.finish();
-    layout.add(meta);
-    yield emit(bytes);
-  }
-  yield emit(layout.footer());
 }
 
 function positiveInt(option: string, value: number): number {

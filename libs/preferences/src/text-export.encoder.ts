@@ -1,4 +1,4 @@
-import { canonicalPairLine, csvField, dpoLine, exportNumber, rankedLine, videoRef } from './canonical-encoding';
+import { csvField, exportNumber, rankedLine, videoRef } from './canonical-encoding';
 import type { PreferencePairRow, RankedRequest } from './preference.types';
 import { PreferencesError } from './preferences.errors';
 
@@ -24,7 +24,8 @@ export function newExportStats(): ExportStats {
 /** Text is yielded in UTF-8 chunks of about this many characters: few, large writes. */
 const CHUNK_CHARS = 64 * 1024;
 
-async function* encodeLines<T>(
+/** Lines of text in UTF-8 chunks of about CHUNK_CHARS: the loop of every text encoder. */
+export async function* encodeLines<T>(
   rows: RowSource<T>,
   lineOf: (row: T) => string | null,
   stats: ExportStats,
@@ -77,29 +78,6 @@ export function isPage<T>(item: T | readonly T[]): item is readonly T[] {
 
 export function isSyncIterable<T>(rows: RowSource<T>): rows is Iterable<T> {
   return typeof (rows as Iterable<T>)[Symbol.iterator] === 'function';
-}
-
-/**
- * dpo-jsonl: one preference per line, for TRL / Diffusion-DPO style trainers (`prompt`, `chosen`, `rejected`;
- * TRL's reward trainer also reads `margin`). `chosen`/`rejected` are video URIs, or video ids where there is none.
- *
- * Ties are skipped (and counted in stats.skippedTies): DPO's loss has no tie outcome, and a tie written with
- * margin 0 would still be trained as "chosen beats rejected" in an arbitrary direction. Ties are kept in
- * pairs-jsonl, videoalign-csv (`same`) and parquet (`tie` column).
- */
-export function encodeDpoJsonl(rows: RowSource<PreferencePairRow>, stats = newExportStats()): AsyncGenerator<Buffer> {
-  return encodeLines(rows, (r) => {
-    if (r.tie) {
-      stats.skippedTies++;
-      return null;
-    }
-    return dpoLine(r);
-  }, stats);
-}
-
-/** pairs-jsonl: every column of every row, ties included; the canonical encoding (see canonicalPairLine). */
-export function encodePairsJsonl(rows: RowSource<PreferencePairRow>, stats = newExportStats()): AsyncGenerator<Buffer> {
-  return encodeLines(rows, canonicalPairLine, stats);
 }
 
 /** ranked-jsonl: one request per line, candidates best first. */

@@ -1,10 +1,12 @@
-import { copyTextRows } from '../../database/src/copy-text';
-import { pairFromCopyFields } from '../../database/src/preference-sets.repository';
-import { canonicalPairLine, dpoLine } from '../../preferences/src/canonical-encoding';
-import { encodeParquet, pairParquetLayout, resolveParquetOptions } from '../../preferences/src/parquet.encoder';
-import type { PreferencePairRow } from '../../preferences/src/preference.types';
+import { canonicalPairLine } from '../canonical-encoding';
+import { pairParquetLayout, resolveParquetOptions } from '../parquet.encoder';
+import type { PreferencePairRow } from '../preference.types';
+import { dpoLine, encodeParquet } from '../row-encoders.testing';
 import { encodePairLinesFromCopy } from './copy-jsonl';
 import { encodePairRowGroupFromCopy } from './copy-parquet';
+import { copyTextRows } from './copy-text';
+import { type ExportResult, type ExportTask, startExportWorker } from './export-worker-thread';
+import { pairFromCopyFields } from './pair-copy-row';
 
 /**
  * The parallel export's byte paths (COPY bytes → lines / row groups) against the row path (COPY text → rows →
@@ -104,4 +106,26 @@ describe('export byte paths (COPY bytes → output) match the row path', () => {
     expect(() => encodePairLinesFromCopy(nan, 'pairs-jsonl')).toThrow('margin is not a finite number');
     expect(() => encodePairRowGroupFromCopy(nan, resolveParquetOptions({}))).toThrow('margin is not a finite number');
   });
+
+  it('runs in the export worker thread, from the TypeScript source under jest as from dist in production', async () => {
+    const worker = startExportWorker();
+    try {
+      const ask = (task: ExportTask) => new Promise<ExportResult>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage(task);
+      });
+      const rowsCopy = () => new Uint8Array(bytes);
+      const dpo = await ask({ id: 1, format: 'dpo-jsonl', rows: rowsCopy() });
+      expect(dpo).toMatchObject({ id: 1 });
+      expect(Buffer.from(dpo.bytes!).toString('utf8')).toBe(rows.filter((r) => !r.tie).map(dpoLine).join(''));
+      const parquet = resolveParquetOptions({});
+      const group = await ask({ id: 2, format: 'parquet', rows: rowsCopy(), parquet });
+      expect(Buffer.from(group.bytes!).equals(encodePairRowGroupFromCopy(bytes, parquet).bytes)).toBe(true);
+      const bad = await ask({ id: 3, format: 'pairs-jsonl', rows: new Uint8Array(Buffer.from('1\tv1\n')) });
+      expect(bad).toEqual({ id: 3, error: 'COPY row with 2 fields, expected 16' });
+    } finally {
+      await worker.terminate();
+    }
+  }, 60000);
 });

@@ -2,13 +2,13 @@
  * dpo-jsonl and pairs-jsonl lines straight from COPY text bytes: what the parallel export's workers run. Text
  * fields are JSON-escaped byte for byte from the COPY row (ByteSink.writeJsonString), so no JS string or row object
  * is made for them; numbers and `dimensions` follow the same rules as canonical-encoding.ts, and the lines are
- * byte-identical to dpoLine / canonicalPairLine (the specs and the integration test compare them).
- * Imports are by path, as in export.worker.ts.
+ * byte-identical to the row oracle's dpoLine / canonicalPairLine (copy-export.spec and the integration test compare
+ * them). These are the only dpo-jsonl and pairs-jsonl encoders in production.
  */
-import { CopyRowScanner } from '../../database/src/copy-text';
-import { PAIR_FIELD, PAIR_FIELD_COUNT } from '../../database/src/preference-sets.repository';
-import { ByteSink } from '../../preferences/src/byte-sink';
-import { dimensionsJson, exportNumber } from '../../preferences/src/canonical-encoding';
+import { ByteSink } from '../byte-sink';
+import { dimensionsJson, exportNumber } from '../canonical-encoding';
+import { CopyRowScanner } from './copy-text';
+import { PAIR_FIELD, PAIR_FIELD_COUNT } from './pair-copy-row';
 
 type Piece = (s: CopyRowScanner, out: ByteSink) => void;
 const F = PAIR_FIELD;
@@ -46,7 +46,7 @@ function line(fields: readonly [string, Piece][]): (s: CopyRowScanner, out: Byte
   };
 }
 
-/** dpoLine's keys and order. */
+/** dpo-jsonl: keys in this order (a tie is skipped: DPO has no tie outcome). */
 const DPO = line([
   ['prompt', text(F.prompt)], ['chosen', ref(F.chosen_uri, F.chosen_id)], ['rejected', ref(F.rejected_uri, F.rejected_id)],
   ['margin', number(F.margin, 'margin')], ['weight', number(F.weight, 'weight')], ['source', text(F.source)],
@@ -54,7 +54,7 @@ const DPO = line([
   ['request_id', nullable(F.request_id)], ['model_version', nullable(F.model_version)],
 ]);
 
-/** canonicalPairLine's keys and order. */
+/** pairs-jsonl, the canonical encoding the content hash is taken over: every column, canonicalPairLine's keys and order. */
 const PAIRS = line([
   ['chosen_video_id', text(F.chosen_id)], ['rejected_video_id', text(F.rejected_id)], ['chosen_uri', nullable(F.chosen_uri)],
   ['rejected_uri', nullable(F.rejected_uri)], ['prompt', text(F.prompt)], ['request_id', nullable(F.request_id)],

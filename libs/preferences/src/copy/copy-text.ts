@@ -55,12 +55,6 @@ export function copyTextRows(text: string): (string | null)[][] {
   return lines.map((line) => line.split('\t').map(unescapeCopyField));
 }
 
-/** A set id goes into COPY's SQL as a literal (COPY takes no parameters): only a UUID's characters pass. */
-export function uuidLiteral(id: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Error(`not a UUID: ${id}`);
-  return id;
-}
-
 /**
  * Field boundaries of COPY text rows, found over the raw UTF-8 bytes without decoding them: the fast path for
  * encoders that copy most fields as bytes (the parallel export). After next(), field i is `buf[start[i], end[i])`,

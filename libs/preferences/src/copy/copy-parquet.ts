@@ -2,14 +2,14 @@
  * Parquet row groups of pairs straight from COPY text bytes: what the parallel export's workers run. Text columns
  * are copied byte for byte from the COPY stream into the column pages (COPY's escapes undone on the way), so no
  * JS string or row object is made for them; numbers, booleans and `dimensions` go through the same rules as the
- * row path (encodeParquet), and the bytes are the same (the specs and the integration test compare them).
- * Imports are by path, as in export.worker.ts: this runs in worker threads that should not load the libs' indexes.
+ * row oracle (encodeParquet in row-encoders.testing.ts), and the bytes are the same (copy-export.spec and the
+ * integration test compare them). The only parquet row encoder in production.
  */
-import { CopyRowScanner } from '../../database/src/copy-text';
-import { PAIR_FIELD, PAIR_FIELD_COUNT } from '../../database/src/preference-sets.repository';
-import { dimensionsJson, exportNumber } from '../../preferences/src/canonical-encoding';
-import { PARQUET_PAIR_COLUMNS, type ResolvedParquetOptions, pairRowGroupWriter } from '../../preferences/src/parquet.encoder';
-import { type ColumnWriter, type EncodedRowGroup, RowGroupBuffers } from '../../preferences/src/parquet/flat-parquet';
+import { dimensionsJson, exportNumber } from '../canonical-encoding';
+import { PARQUET_PAIR_COLUMNS, type ResolvedParquetOptions, pairRowGroupWriter } from '../parquet.encoder';
+import { type ColumnWriter, type EncodedRowGroup, RowGroupBuffers } from '../parquet/flat-parquet';
+import { CopyRowScanner } from './copy-text';
+import { PAIR_FIELD, PAIR_FIELD_COUNT } from './pair-copy-row';
 
 type Source = (s: CopyRowScanner, w: ColumnWriter<unknown>) => void;
 

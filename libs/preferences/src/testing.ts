@@ -1,0 +1,3 @@
+/** Test support: the row-path oracle of the pair formats and sample rows (`@flywheel/preferences/testing`). */
+export * from './row-encoders.testing';
+export * from './pair-rows.testing';
