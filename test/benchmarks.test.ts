@@ -34,7 +34,6 @@ const SMOKE: Smoke[] = [
   { run: 'bench:score-model', args: ['--seconds', '0.05'], keys: ['rowsPerSec', 'batch'] },
   { run: 'bench:score', args: ['--seconds', '0.05', '--requests', '50'], keys: ['rowsPerSec', 'p50Ms', 'p99Ms'] },
   { run: 'bench:export', args: ['--pairs', '2000', '--rounds', '1'], keys: ['pairs', 'jsonlPairsPerSec', 'parquetPairsPerSec', 'psqlPairsPerSec', 'peakRssMb'], holds: { pairs: 2000 } },
-  { run: 'test/bench/export-formats.bench.ts', args: ['--rows', '2000'], keys: ['pairs', 'jsonlPairsPerSec', 'parquetPairsPerSec', 'peakRssMb'] },
   { run: 'eval:policy', args: ['--file', KUAIRAND_SAMPLE], keys: ['auc', 'rows'], holds: { rows: SYNTHETIC_ROWS } },
 ];
 

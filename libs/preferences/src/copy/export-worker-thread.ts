@@ -25,17 +25,25 @@ export interface ExportResult {
 
 /**
  * Loads a TypeScript worker script in a worker thread: the worker's own module loader transpiles `.ts` files as
- * they are required (typescript's transpileModule, no type check). Only when this module itself runs from its
- * TypeScript source (ts-jest), so the tests run the export workers production runs; built code never comes here.
+ * they are required (typescript's transpileModule, no type check) and resolves `@flywheel/<lib>[/<entry>]` to
+ * `libs/<lib>/src[/<entry>]`, as tsconfig's paths do. Only when this module itself runs from its TypeScript source
+ * (ts-jest), so the tests run the export workers production runs; built code never comes here.
  */
 const TYPESCRIPT_WORKER = `
 const { workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const Module = require('node:module');
 const ts = require(workerData.typescript);
 require.extensions['.ts'] = (module, filename) => module._compile(ts.transpileModule(readFileSync(filename, 'utf8'), {
   fileName: filename,
   compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
 }).outputText, filename);
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  const lib = /^@flywheel\\/([^/]+)(\\/.*)?$/.exec(request);
+  return resolve.call(this, lib ? join(workerData.libs, lib[1], 'src', lib[2] ?? '') : request, ...rest);
+};
 require(workerData.script);
 `;
 
@@ -48,6 +56,6 @@ export function startExportWorker(script?: string): Worker {
   if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'export.worker.js'));
   return new Worker(TYPESCRIPT_WORKER, {
     eval: true,
-    workerData: { script: join(__dirname, 'export.worker.ts'), typescript: require.resolve('typescript') },
+    workerData: { script: join(__dirname, 'export.worker.ts'), typescript: require.resolve('typescript'), libs: join(__dirname, '../../..') },
   });
 }
