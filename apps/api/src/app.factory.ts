@@ -3,23 +3,25 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { loadConfigOrExit } from '@flywheel/config';
+import { PinoNestLogger, loadConfigOrExit, loggerFor } from '@flywheel/config';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { rejectUnstorableText } from './errors/text-guard';
 import { createValidationPipe } from './errors/validation';
 import { ApiMetrics } from './observability/api-metrics';
+import { installRequestLog, requestId } from './observability/request-log';
 
-/** Builds the api (shared by main.ts and the in-process tests). */
-export async function createApiApp(logger?: LoggerService | false): Promise<NestFastifyApplication> {
+/** Builds the api (shared by main.ts and the in-process tests); logs through pino unless told otherwise. */
+export async function createApiApp(logger: LoggerService | false = new PinoNestLogger()): Promise<NestFastifyApplication> {
   const config = loadConfigOrExit();
-  const adapter = new FastifyAdapter({ bodyLimit: config.api.bodyLimitBytes });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger: logger ?? undefined, bufferLogs: false });
+  const adapter = new FastifyAdapter({ bodyLimit: config.api.bodyLimitBytes, genReqId: requestId });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger, bufferLogs: false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  installRequestLog(fastify, loggerFor('Http'));
   fastify.addHook('preHandler', rejectUnstorableText);
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {

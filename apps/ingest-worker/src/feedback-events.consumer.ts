@@ -91,7 +91,7 @@ export class FeedbackEventsConsumer {
     }
     const persisted = await this.ingest.transaction((tx) => this.pipeline.ingestGenerations(tx, valid));
     this.metrics.recordGenerations(persisted, valid.length - persisted);
-    if (deadLetters.length) this.logger.warn(`generations_dead_lettered ${JSON.stringify({ count: deadLetters.length })}`);
+    if (deadLetters.length) this.logger.warn({ msg: 'generations_dead_lettered', count: deadLetters.length });
     return { deadLetters };
   }
 

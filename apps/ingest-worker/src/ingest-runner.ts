@@ -38,18 +38,18 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
       sessionTimeoutMs: this.config.worker.sessionTimeoutMs,
       onRetry: (error, attempt, topic, partition) => {
         this.metrics.recordRetry();
-        this.logger.warn(`batch_retry ${JSON.stringify({ topic, partition, attempt, error: error.message })}`);
+        this.logger.warn({ msg: 'batch_retry', topic, partition, attempt, err: error });
       },
       onDeadLetters: (count, topic) => {
         this.metrics.recordDeadLetters(topic, count);
-        this.logger.warn(`batch_dead_lettered ${JSON.stringify({ topic, count })}`);
+        this.logger.warn({ msg: 'batch_dead_lettered', topic, count });
       },
       onBatchDone: ({ topic, partition, lag }) => this.metrics.recordLag(topic, partition, lag),
     }, (topic, partition, messages) => this.handler.handle(topic, partition, messages));
     await this.startServer();
     await this.consumer.start();
     this.consuming = true;
-    this.logger.log(`consuming ${JSON.stringify({ topics: [topics.events, topics.generations], group: this.config.worker.groupId })}`);
+    this.logger.log({ msg: 'consuming', topics: [topics.events, topics.generations], group: this.config.worker.groupId });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { JsonLogger } from '@flywheel/config';
+import { PinoNestLogger } from '@flywheel/config';
 import { IngestWorkerModule } from './ingest-worker.module';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(IngestWorkerModule, { logger: new JsonLogger() });
+  const app = await NestFactory.createApplicationContext(IngestWorkerModule, { logger: new PinoNestLogger() });
   app.enableShutdownHooks();
 }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
-import { JsonLogger } from '@flywheel/config';
+import { PinoNestLogger, createLogger } from '@flywheel/config';
 import { TrainerModule } from './trainer.module';
 import { TrainerRunner } from './trainer-runner';
 
@@ -20,13 +20,13 @@ async function bootstrap(): Promise<void> {
     },
   });
   if (!values.once) {
-    const app = await NestFactory.createApplicationContext(TrainerModule, { logger: new JsonLogger() });
+    const app = await NestFactory.createApplicationContext(TrainerModule, { logger: new PinoNestLogger() });
     app.enableShutdownHooks();
     app.get(TrainerRunner).start();
     return;
   }
   if (!values.project) throw new Error('--once needs --project <id>');
-  const app = await NestFactory.createApplicationContext(TrainerModule, { logger: new JsonLogger('warn') });
+  const app = await NestFactory.createApplicationContext(TrainerModule, { logger: new PinoNestLogger(createLogger('warn')) });
   const runner = app.get(TrainerRunner);
   const outcome = await runner.trainOnce(values.project, {
     kind: values.kind === 'linear' ? 'linear' : 'mlp', seed: values.seed ? Number(values.seed) : undefined, promote: !values['no-promote'],

@@ -61,14 +61,14 @@ export class TrainerRunner implements OnApplicationShutdown {
         if (job) await this.execute(job);
         else await sleep(this.config.trainer.pollMs);
       } catch (error) {
-        this.logger.warn(`trainer_loop_error ${JSON.stringify({ error: (error as Error).message })}`);
+        this.logger.warn({ msg: 'trainer_loop_error', err: error });
         await sleep(this.config.trainer.pollMs);
       }
     }
   }
 
   private async execute(job: TrainingJobRow): Promise<void> {
-    this.logger.log(`training_started ${JSON.stringify({ jobId: job.id, projectId: job.projectId })}`);
+    this.logger.log({ msg: 'training_started', jobId: job.id, projectId: job.projectId });
     let lastWrite = 0;
     try {
       const project = await this.projects.find(job.projectId);
@@ -87,11 +87,11 @@ export class TrainerRunner implements OnApplicationShutdown {
         status: 'succeeded', modelId: outcome.model.id,
         progress: { stage: 'done', pairs: outcome.pairs, accuracy: outcome.metrics.accuracy, promotion: outcome.promotion?.reason ?? null, seconds: outcome.seconds },
       });
-      this.logger.log(`training_succeeded ${JSON.stringify({ jobId: job.id, modelId: outcome.model.id, status: outcome.model.status })}`);
+      this.logger.log({ msg: 'training_succeeded', jobId: job.id, modelId: outcome.model.id, status: outcome.model.status });
     } catch (error) {
       const message = error instanceof TrainingError ? error.message : `training failed: ${(error as Error).message}`;
       await this.models.updateJob(job.id, { status: 'failed', error: message });
-      this.logger.warn(`training_failed ${JSON.stringify({ jobId: job.id, error: message })}`);
+      this.logger.warn({ msg: 'training_failed', jobId: job.id, reason: message, err: error });
     }
   }
 
@@ -99,10 +99,10 @@ export class TrainerRunner implements OnApplicationShutdown {
     if (set.attempts > MAX_SET_BUILD_ATTEMPTS) {
       const reason = `build abandoned: ${MAX_SET_BUILD_ATTEMPTS} attempts stopped without finishing (the trainer died each time; see its logs)`;
       await this.sets.fail(set.id, reason, set.attempts);
-      this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: reason })}`);
+      this.logger.warn({ msg: 'preference_set_failed', setId: set.id, reason });
       return;
     }
-    this.logger.log(`preference_set_building ${JSON.stringify({ setId: set.id, attempt: set.attempts })}`);
+    this.logger.log({ msg: 'preference_set_building', setId: set.id, attempt: set.attempts });
     let held = true;
     const heartbeat = setInterval(() => {
       this.sets.heartbeat(set.id, set.attempts).then((still) => { held &&= still; }, () => undefined);
@@ -112,14 +112,14 @@ export class TrainerRunner implements OnApplicationShutdown {
         { evidence: this.evidence, sets: this.sets, models: this.models, satisfaction: this.satisfaction },
         set, set.filters as PreferenceSetRequest, () => held,
       );
-      this.logger.log(`preference_set_ready ${JSON.stringify({ setId: set.id, counts: (manifest as { counts: unknown }).counts })}`);
+      this.logger.log({ msg: 'preference_set_ready', setId: set.id, counts: (manifest as { counts: unknown }).counts });
     } catch (error) {
       if (error instanceof LostClaimError) {
-        this.logger.warn(`preference_set_taken_over ${JSON.stringify({ setId: set.id, error: error.message })}`);
+        this.logger.warn({ msg: 'preference_set_taken_over', setId: set.id, reason: error.message });
       } else {
         const message = (error as Error).message;
         await this.sets.fail(set.id, message, set.attempts).catch(() => undefined);
-        this.logger.warn(`preference_set_failed ${JSON.stringify({ setId: set.id, error: message })}`);
+        this.logger.warn({ msg: 'preference_set_failed', setId: set.id, err: error });
       }
     } finally {
       clearInterval(heartbeat);

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, FlywheelError, classifyFailure } from '@flywheel/errors';
 
 const RETRY_AFTER_SECONDS = '5';
@@ -11,17 +11,19 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpExceptionFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body } = toResponse(exception, this.logger);
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body } = toResponse(exception, this.logger, http.getRequest<FastifyRequest>()?.id);
     if (status === 503) reply.header('Retry-After', RETRY_AFTER_SECONDS);
     void reply.status(status).send(body);
   }
 }
 
-export function toResponse(exception: unknown, logger: Logger): { status: number; body: object } {
+export function toResponse(exception: unknown, logger: Logger, reqId?: string): { status: number; body: object } {
   const error = classify(exception);
   if (error.status >= 500 && error.code === 'INTERNAL') {
-    logger.error(`unhandled_error ${JSON.stringify({ message: (exception as Error)?.message })}`, (exception as Error)?.stack);
+    // The whole error under `err`: type, message, stack and its cause chain.
+    logger.error({ msg: 'unhandled_error', reqId, err: exception });
   }
   return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
 }

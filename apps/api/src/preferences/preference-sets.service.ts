@@ -31,7 +31,7 @@ export class PreferenceSetsService implements OnApplicationShutdown {
   async create(projectId: string, request: PreferenceSetRequest): Promise<PreferenceSetRow> {
     pairOptionsOf(request); // what the pair builder would refuse is a 400 now, not a failed build later
     const set = await this.sets.create(projectId, request);
-    this.logger.log(`preference_set_queued ${JSON.stringify({ setId: set.id })}`);
+    this.logger.log({ msg: 'preference_set_queued', setId: set.id });
     return set;
   }
 

@@ -119,7 +119,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
       if (!productionId) this.swap(projectId, null);
       else {
         await this.load(projectId);
-        this.logger.log(`production_model_loaded ${JSON.stringify({ projectId, modelId: productionId })}`);
+        this.logger.log({ msg: 'production_model_loaded', projectId, modelId: productionId });
       }
     }
   }
