@@ -47,6 +47,8 @@ status=0
 if [ $# -eq 0 ] || [ "${1:-}" = "--json" ]; then
   echo "[test] type-checking (tsc --noEmit)" >&2
   npx tsc -p tsconfig.json --noEmit >&2 || { echo "[test] type errors above" >&2; status=1; }
+  echo "[test] import rules (deploy/lint.sh)" >&2
+  bash deploy/lint.sh >&2 || { echo "[test] import rules broken above" >&2; status=1; }
 fi
 npx jest --runInBand "$@" || status=$?
 if [ "${FLYWHEEL_KEEP_TEST_KAFKA:-}" != "1" ]; then bash deploy/kafka.sh stop; fi
