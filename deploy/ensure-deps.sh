@@ -10,7 +10,7 @@ fi
 stamp=dist/.build-stamp
 # Rebuild when a source is newer than the last build, or when dist/ holds unrewritten @flywheel/ imports (a bare
 # `tsc` without tsc-alias): such a build would not start.
-if [ ! -f "$stamp" ] || [ -n "$(find apps libs migrations test scripts tsconfig*.json -newer "$stamp" -name '*.ts' -o -newer "$stamp" -name 'tsconfig*.json' 2>/dev/null | head -n 1)" ] \
+if [ ! -f "$stamp" ] || [ -n "$(find apps libs packages migrations test scripts tsconfig*.json -newer "$stamp" -name '*.ts' -o -newer "$stamp" -name 'tsconfig*.json' 2>/dev/null | head -n 1)" ] \
    || grep -rlq --include='*.js' "require(\"@flywheel/" dist 2>/dev/null; then
   echo "[deps] building (tsc)" >&2
   npm run -s build >&2

@@ -76,9 +76,9 @@ export class TestContext {
     return { child, url: '' };
   }
 
-  /** Starts the built api as a real process on a free port and waits until it answers. */
-  async startApi(overrides: Record<string, string> = {}): Promise<AppProcess> {
-    const port = await freePort();
+  /** Starts the built api as a real process on a free port (or `port`, to restart it where clients expect it). */
+  async startApi(overrides: Record<string, string> = {}, port?: number): Promise<AppProcess> {
+    port ??= await freePort();
     const child = this.spawnApp('apps/api/src/main.js', { PORT: String(port), ...overrides });
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${url}/health/live`).catch(() => null))?.status === 200, 30000, 'api live', child);
@@ -252,4 +252,21 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Any HTTP call: method, optional bearer token, JSON body and extra headers; the answer's status, JSON body, headers. */
+export async function call(
+  method: string, url: string, token: string | null, body?: unknown, headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* keep the text */ }
+  return { status: response.status, body: parsed, headers: response.headers };
 }

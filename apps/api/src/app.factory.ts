@@ -4,7 +4,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { PinoNestLogger, loadConfigOrExit, loggerFor } from '@flywheel/config';
+import { ProjectsRepository } from '@flywheel/database';
 import { AppModule } from './app.module';
+import { registerCors } from './cors/cors';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { rejectUnstorableText } from './errors/text-guard';
 import { createValidationPipe } from './errors/validation';
@@ -22,6 +24,7 @@ export async function createApiApp(logger: LoggerService | false = new PinoNestL
 
   const fastify = app.getHttpAdapter().getInstance();
   installRequestLog(fastify, loggerFor('Http'));
+  registerCors(fastify, config, app.get(ProjectsRepository));
   fastify.addHook('preHandler', rejectUnstorableText);
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@flywheel/config';
 import { DatabaseModule } from '@flywheel/database';
+import { AdminTokenGuard } from './admin/admin-token.guard';
+import { AdminController } from './admin/admin.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { KeyCache } from './auth/key-cache';
 import { FeedbackController } from './feedback/feedback.controller';
 import { FeedbackService } from './feedback/feedback.service';
 import { HealthController } from './health/health.controller';
+import { KeysController } from './keys/keys.controller';
+import { KeysService } from './keys/keys.service';
 import { DashboardController } from './metrics/dashboard.controller';
 import { SatisfactionMetricsController } from './metrics/satisfaction-metrics.controller';
 import { SatisfactionMetricsService } from './metrics/satisfaction-metrics.service';
@@ -13,6 +18,7 @@ import { MetricsController } from './observability/metrics.controller';
 import { ModelsController } from './models/models.controller';
 import { GeneratorsController, PreferenceSetsController } from './preferences/preference-sets.controller';
 import { PreferenceSetsService } from './preferences/preference-sets.service';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { ScoringController } from './scoring/scoring.controller';
 import { ScoringService } from './scoring/scoring.service';
 import { ProjectController } from './videos/project.controller';
@@ -23,7 +29,11 @@ import { VideosController } from './videos/videos.controller';
   controllers: [
     FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController,
     ModelsController, PreferenceSetsController, GeneratorsController, SatisfactionMetricsController, DashboardController,
+    KeysController, AdminController,
   ],
-  providers: [FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService, PreferenceSetsService, SatisfactionMetricsService],
+  providers: [
+    FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService, PreferenceSetsService, SatisfactionMetricsService, KeysService,
+    RateLimiter, AdminTokenGuard, KeyCache,
+  ],
 })
 export class AppModule {}

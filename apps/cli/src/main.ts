@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
- * `flywheel`: the command line for operators and ML engineers. Bootstrap commands (project create) talk to the
- * database directly; everything else goes through the HTTP API with a secret key.
+ * `flywheel`: the command line for operators and ML engineers. Projects go through the HTTP API with the admin token
+ * (FLYWHEEL_ADMIN_TOKEN); without one, `project create` and `project list` talk to the database directly
+ * (bootstrap). Everything else goes through the HTTP API with a project's secret key.
  * Exit codes: 0 ok, 1 failed, 2 bad usage (or key), 3 service unavailable, 4 not found, 5 rejected (a 4xx, or a
  * promotion that was refused), 78 bad configuration.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfigOrExit } from '@flywheel/config';
 import { ApiClient, CliError, EXIT } from './api-client';
+import { registerKeyCommands } from './keys.commands';
 import { registerModelCommands } from './models.commands';
 import { registerSetCommands } from './sets.commands';
 import {
-  DataSource, IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
+  CreatedProject, DataSource, IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
 } from '@flywheel/database';
 import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
@@ -58,6 +60,7 @@ const program = new Command('flywheel')
   .description('Flywheel: feedback → satisfaction → preference data → reward models')
   .option('--api <url>', 'api base URL (default FLYWHEEL_API_URL or http://127.0.0.1:8080)')
   .option('--key <secret key>', 'the project\'s secret key (default FLYWHEEL_API_KEY)')
+  .option('--admin-token <token>', 'the api\'s admin token, for projects over HTTP (default FLYWHEEL_ADMIN_TOKEN)')
   .showHelpAfterError()
   // Usage errors (unknown command, missing or malformed option) exit 2, like other Unix tools; help exits 0.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.usage));
@@ -66,6 +69,14 @@ function client(): ApiClient {
   const config = loadConfigOrExit();
   const global = program.opts<{ api?: string; key?: string }>();
   return new ApiClient((global.api ?? config.cli.apiUrl).replace(/\/$/, ''), global.key ?? config.cli.apiKey);
+}
+
+/** The admin client, or null without an admin token (then project commands use the database). */
+function adminClient(): ApiClient | null {
+  const config = loadConfigOrExit();
+  const global = program.opts<{ api?: string; adminToken?: string }>();
+  const token = global.adminToken ?? config.cli.adminToken;
+  return token ? new ApiClient((global.api ?? config.cli.apiUrl).replace(/\/$/, ''), token) : null;
 }
 
 const output = (json: boolean | undefined) => (human: string, value: unknown) => {
@@ -80,7 +91,10 @@ project
   .requiredOption('--feature-dim <d>', 'length of the generations\' feature vectors', positiveInt)
   .option('--json', 'print JSON')
   .action(async (opts: { name: string; featureDim: number; json?: boolean }) => {
-    const created = await withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim)).catch(fail);
+    const admin = adminClient();
+    const created = await (admin
+      ? admin.json<CreatedProject>('POST', '/v1/admin/projects', { name: opts.name, featureDim: opts.featureDim })
+      : withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim))).catch(fail);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ projectId: created.projectId, ingestKey: created.ingestKey, secretKey: created.secretKey })}\n`);
     } else {
@@ -96,9 +110,23 @@ project
   .description('list projects')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
-    const rows = await withProjects((repo) => repo.list()).catch(fail);
+    const admin = adminClient();
+    const rows = await (admin
+      ? admin.json<{ projects: { projectId: string; name: string; featureDim: number }[] }>('GET', '/v1/admin/projects').then((r) => r.projects)
+      : withProjects(async (repo) => (await repo.list()).map((p) => ({ projectId: p.id, name: p.name, featureDim: p.featureDim })))).catch(fail);
     if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-    else for (const r of rows) process.stdout.write(`${r.id}  ${r.name}  dim=${r.featureDim}\n`);
+    else for (const r of rows) process.stdout.write(`${r.projectId}  ${r.name}  dim=${r.featureDim}\n`);
+  });
+
+project
+  .command('delete <projectId>')
+  .description("delete a project: its keys are refused from then on (needs the admin token)")
+  .option('--json', 'print JSON')
+  .action(async (projectId: string, opts: { json?: boolean }) => {
+    const admin = adminClient();
+    if (!admin) fail(new CliError('project delete needs the admin token: pass --admin-token or set FLYWHEEL_ADMIN_TOKEN', EXIT.usage));
+    const deleted = await admin.json('DELETE', `/v1/admin/projects/${encodeURIComponent(projectId)}`).catch(fail);
+    process.stdout.write(`${opts.json ? JSON.stringify(deleted) : `deleted project ${projectId}`}\n`);
   });
 
 const metrics = program.command('metrics').description('satisfaction rollups (operator commands, run against the database)');
@@ -141,6 +169,7 @@ program
     process.stderr.write(`[infra] topics: ${created.length ? `created ${created.join(', ')}` : 'all present'}\n`);
   });
 
+registerKeyCommands(program, client, output);
 registerModelCommands(program, client, output);
 registerSetCommands(program, client, output);
 

@@ -25,3 +25,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_TOPIC_PREFIX: 'a b' })).toThrow(/KAFKA_TOPIC_PREFIX/);
   });
 });
+
+describe('loadConfig: CORS, admin token, rate limits', () => {
+  it('defaults: any origin may post to ingest routes, reads stay same-origin, no admin token', () => {
+    const config = loadConfig({});
+    expect(config.api.cors).toEqual({ ingestOrigins: ['*'], readOrigins: [] });
+    expect(config.api.adminToken).toBeNull();
+    expect(config.api.rateLimits.ingest.burst).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('parses origin lists and names a malformed origin', () => {
+    const config = loadConfig({ CORS_INGEST_ORIGINS: 'https://a.example.com, http://localhost:5173', CORS_READ_ORIGINS: 'none' });
+    expect(config.api.cors).toEqual({ ingestOrigins: ['https://a.example.com', 'http://localhost:5173'], readOrigins: [] });
+    expect(() => loadConfig({ CORS_INGEST_ORIGINS: 'https://a.example.com/' })).toThrow(/CORS_INGEST_ORIGINS: "https:\/\/a.example.com\/" is not an origin/);
+  });
+
+  it('refuses a short admin token and an ingest burst smaller than a batch', () => {
+    expect(() => loadConfig({ FLYWHEEL_ADMIN_TOKEN: 'short' })).toThrow(/FLYWHEEL_ADMIN_TOKEN: must be at least 24/);
+    expect(() => loadConfig({ RATE_LIMIT_INGEST_BURST: '999' })).toThrow(/RATE_LIMIT_INGEST_BURST/);
+    expect(loadConfig({ RATE_LIMIT_SECRET_PER_SECOND: '0' }).api.rateLimits.secret.perSecond).toBe(0);
+  });
+});

@@ -9,7 +9,18 @@ export interface FlywheelConfig {
   env: 'development' | 'test' | 'production';
   database: { host: string; port: number; user: string; password: string; name: string; poolSize: number };
   kafka: { brokers: string[]; clientId: string; topicPrefix: string; sendTimeoutMs: number };
-  api: { port: number; host: string; bodyLimitBytes: number; keyCacheTtlMs: number };
+  api: {
+    port: number; host: string; bodyLimitBytes: number; keyCacheTtlMs: number;
+    /**
+     * Browser origins (`https://editor.example.com`, or `*`) that may call the ingest routes when a project lists
+     * none of its own, and those that may call the read routes (none: same-origin only).
+     */
+    cors: { ingestOrigins: string[]; readOrigins: string[] };
+    /** Bootstrap token for the admin routes (create and delete projects over HTTP); null: admin routes disabled. */
+    adminToken: string | null;
+    /** Token buckets per key, by kind, unless the project overrides them; 0 per second means unlimited. */
+    rateLimits: Record<'ingest' | 'secret', RateLimit>;
+  };
   worker: {
     groupId: string; partitionsConsumedConcurrently: number; maxBytesPerPartition: number; metricsPort: number;
     /** A killed worker's partitions move to another after this long without heartbeats. */
@@ -29,10 +40,19 @@ export interface FlywheelConfig {
     setLeaseMs: number;
   };
   /** Where the `flywheel` CLI finds the api, and the secret key it uses (flags override both). */
-  cli: { apiUrl: string; apiKey: string | null };
+  cli: { apiUrl: string; apiKey: string | null; adminToken: string | null };
   /** Key of the HMAC that replaces raw user ids inside the api process (invariant 5). */
   userHmacKey: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/**
+ * A token bucket: `perSecond` tokens flow in, at most `burst` are kept. An ingest batch costs one token per event or
+ * generation, any other request one.
+ */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 export class ConfigError extends FlywheelError<'CONFIG_INVALID'> {
@@ -67,6 +87,26 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return value as T;
 }
 
+/** `*`, or an origin as browsers send it: scheme, host, optional port, no path and no trailing slash. */
+export const ORIGIN_PATTERN = /^(\*|https?:\/\/[^/\s:]+(:\d{1,5})?)$/;
+
+/** A comma-separated list of origins; `none` for an empty list. */
+function origins(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'none') return [];
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (!ORIGIN_PATTERN.test(origin)) throw new ConfigError(name, `"${origin}" is not an origin like https://editor.example.com (or *, or none)`);
+  }
+  return list;
+}
+
+function rateLimit(env: Env, kind: string, perSecond: number, burst: number): RateLimit {
+  const prefix = `RATE_LIMIT_${kind}`;
+  return { perSecond: int(env, `${prefix}_PER_SECOND`, perSecond, 0, 10_000_000), burst: int(env, `${prefix}_BURST`, burst, 1, 100_000_000) };
+}
+
 export function loadConfig(env: Env = process.env): FlywheelConfig {
   const mode = oneOf(env, 'FLYWHEEL_ENV', 'development', ['development', 'test', 'production'] as const);
   const production = mode === 'production';
@@ -77,6 +117,12 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
   const hmacKey = str(env, 'FLYWHEEL_USER_HMAC_KEY', production ? undefined : DEV_HMAC_KEY);
   if (hmacKey.length < 16) throw new ConfigError('FLYWHEEL_USER_HMAC_KEY', 'must be at least 16 characters');
   const topicPrefix = str(env, 'KAFKA_TOPIC_PREFIX', '');
+  const adminToken = env.FLYWHEEL_ADMIN_TOKEN || null;
+  if (adminToken !== null && adminToken.length < 24) throw new ConfigError('FLYWHEEL_ADMIN_TOKEN', 'must be at least 24 characters');
+  const ingestLimit = rateLimit(env, 'INGEST', 100_000, 200_000);
+  if (ingestLimit.burst < 1000) {
+    throw new ConfigError('RATE_LIMIT_INGEST_BURST', 'must be at least 1000 (a batch of 1000 events costs 1000 tokens)');
+  }
   if (!/^[a-zA-Z0-9._-]*$/.test(topicPrefix)) {
     throw new ConfigError('KAFKA_TOPIC_PREFIX', 'may only hold letters, digits, ".", "_" and "-"');
   }
@@ -101,6 +147,9 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       host: str(env, 'HOST', '127.0.0.1'),
       bodyLimitBytes: int(env, 'API_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       keyCacheTtlMs: int(env, 'API_KEY_CACHE_TTL_MS', 30000, 0, 3600000),
+      cors: { ingestOrigins: origins(env, 'CORS_INGEST_ORIGINS', ['*']), readOrigins: origins(env, 'CORS_READ_ORIGINS', []) },
+      adminToken,
+      rateLimits: { ingest: ingestLimit, secret: rateLimit(env, 'SECRET', 100, 200) },
     },
     worker: {
       groupId: str(env, 'WORKER_GROUP_ID', 'flywheel-ingest'),
@@ -115,7 +164,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       threads: int(env, 'TRAINER_THREADS', 2, 1, 64),
       setLeaseMs: int(env, 'TRAINER_SET_LEASE_MS', 60_000, 1000, 3_600_000),
     },
-    cli: { apiUrl: str(env, 'FLYWHEEL_API_URL', 'http://127.0.0.1:8080'), apiKey: env.FLYWHEEL_API_KEY || null },
+    cli: { apiUrl: str(env, 'FLYWHEEL_API_URL', 'http://127.0.0.1:8080'), apiKey: env.FLYWHEEL_API_KEY || null, adminToken },
     userHmacKey: hmacKey,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
   };

@@ -13,8 +13,11 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, failure: 'permanent' },
   NOT_FOUND: { status: 404, failure: 'permanent' },
   CONFLICT: { status: 409, failure: 'permanent' },
+  PROJECT_DELETED: { status: 410, failure: 'permanent' },
   PAYLOAD_TOO_LARGE: { status: 413, failure: 'permanent' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, failure: 'permanent' },
+  // Over a key's token bucket: nothing was accepted; Retry-After says when to come back.
+  RATE_LIMITED: { status: 429, failure: 'transient' },
   // Dependencies
   BROKER_UNAVAILABLE: { status: 503, failure: 'transient' },
   DATABASE_UNAVAILABLE: { status: 503, failure: 'transient' },

@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { KeyOwner } from '@flywheel/database';
+import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
+import { FlywheelError } from '@flywheel/errors';
+import { KeyCreateDto, KeyRotateDto, ProjectOriginsDto } from './keys.dto';
+import { KeysService } from './keys.service';
+
+/** A path id that is not a UUID is a 400 naming the parameter. */
+export const uuidParam = (name: string) => new ParseUUIDPipe({
+  exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', `${name} must be a UUID`, { details: [{ field: name, problems: [`${name} must be a UUID`] }] }),
+});
+
+@ApiTags('project')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireKey('secret')
+@Controller('v1/project')
+export class KeysController {
+  constructor(private readonly keys: KeysService) {}
+
+  /** The project's keys: prefix, kind, created, last used (approximate: once per key-cache TTL), expiry, revocation. */
+  @Get('keys')
+  list(@Auth() key: KeyOwner) {
+    return this.keys.list(key.projectId);
+  }
+
+  /** Issues another key; the plain key is shown once, only its hash is stored. */
+  @Post('keys')
+  create(@Auth() key: KeyOwner, @Body() body: KeyCreateDto) {
+    return this.keys.create(key.projectId, body.kind);
+  }
+
+  @Delete('keys/:keyId')
+  @ApiResponse({ status: 409, description: "Refused: it is the project's last active secret key" })
+  revoke(@Auth() key: KeyOwner, @Param('keyId', uuidParam('keyId')) keyId: string) {
+    return this.keys.revoke(key.projectId, keyId);
+  }
+
+  /** A new key of the same kind; the old one keeps working for `overlapSeconds` (default a day). */
+  @Post('keys/:keyId/rotate')
+  rotate(@Auth() key: KeyOwner, @Param('keyId', uuidParam('keyId')) keyId: string, @Body() body: KeyRotateDto) {
+    return this.keys.rotate(key.projectId, keyId, body.overlapSeconds ?? 86400);
+  }
+
+  /** Browser origins allowed to post events with this project's ingest keys (null: the api's default). */
+  @Patch()
+  @HttpCode(200)
+  settings(@Auth() key: KeyOwner, @Body() body: ProjectOriginsDto) {
+    return this.keys.updateOrigins(key.projectId, body.allowedOrigins);
+  }
+}
