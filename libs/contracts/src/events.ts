@@ -11,7 +11,13 @@ export const RATING_DIMENSIONS_EXAMPLES = ['overall', 'visual_quality', 'motion_
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 export const MAX_GENERATIONS_PER_BATCH = 1000;
+/** Lengths count Unicode code points (PostgreSQL's char_length), not UTF-16 units or bytes. */
 export const MAX_ID_LENGTH = 128;
+export const MAX_USER_ID_LENGTH = 256;
+export const MAX_PROMPT_LENGTH = 10000;
+export const MAX_URI_LENGTH = 2048;
+/** projects.feature_dim is at most this (a CHECK in the initial migration). */
+export const MAX_FEATURE_DIM = 4096;
 
 /** Timestamps outside this window are rejected as invalid (clock bugs, seconds sent as milliseconds, …). */
 export const EARLIEST_OCCURRED_AT = Date.UTC(2015, 0, 1);

@@ -272,7 +272,7 @@ export class IngestTransaction {
         col((g) => g.projectId), col((g) => g.videoId), col((g) => g.requestId), col((g) => g.prompt),
         col((g) => normalisePrompt(g.prompt)), col((g) => g.model), col((g) => g.modelVersion),
         col((g) => g.category ?? null), col((g) => g.segment ?? null), col((g) => g.durationMs ?? null),
-        col((g) => g.uri ?? null), col((g) => `{${g.features.join(',')}}`), col((g) => g.createdAt),
+        col((g) => g.uri ?? null), col((g) => float32Array(g.features)), col((g) => g.createdAt),
         col((g) => g.receivedAt),
       ],
     );
@@ -329,6 +329,16 @@ export function lockStripe(projectId: string, id: string): number {
   return (h >>> 0) % DERIVED_LOCK_STRIPES;
 }
 
+/**
+ * A `real[]` literal of the features' float32 roundings: what the column keeps anyway, and a value PostgreSQL
+ * takes whatever the double was (1e-50 rounds to 0 instead of failing the batch as an underflow; field-rules.ts).
+ */
+function float32Array(features: number[]): string {
+  let out = '{';
+  for (let i = 0; i < features.length; i++) out += (i ? ',' : '') + Math.fround(features[i]);
+  return `${out}}`;
+}
+
 /** The multi-row insert of signal rows that upsertSignals and insertNewSignals complete with their ON CONFLICT. */
 /**
  * Signal rows go to PostgreSQL as one JSON document a batch (json_to_recordset): JSON.stringify runs natively,
@@ -353,7 +363,10 @@ function signalParams(signals: StoredSignal[]): unknown[] {
     const r = x.record;
     return {
       project_id: x.projectId, video_id: x.videoId, user_hash: x.userHash, impressed: r.impressed, played: r.played,
-      completed: r.completed, max_watch_ratio: r.maxWatchRatio, max_watch_ms: r.maxWatchMs, duration_ms: r.durationMs,
+      completed: r.completed,
+      // real: its float32 rounding (a ratio like 1e-300 would underflow and fail the batch on every retry).
+      max_watch_ratio: r.maxWatchRatio === null ? null : Math.fround(r.maxWatchRatio),
+      max_watch_ms: r.maxWatchMs, duration_ms: r.durationMs,
       liked: r.liked, favorited: r.favorited, shared: r.shared, downloaded: r.downloaded, exported: r.exported,
       commented: r.commented, rating: r.rating, dimension_ratings: r.dimensionRatings, chosen: r.chosen,
       passed_over: r.passedOver, regenerated: r.regenerated, discarded: r.discarded, disliked: r.disliked,

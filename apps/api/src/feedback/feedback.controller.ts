@@ -30,7 +30,8 @@ export class FeedbackController {
   @HttpCode(202)
   @RequireKey('ingest')
   @ApiResponse({ status: 202, type: AcceptedDto, description: 'Durable in Kafka' })
-  acceptGenerations(@Auth() key: KeyOwner, @Body() batch: GenerationBatchDto) {
-    return this.feedback.acceptGenerations(key.projectId, key.featureDim, batch);
+  @ApiBody({ type: GenerationBatchDto })
+  acceptGenerations(@Auth() key: KeyOwner, @Body() body: unknown) {
+    return this.feedback.acceptGenerations(key.projectId, key.featureDim, body);
   }
 }

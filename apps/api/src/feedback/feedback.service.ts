@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { FeedbackEventInput, FeedbackEventMessage, GenerationMessage, messageKey, topicNames } from '@flywheel/contracts';
+import {
+  FeedbackEventInput, messageKey, parseGenerationBatch, toEventMessage, toGenerationMessage, topicNames,
+} from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { FlywheelError } from '@flywheel/errors';
+import { validationFailed } from '../errors/validation';
 import { ApiMetrics } from '../observability/api-metrics';
-import { GenerationBatchDto } from './generation.dto';
 
 const USER_HASH_CACHE_SIZE = 100_000;
 
@@ -23,38 +24,23 @@ export class FeedbackService implements OnApplicationShutdown {
 
   async acceptEvents(projectId: string, events: FeedbackEventInput[]): Promise<{ accepted: number }> {
     const receivedAt = new Date().toISOString();
-    const messages = events.map((e) => {
-      const message: FeedbackEventMessage = {
-        v: 1, projectId, eventId: e.eventId, type: e.type, videoId: e.videoId, userHash: this.hashUser(projectId, e.userId),
-        occurredAt: e.occurredAt, receivedAt, sessionId: e.sessionId, requestId: e.requestId, watchMs: e.watchMs,
-        durationMs: e.durationMs, rating: e.rating, dimension: e.dimension,
-      };
-      return { key: messageKey(projectId, e.videoId), value: JSON.stringify(message) };
-    });
+    const messages = events.map((e) => ({
+      key: messageKey(projectId, e.videoId),
+      value: JSON.stringify(toEventMessage(projectId, e, this.hashUser(projectId, e.userId), receivedAt)),
+    }));
     await this.publisher.send(this.topics.events, messages);
     this.metrics.eventsAccepted(messages.length);
     return { accepted: messages.length };
   }
 
-  async acceptGenerations(projectId: string, featureDim: number, batch: GenerationBatchDto): Promise<{ accepted: number }> {
-    const problems = batch.generations
-      .map((g, i) => (g.features.length === featureDim ? null : {
-        field: `generations[${i}].features`,
-        problems: [`generations[${i}].features must have ${featureDim} values (the project's feature dimension), got ${g.features.length}`],
-      }))
-      .filter((p) => p !== null);
-    if (problems.length) {
-      throw new FlywheelError('VALIDATION_FAILED', problems[0].problems[0], { details: problems });
-    }
+  /** Validates with the contract's rules for this project's feature dimension, then produces like acceptEvents. */
+  async acceptGenerations(projectId: string, featureDim: number, body: unknown): Promise<{ accepted: number }> {
+    const parsed = parseGenerationBatch(body, featureDim);
+    if (!parsed.ok) throw validationFailed(parsed.problems);
     const receivedAt = new Date().toISOString();
-    const messages = batch.generations.map((g) => {
-      const message: GenerationMessage = {
-        v: 1, projectId, videoId: g.videoId, requestId: g.requestId, prompt: g.prompt, model: g.model,
-        modelVersion: g.modelVersion, category: g.category, segment: g.segment, durationMs: g.durationMs, uri: g.uri,
-        features: g.features, createdAt: g.createdAt ?? receivedAt, receivedAt,
-      };
-      return { key: messageKey(projectId, g.videoId), value: JSON.stringify(message) };
-    });
+    const messages = parsed.generations.map((g) => ({
+      key: messageKey(projectId, g.videoId), value: JSON.stringify(toGenerationMessage(projectId, g, receivedAt)),
+    }));
     await this.publisher.send(this.topics.generations, messages);
     return { accepted: messages.length };
   }

@@ -1,0 +1,73 @@
+import { decodeFeedbackEvent, decodeGeneration } from './decode';
+import { parseFeedbackBatch, toEventMessage } from './feedback-batch';
+import { lengthProblem, timestampProblem } from './field-rules';
+import { parseGenerationBatch, toGenerationMessage } from './generation-batch';
+
+const projectId = '7d0c4a52-1b1e-4c55-9f3e-0c1f2b3a4d5e';
+const event = { eventId: 'e1', type: 'rate', videoId: 'v1', userId: 'u1', occurredAt: '2026-01-01T00:00:00Z', rating: 4 };
+const generation = { videoId: 'g1', requestId: 'r1', prompt: 'a cat', model: 'm', modelVersion: '1', features: [0.5, -1] };
+
+describe('field rules', () => {
+  it('count lengths in code points: 128 emoji is an id, 129 is not', () => {
+    expect(lengthProblem('🐈'.repeat(128), 1, 128)).toBeNull();
+    expect(lengthProblem('🐈'.repeat(129), 1, 128)).toBe('must be 1 to 128 characters long');
+    expect(lengthProblem('x'.repeat(129), 1, 128)).toBe('must be 1 to 128 characters long');
+    expect(lengthProblem('', 1, 128)).toBe('must be 1 to 128 characters long');
+    expect(lengthProblem('', 0, 10)).toBeNull();
+  });
+
+  it.each([
+    ['2026-01-01T00:00:00Z', null],
+    ['2026-01-01T00:00:00.123456+14:00', null],
+    ['2026-01-01T00:00-12:00', null],
+    ['2026-01-01T00:00:00+1400', null],
+    ['2026-01-01T00:00:00+14:01', 'has a time zone offset beyond ±14:00'],
+    ['2026-01-01T00:00:00+05:60', 'has a time zone offset beyond ±14:00'],
+    ['2026-01-01T00:00:00.1234567Z', 'must be an ISO-8601 timestamp'],
+    ['+300000-01-01T00:00:00Z', 'must be an ISO-8601 timestamp'],
+    ['2026-02-29T00:00:00Z', 'is not a valid date'],
+    ['2026-01-01T00:00:00', 'must be an ISO-8601 timestamp'],
+  ])('timestamp %s: %s', (value, problem) => {
+    const found = timestampProblem(value, Date.UTC(2026, 5, 1));
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toContain(problem);
+  });
+
+  // The api parses, builds the message and produces it; the worker decodes that message: both must agree.
+  it.each([
+    ['an emoji id', { videoId: '🐈'.repeat(128) }],
+    ['a long emoji id', { videoId: '🐈'.repeat(65) }],
+    ['a fractional rating', { rating: 4.5 }],
+    ['a rating of 6', { rating: 6 }],
+    ['an offset PostgreSQL refuses', { occurredAt: '2026-01-01T00:00:00+23:59' }],
+    ['nanoseconds', { occurredAt: '2026-01-01T00:00:00.999999999Z' }],
+    ['a bad dimension', { dimension: 'Visual' }],
+    ['an empty session', { sessionId: '' }],
+    ['a huge watch time', { watchMs: 1e12 }],
+    ['a tiny watch time', { watchMs: 1e-300, durationMs: 1 }],
+  ])('api and worker agree on an event with %s', (_name, patch) => {
+    const parsed = parseFeedbackBatch({ events: [{ ...event, ...patch }] });
+    const decoded = decodeFeedbackEvent(JSON.stringify(toEventMessage(projectId, { ...event, ...patch } as never, 'hash', '2026-01-01T00:00:01.000Z')));
+    expect(decoded.ok).toBe(parsed.ok);
+  });
+
+  it.each([
+    ['an emoji id', { videoId: '🐈'.repeat(128) }],
+    ['a long emoji id', { videoId: '🐈'.repeat(65) }],
+    ['a feature float32 cannot hold', { features: [1e39, 0] }],
+    ['a feature that underflows to 0', { features: [1e-50, 0] }],
+    ['an empty uri', { uri: '' }],
+    ['an empty category', { category: '' }],
+    ['a 10,000-emoji prompt', { prompt: '🐈'.repeat(10000) }],
+    ['a 10,001-character prompt', { prompt: 'x'.repeat(10001) }],
+  ])('api and worker agree on a generation with %s', (_name, patch) => {
+    const parsed = parseGenerationBatch({ generations: [{ ...generation, ...patch }] }, 2);
+    const decoded = decodeGeneration(JSON.stringify(toGenerationMessage(projectId, { ...generation, ...patch } as never, '2026-01-01T00:00:01.000Z')));
+    expect(decoded.ok).toBe(parsed.ok);
+  });
+
+  it('refuses unknown properties by name, inherited names included', () => {
+    const parsed = parseFeedbackBatch({ events: [{ ...event, constructor: 1, toString: 'x' }] });
+    expect(parsed.ok === false && parsed.problems.map((p) => p.field)).toEqual(['events[0].constructor', 'events[0].toString']);
+  });
+});
