@@ -179,16 +179,20 @@ export function checkRecord(record: Record<string, unknown>, rules: RecordRules,
     }
   }
   for (let i = 0; i < entries.length; i++) {
-    const [name, rule] = entries[i];
-    const value = record[name];
-    const field = prefix + name;
+    const entry = entries[i];
+    const rule = entry[1];
+    const value = record[entry[0]];
     if (value === undefined || value === null) {
       const required = typeof rule.required === 'function' ? rule.required(record) : rule.required === true;
-      if (required) problems.push({ field, problems: [`${field} is required${rule.requiredWhen ?? ''}`] });
+      if (required) {
+        const field = prefix + entry[0];
+        problems.push({ field, problems: [`${field} is required${rule.requiredWhen ?? ''}`] });
+      }
       continue;
     }
     const problem = rule.check(value);
     if (problem === null) continue;
+    const field = prefix + entry[0];
     if (typeof problem === 'string') problems.push({ field, problems: [`${field} ${problem}`] });
     else problems.push({ field: field + problem[0], problems: [`${field}${problem[0]} ${problem[1]}`] });
   }
