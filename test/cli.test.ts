@@ -55,6 +55,11 @@ describe('flywheel CLI', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => l.prompt === 'p' && l.chosen !== l.rejected)).toBe(true);
+    // Publishing is the trainer's: the CLI waits for the publication and prints it once done.
+    const published = cli(['sets', 'publish', set.id, '--json'], env);
+    expect(published.status).toBe(0);
+    expect(JSON.parse(published.stdout)).toMatchObject({ setId: set.id, status: 'done', messages: 12 + 4 + 1 });
+    expect(JSON.parse(cli(['sets', 'publish', set.id, '--no-wait', '--json'], env).stdout)).toMatchObject({ setId: set.id, status: 'queued' });
     expect(cli(['models', 'list'], env)).toMatchObject({ status: 0, stdout: 'no models yet\n' });
   }, 60000);
 

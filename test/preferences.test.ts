@@ -305,9 +305,17 @@ describe('reward models and preference sets', () => {
   it('publishes to flywheel.preferences.v1 with stable message ids, read back by kcat', async () => {
     if (spawnSync('which', ['kcat']).status !== 0) execFileSync('bash', ['-c', 'apt-get install -y kcat >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y kcat >/dev/null 2>&1)']);
     const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
-    const first = await post(`${api.url}/v1/preference-sets/${setId}/publish`, project.secretKey, {});
-    expect(first).toMatchObject({ status: 200, body: { messages: set.manifest.counts.pairs + set.manifest.counts.rankings + 1 } });
-    await expect(post(`${api.url}/v1/preference-sets/${setId}/publish`, project.secretKey, {})).resolves.toMatchObject({ status: 200 });
+    // The trainer publishes: the api answers 202 with the publication, polled until done.
+    const published = async () => {
+      const queued = await post(`${api.url}/v1/preference-sets/${setId}/publish`, project.secretKey, {});
+      expect(queued).toMatchObject({ status: 202, body: { status: 'queued' } });
+      const url = `${api.url}/v1/preference-sets/${setId}/publications/${queued.body.publicationId}`;
+      await waitFor(async () => (await get(url, project.secretKey)).body.status === 'done', 45000, 'publication done', trainer?.child);
+      return get(url, project.secretKey);
+    };
+    const first = await published();
+    expect(first).toMatchObject({ status: 200, body: { status: 'done', messages: set.manifest.counts.pairs + set.manifest.counts.rankings + 1 } });
+    await published();
 
     const topic = topicNames(ctx.prefix).preferences;
     const out = execFileSync('kcat', ['-b', ctx.config.kafka.brokers[0], '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%h\t%k\t%s\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

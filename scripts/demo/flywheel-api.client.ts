@@ -23,6 +23,16 @@ export interface TrainingJob {
   progress: Record<string, unknown> | null;
 }
 
+/** A publication of a preference set: the trainer publishes it; `messages` counts what Kafka acknowledged. */
+export interface Publication {
+  publicationId: string;
+  setId: string;
+  topic: string;
+  status: 'queued' | 'publishing' | 'done' | 'failed';
+  messages: number;
+  error: string | null;
+}
+
 export interface PreferenceSet {
   id: string;
   status: 'queued' | 'building' | 'ready' | 'failed';
@@ -90,8 +100,13 @@ export class FlywheelApiClient {
     return this.request('GET', `/v1/preference-sets/${id}`, 'secret');
   }
 
-  publish(id: string): Promise<{ messages: number; publicationId: string; topic: string }> {
-    return this.request('POST', `/v1/preference-sets/${id}/publish`, 'secret', {}, [200, 201]);
+  /** Queues the set's publication; the trainer publishes it. */
+  publish(id: string): Promise<Publication> {
+    return this.request('POST', `/v1/preference-sets/${id}/publish`, 'secret', {}, [202]);
+  }
+
+  publication(setId: string, publicationId: string): Promise<Publication> {
+    return this.request('GET', `/v1/preference-sets/${setId}/publications/${publicationId}`, 'secret');
   }
 
   registerGenerator(body: { model: string; modelVersion: string; parentVersion?: string; trainedOn: string[]; notes?: string }): Promise<Record<string, unknown>> {

@@ -99,8 +99,9 @@ interface PlannedRequest {
  *   the generator makes K candidates per request → synthetic users react (events through POST /v1/events) →
  *   Kafka → ingest-worker → satisfaction → the trainer fits a reward model (POST /v1/models/train) → a preference
  *   set of this version's observed pairs plus reward-model pairs for the requests nobody saw
- *   (POST /v1/preference-sets) → published to flywheel.preferences.v1 → this process consumes the set from Kafka,
- *   takes a DPO step on its generator and registers the new version with its lineage (POST /v1/generators).
+ *   (POST /v1/preference-sets) → published by the trainer to flywheel.preferences.v1 (POST …/publish) → this
+ *   process consumes the set from Kafka, takes a DPO step on its generator and registers the new version with its
+ *   lineage (POST /v1/generators).
  * Alongside, two controls are simulated with the same requests and candidate noise: the same generator trained on
  * coin-flip pairs, and one that never updates. The true satisfaction of each is exact (DemoWorld.trueSatisfaction).
  */
@@ -175,6 +176,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         throw new Error(`the API published to ${publication.topic} but the demo consumes ${topic}: give the demo the API's KAFKA_TOPIC_PREFIX`);
       }
       const consumed = await consumer.waitFor(set.id, s.stepTimeoutMs);
+      // The trainer records the publication done right after Kafka acknowledged its completion marker.
+      const published = await poll(`publication ${publication.publicationId}`, s.stepTimeoutMs, 200, async () => {
+        const current = await api.publication(set.id, publication.publicationId);
+        if (current.status === 'failed') throw new Error(`publication of preference set ${set.id} failed: ${current.error}`);
+        return current.status === 'done' ? current : undefined;
+      });
       const { pairs, usage } = featurePairs(consumed, features, s.rewardModelWeight);
       const update = generator.update(pairs);
 
@@ -188,7 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         observed, rewardModel,
         preferenceSet: {
           id: set.id, pairs: counts?.pairs ?? 0, ties: counts?.ties ?? 0, rankings: counts?.rankings ?? 0, bySource: counts?.bySource ?? {},
-          contentSha256: ready.manifest?.contentSha256 ?? null, published: publication.messages,
+          contentSha256: ready.manifest?.contentSha256 ?? null, published: published.messages,
         },
         consumed: { pairs: consumed.pairs.length, rankings: consumed.rankings.length, ...usage, duplicates: consumed.duplicates },
         update: { step: update.stats.step, pairsPerCategory: update.stats.perCategory },

@@ -72,10 +72,31 @@ export function registerSetCommands(program: Command, client: () => ApiClient, o
       if (opts.output) process.stderr.write(`wrote ${opts.output} (${bytes} bytes)\n`);
     });
 
-  sets.command('publish <id>').description('publish to Kafka flywheel.preferences.v1').option('--json', 'print JSON').action(async (id, opts) => {
-    const result = await client().json('POST', `/v1/preference-sets/${id}/publish`);
-    out(opts.json)(`published ${result.messages} messages to ${result.topic}`, result);
-  });
+  sets
+    .command('publish <id>')
+    .description('publish to Kafka flywheel.preferences.v1 (the trainer publishes; this waits, with progress)')
+    .option('--no-wait', 'return once queued')
+    .option('--json', 'print JSON')
+    .action(async (id, opts) => {
+      const api = client();
+      let publication = await api.json('POST', `/v1/preference-sets/${id}/publish`);
+      if (!opts.wait) return out(opts.json)(`queued publication ${publication.publicationId} of set ${id} (${publication.status})`, publication);
+      const progress = new Progress('publishing', opts.json);
+      const queuedSince = Date.now();
+      let hinted = false;
+      while (publication.status === 'queued' || publication.status === 'publishing') {
+        progress.update(null, `${publication.messages} messages acknowledged${publication.status === 'queued' ? ' (queued)' : ''}`);
+        if (!hinted && publication.status === 'queued' && Date.now() - queuedSince > 15_000) {
+          hinted = true;
+          process.stderr.write(`\npublication ${publication.publicationId} is still queued after 15 s: sets are published by the trainer; is one running? (npm run start:trainer)\n`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        publication = await api.json('GET', `/v1/preference-sets/${id}/publications/${publication.publicationId}`);
+      }
+      progress.done(publication.status);
+      if (publication.status === 'failed') throw new CliError(`publishing the set failed: ${publication.error} (run it again to resume)`, EXIT.failed);
+      out(opts.json)(`published ${publication.messages} messages to ${publication.topic}`, publication);
+    });
 
   const generators = program.command('generators').description('generator versions and what they were trained on');
   generators

@@ -5,13 +5,15 @@ import {
 } from '@flywheel/database';
 import { LostClaimError, PreferenceSetRequest, buildPreferenceSet } from '@flywheel/preference-sets';
 import { TrainingError, TrainingRequest, trainProject } from '@flywheel/training';
+import { SetPublisher } from './set-publisher';
 
 /** A set whose builds died this many times (each trainer stopped mid-build) is failed rather than tried again. */
 export const MAX_SET_BUILD_ATTEMPTS = 3;
 
 /**
- * Serves two queues, one item at a time, both claimed with SKIP LOCKED so several trainers can share them: queued
- * preference-set builds first (a user waits on them), then training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues
+ * Serves three queues, one item at a time, all claimed with SKIP LOCKED so several trainers can share them: queued
+ * preference-set builds first (a user waits on them), then publications of sets to Kafka (SetPublisher), then
+ * training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues
  * a training run for every project on that schedule. A set build holds a lease it renews (heartbeat); another
  * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
  */
@@ -29,6 +31,7 @@ export class TrainerRunner implements OnApplicationShutdown {
     private readonly projects: ProjectsRepository,
     private readonly sets: PreferenceSetsRepository,
     private readonly satisfaction: SatisfactionRepository,
+    private readonly publisher: SetPublisher,
   ) {}
 
   /** Serves the queue until shutdown. */
@@ -39,6 +42,7 @@ export class TrainerRunner implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.loop;
+    await this.publisher.close();
   }
 
   /** Trains once, now, outside the queue (the CLI's `--once`). */
@@ -57,6 +61,7 @@ export class TrainerRunner implements OnApplicationShutdown {
           await this.buildSet(set);
           continue;
         }
+        if (await this.publisher.publishNext()) continue;
         const job = await this.models.claimJob();
         if (job) await this.execute(job);
         else await sleep(this.config.trainer.pollMs);

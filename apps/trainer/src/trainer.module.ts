@@ -1,7 +1,20 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@flywheel/config';
-import { DatabaseModule } from '@flywheel/database';
+import { ConfigModule, FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
+import { DatabaseModule, PreferencePublicationsRepository, PreferenceSetsRepository } from '@flywheel/database';
+import { KafkaPublisher, createKafka } from '@flywheel/kafka';
+import { SetPublisher } from './set-publisher';
 import { TrainerRunner } from './trainer-runner';
 
-@Module({ imports: [ConfigModule, DatabaseModule], providers: [TrainerRunner] })
+@Module({
+  imports: [ConfigModule, DatabaseModule],
+  providers: [
+    TrainerRunner,
+    {
+      provide: SetPublisher,
+      inject: [FLYWHEEL_CONFIG, PreferenceSetsRepository, PreferencePublicationsRepository],
+      useFactory: (config: FlywheelConfig, sets: PreferenceSetsRepository, publications: PreferencePublicationsRepository) =>
+        new SetPublisher(config, sets, publications, new KafkaPublisher(createKafka(config, 'trainer'), config.kafka.sendTimeoutMs)),
+    },
+  ],
+})
 export class TrainerModule {}

@@ -9,12 +9,13 @@ import { ReadRepository } from './read.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
 import { ModelsRepository } from './models.repository';
 import { EvidenceRepository } from './evidence.repository';
+import { PreferencePublicationsRepository } from './preference-publications.repository';
 import { PreferenceSetsRepository } from './preference-sets.repository';
 
 /** Every repository takes the data source; the apps get them all. */
 const REPOSITORIES = [
   ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
-  MetricsRepository, PreferenceSetsRepository,
+  MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository,
 ] as const;
 
 @Global()

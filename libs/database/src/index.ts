@@ -11,4 +11,5 @@ export * from './sql';
 export * from './evidence.repository';
 export * from './metrics.repository';
 export * from './preference-sets.repository';
+export * from './preference-publications.repository';
 export { DataSource } from 'typeorm';

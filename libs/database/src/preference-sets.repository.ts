@@ -35,8 +35,9 @@ const PAGE_ROWS = 2048;
 
 const PAIR_COLUMNS = PAIR_COPY_FIELDS.join(', ');
 
-function pairsCopySql(setId: string): string {
-  return `COPY (SELECT ${PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}' ORDER BY seq) TO STDOUT`;
+function pairsCopySql(setId: string, afterSeq = -1): string {
+  const from = afterSeq >= 0 ? ` AND seq > ${Math.floor(afterSeq)}` : '';
+  return `COPY (SELECT ${PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}'${from} ORDER BY seq) TO STDOUT`;
 }
 
 /** Preference-set snapshots: written once in pages, read back in sequence order, never changed after `ready`. */
@@ -140,6 +141,12 @@ export class PreferenceSetsRepository {
     return this.db.query(`SELECT ${SET_COLUMNS} FROM preference_sets WHERE project_id = $1 ORDER BY created_at DESC`, [projectId]);
   }
 
+  /** A set by id alone: for the trainer, which serves every project. */
+  async get(id: string): Promise<PreferenceSetRow | null> {
+    const rows = await this.db.query(`SELECT ${SET_COLUMNS} FROM preference_sets WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
   async find(projectId: string, id: string): Promise<PreferenceSetRow | null> {
     const rows = await this.db.query(`SELECT ${SET_COLUMNS} FROM preference_sets WHERE project_id = $1 AND id = $2`, [projectId, id]);
     return rows[0] ?? null;
@@ -150,8 +157,10 @@ export class PreferenceSetsRepository {
    * of the COPY batches) at a time: constant memory, and the rows never go through the driver's per-column parsers,
    * which made keyset pages 3–4× slower than psql \\copy.
    */
-  async *pairPages(setId: string): AsyncGenerator<(StoredPairRow & { seq: number })[]> {
-    for await (const batch of this.pairBatches(setId, PAGE_ROWS)) yield copyTextRows(batch.toString('utf8')).map(pairFromCopyFields);
+  async *pairPages(setId: string, afterSeq = -1): AsyncGenerator<(StoredPairRow & { seq: number })[]> {
+    for await (const batch of this.copyOut(pairsCopySql(setId, afterSeq), (stream) => copyRowBatches(stream, PAGE_ROWS))) {
+      yield copyTextRows(batch.toString('utf8')).map(pairFromCopyFields);
+    }
   }
 
   /**
@@ -180,12 +189,13 @@ export class PreferenceSetsRepository {
     }
   }
 
-  async *pairs(setId: string): AsyncGenerator<StoredPairRow & { seq: number }> {
-    for await (const page of this.pairPages(setId)) yield* page;
+  /** The set's pairs in sequence order, those after `afterSeq` (a resumed publication) or all. */
+  async *pairs(setId: string, afterSeq = -1): AsyncGenerator<StoredPairRow & { seq: number }> {
+    for await (const page of this.pairPages(setId, afterSeq)) yield* page;
   }
 
-  async *rankings(setId: string): AsyncGenerator<StoredRanking & { seq: number }> {
-    for (let after = -1; ;) {
+  async *rankings(setId: string, afterSeq = -1): AsyncGenerator<StoredRanking & { seq: number }> {
+    for (let after = afterSeq; ;) {
       const rows: Record<string, unknown>[] = await this.db.query(
         `SELECT seq, request_id, prompt, source, candidates FROM preference_rankings
           WHERE set_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
@@ -197,14 +207,6 @@ export class PreferenceSetsRepository {
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1].seq as number;
     }
-  }
-
-  async recordPublication(setId: string, topic: string, messages: number): Promise<{ id: string; publishedAt: Date }> {
-    const [row] = await this.db.query(
-      `INSERT INTO preference_publications (set_id, topic, messages) VALUES ($1, $2, $3) RETURNING id, published_at AS "publishedAt"`,
-      [setId, topic, messages],
-    );
-    return row;
   }
 
   // ---- generator lineage ----

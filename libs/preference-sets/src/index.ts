@@ -1,2 +1,3 @@
 export * from './preference-sets';
+export * from './publication';
 export { parallelExport, type ParallelExportOptions } from './parallel-export';

@@ -1,14 +1,12 @@
 import { FlywheelError } from '@flywheel/errors';
-import type { IHeaders } from '@flywheel/kafka';
 import {
-  ClaimedSet, EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetRow, PreferenceSetsRepository, SatisfactionRepository,
+  ClaimedSet, EvidenceFilters, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, SatisfactionRepository,
   StoredPairRow, StoredRanking,
 } from '@flywheel/database';
-import { KafkaPublisher, OutgoingMessage } from '@flywheel/kafka';
 import {
   ExportFormat, Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs,
-  canonicalPairLine, encodeRankings, encodeVideoAlignCsv,
-  preferenceSetSha256, rankRequests, rankedLine, resolvePairOptions, rewardModelPairs, toPairRow,
+  encodeRankings, encodeVideoAlignCsv,
+  preferenceSetSha256, rankRequests, resolvePairOptions, rewardModelPairs, toPairRow,
 } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
@@ -187,43 +185,4 @@ export async function* storedPairs(sets: PreferenceSetsRepository, setId: string
 
 export async function* storedRankings(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<RankedRequest> {
   for await (const { seq: _seq, ...row } of sets.rankings(setId)) yield row;
-}
-
-/**
- * Publishes a ready set to `flywheel.preferences.v1`: one message per pair and per ranked list (keyed by request id,
- * or the pair's group when it spans requests), then a completion marker carrying the manifest. Message ids are
- * `<setId>:pair:<seq>` / `<setId>:ranking:<seq>`, so publishing the same set again gives consumers the same ids to
- * deduplicate on.
- */
-export async function publishPreferenceSet(sets: PreferenceSetsRepository, publisher: KafkaPublisher, topic: string, set: PreferenceSetRow): Promise<{ messages: number; publicationId: string }> {
-  const headers = (kind: string, id: string): IHeaders => ({
-    'flywheel-set-id': set.id, 'flywheel-format': PREFERENCE_MESSAGE_VERSION, 'flywheel-kind': kind, 'flywheel-message-id': id,
-  });
-  let batch: OutgoingMessage[] = [];
-  let messages = 0;
-  const send = async (force: boolean) => {
-    if (batch.length && (force || batch.length >= 1000)) {
-      await publisher.send(topic, batch);
-      messages += batch.length;
-      batch = [];
-    }
-  };
-  for await (const { seq, ...row } of sets.pairs(set.id)) {
-    const id = `${set.id}:pair:${seq}`;
-    batch.push({ key: row.requestId ?? row.groupKey, value: `{"message_id":${JSON.stringify(id)},"set_id":"${set.id}","kind":"pair",${canonicalPairLine(row).slice(1).trimEnd()}`, headers: headers('pair', id) });
-    await send(false);
-  }
-  for await (const { seq, ...ranking } of sets.rankings(set.id)) {
-    const id = `${set.id}:ranking:${seq}`;
-    batch.push({ key: ranking.requestId, value: `{"message_id":${JSON.stringify(id)},"set_id":"${set.id}","kind":"ranking",${rankedLine(ranking as RankedRequest).slice(1).trimEnd()}`, headers: headers('ranking', id) });
-    await send(false);
-  }
-  await send(true);
-  const markerId = `${set.id}:complete`;
-  await publisher.send(topic, [{
-    key: set.id, headers: headers('complete', markerId),
-    value: JSON.stringify({ message_id: markerId, set_id: set.id, kind: 'complete', messages, manifest: set.manifest }),
-  }]);
-  const publication = await sets.recordPublication(set.id, topic, messages + 1);
-  return { messages: messages + 1, publicationId: publication.id };
 }

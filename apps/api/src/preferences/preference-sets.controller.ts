@@ -8,6 +8,7 @@ import { ExportQueryDto, GeneratorVersionDto, PreferenceSetCreateDto } from './p
 import { PreferenceSetsService } from './preference-sets.service';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'id must be a UUID') });
+const publicationUuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'publicationId must be a UUID') });
 
 @ApiTags('preference sets')
 @ApiBearerAuth()
@@ -44,11 +45,26 @@ export class PreferenceSetsController {
     void reply.type(contentType).header('Content-Disposition', `attachment; filename="${filename}"`).send(stream);
   }
 
-  /** Publishes the set to flywheel.preferences.v1 (one message per pair or ranked list, then a completion marker). */
+  /**
+   * Queues the set's publication to flywheel.preferences.v1 (one message per pair or ranked list, then a completion
+   * marker) for the trainer: 202 with the publication; poll it until `done` (or `failed` with `error`; asking again
+   * resumes it). While one is unfinished, asking again answers that one.
+   */
   @Post(':id/publish')
-  @HttpCode(200)
+  @HttpCode(202)
   publish(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.publish(key.projectId, id);
+  }
+
+  /** The set's publications, newest first. */
+  @Get(':id/publications')
+  publications(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
+    return this.service.publicationList(key.projectId, id);
+  }
+
+  @Get(':id/publications/:publicationId')
+  publication(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Param('publicationId', publicationUuid) publicationId: string) {
+    return this.service.publication(key.projectId, id, publicationId);
   }
 }
 

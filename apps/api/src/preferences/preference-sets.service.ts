@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { PreferenceSetRow, PreferenceSetsRepository } from '@flywheel/database';
-import { KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { PreferenceSetRequest, encodeStoredSet, pairOptionsOf, publishPreferenceSet } from '@flywheel/preference-sets';
+import { PreferencePublicationsRepository, PreferenceSetRow, PreferenceSetsRepository, PublicationRow } from '@flywheel/database';
+import { PreferenceSetRequest, encodeStoredSet, pairOptionsOf } from '@flywheel/preference-sets';
 import { EXPORT_FORMATS, ExportFormat } from '@flywheel/preferences';
 import { FlywheelError } from '@flywheel/errors';
 
@@ -12,19 +11,19 @@ import { FlywheelError } from '@flywheel/errors';
  * Preference-set snapshots. Creating one queues its build for the trainer (the request answers 202 at once with
  * status `queued`; poll the set until `ready`): building pairs is CPU work that would stall this process's event
  * loop, and a queued build survives a crash. Exports stream from the stored rows in constant memory, so a set
- * always exports the same bytes.
+ * always exports the same bytes. Publishing is queued for the trainer as well (202 with the publication; poll it
+ * until `done`): a million-pair set would hold a request for minutes, and a queued publication resumes after a crash.
  */
 @Injectable()
-export class PreferenceSetsService implements OnApplicationShutdown {
+export class PreferenceSetsService {
   private readonly logger = new Logger(PreferenceSetsService.name);
-  private readonly publisher: KafkaPublisher;
   private readonly topic: string;
 
   constructor(
     @Inject(FLYWHEEL_CONFIG) config: FlywheelConfig,
     private readonly sets: PreferenceSetsRepository,
+    private readonly publications: PreferencePublicationsRepository,
   ) {
-    this.publisher = new KafkaPublisher(createKafka(config, 'api-preferences'), config.kafka.sendTimeoutMs);
     this.topic = topicNames(config.kafka.topicPrefix).preferences;
   }
 
@@ -47,14 +46,24 @@ export class PreferenceSetsService implements OnApplicationShutdown {
     return { stream: Readable.from(encodeStoredSet(this.sets, set.id, format)), contentType: info.contentType, filename: `preference-set-${set.id}.${info.extension}` };
   }
 
-  async publish(projectId: string, id: string) {
+  /** Queues the set's publication (or answers the unfinished one; a failed one is queued again, keeping its progress). */
+  async publish(projectId: string, id: string): Promise<PublicationView> {
     const set = await this.ready(projectId, id);
-    const result = await publishPreferenceSet(this.sets, this.publisher, this.topic, set);
-    return { ...result, topic: this.topic, setId: set.id };
+    const publication = await this.publications.request(set.id, this.topic);
+    this.logger.log({ msg: 'preference_set_publication_queued', setId: set.id, publicationId: publication.id, status: publication.status });
+    return publicationView(publication);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.publisher.disconnect();
+  async publication(projectId: string, id: string, publicationId: string): Promise<PublicationView> {
+    const set = await this.find(projectId, id);
+    const publication = await this.publications.find(set.id, publicationId);
+    if (!publication) throw new FlywheelError('NOT_FOUND', `no publication ${publicationId} of preference set ${id}`);
+    return publicationView(publication);
+  }
+
+  async publicationList(projectId: string, id: string): Promise<PublicationView[]> {
+    const set = await this.find(projectId, id);
+    return (await this.publications.list(set.id)).map(publicationView);
   }
 
   private async ready(projectId: string, id: string): Promise<PreferenceSetRow> {
@@ -64,4 +73,24 @@ export class PreferenceSetsService implements OnApplicationShutdown {
     }
     return set;
   }
+}
+
+/** A publication as the API shows it: `messages` counts what Kafka acknowledged so far (all of them once `done`). */
+export interface PublicationView {
+  publicationId: string;
+  setId: string;
+  topic: string;
+  status: PublicationRow['status'];
+  messages: number;
+  attempts: number;
+  error: string | null;
+  createdAt: Date;
+  publishedAt: Date | null;
+}
+
+function publicationView(p: PublicationRow): PublicationView {
+  return {
+    publicationId: p.id, setId: p.setId, topic: p.topic, status: p.status, messages: p.messages, attempts: p.attempts,
+    error: p.error, createdAt: p.createdAt, publishedAt: p.publishedAt,
+  };
 }
