@@ -110,6 +110,15 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     });
   });
 
+  it('folds event times as they are stored, also those with more than millisecond precision', async () => {
+    const p = await newProject();
+    const late = (eventId: string, type: FeedbackEventMessage['type'], occurredAt: string) => ({ ...event(p, eventId, type, 'v', 'u1', 0), occurredAt });
+    await generations([generation(p, 'v', 'r')]);
+    await events([late('e1', 'play', '2026-11-03T09:59:59.9999996Z'), late('e2', 'like', '2026-11-03T10:30:00.000001+00:00')]);
+    await events([late('e3', 'unlike', '2026-11-03T10:30:00.0000004+00:00')]);
+    await expect(differenceFromRebuild(p)).resolves.toBe('');
+  });
+
   describe('an events transaction and a generations transaction that overlap', () => {
     it('attributes rows whose generation commits while the events are still uncommitted', async () => {
       const p = await newProject();

@@ -43,6 +43,15 @@ export interface RollupDelta extends VideoDims {
   values: Float64Array;
 }
 
+/**
+ * An event time as the fold sees it (Date.parse: millisecond precision, further digits dropped). PostgreSQL would
+ * round `…59.9999996Z` up to the next second — another hour for the rollup — so what is stored is what was folded,
+ * and a rebuild from the stored events folds the same times. The api's and clients' usual form passes unchanged.
+ */
+export function toMillisecond(timestamp: string): string {
+  return timestamp.length === 24 && timestamp[23] === 'Z' ? timestamp : new Date(Date.parse(timestamp)).toISOString();
+}
+
 /** Bulk statements of the ingest path; every method runs inside the caller's transaction. */
 export class IngestTransaction {
   constructor(private readonly em: EntityManager) {}
@@ -61,7 +70,7 @@ export class IngestTransaction {
        RETURNING project_id, event_id`,
       [JSON.stringify(events.map((e) => ({
         project_id: e.projectId, event_id: e.eventId, type: e.type, video_id: e.videoId, user_hash: e.userHash,
-        occurred_at: e.occurredAt, received_at: e.receivedAt, session_id: e.sessionId ?? null, request_id: e.requestId ?? null,
+        occurred_at: toMillisecond(e.occurredAt), received_at: e.receivedAt, session_id: e.sessionId ?? null, request_id: e.requestId ?? null,
         watch_ms: e.watchMs ?? null, duration_ms: e.durationMs ?? null,
         rating: e.rating === undefined ? null : Math.round(e.rating), dimension: e.dimension ?? null,
       })))],
