@@ -116,7 +116,7 @@ export class SignalPipeline {
     };
 
     // New rows are written once, in their final state; a key another batch created meanwhile is refolded on top.
-    // A key without events and without a row has nothing to fold (it cannot happen: such keys come from rows).
+    // A key touched without events (a row to re-attribute) is only refolded where its row exists.
     const fresh = new Map([...pending.entries].filter(([id, w]) => !stored.has(id) && w.events.length > 0)
       .map(([id, w]) => [id, refold(w.key, w.events, undefined)]));
     const inserted = await tx.insertNewSignals([...fresh.values()]);
