@@ -26,7 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DataSource } from 'typeorm';
+import type { TestDatabase } from '@flywheel/database/testing';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { MetricsRepository, ROLLUP_COLUMNS, RollupTotals, createDataSource, createProjectWithKeys, dropDatabase, migrate, ProjectsRepository } from '@flywheel/database';
 import { SatisfactionMetricsService, metricSet } from '../../apps/api/src/metrics/satisfaction-metrics.service';
@@ -102,7 +102,7 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-async function seed(db: DataSource, projectId: string, args: Args, end: number, log: (step: string, ms: number, detail?: string) => void) {
+async function seed(db: TestDatabase, projectId: string, args: Args, end: number, log: (step: string, ms: number, detail?: string) => void) {
   const episodes = Math.max(1000, Math.round(args.events / EVENTS_PER_EPISODE));
   const videos = Math.max(VERSIONS * CATEGORIES.length * SEGMENTS.length, Math.round(episodes / VIEWERS_PER_VIDEO));
   const users = Math.max(1000, Math.round(episodes / 6));
@@ -215,7 +215,7 @@ async function seed(db: DataSource, projectId: string, args: Args, end: number, 
  * Drops a table's constraints that own an index (primary key, unique, exclusion) and its other indexes; returns the
  * function that builds them again from their catalog definitions.
  */
-async function dropIndexes(db: DataSource, table: string): Promise<() => Promise<void>> {
+async function dropIndexes(db: TestDatabase, table: string): Promise<() => Promise<void>> {
   const constraints: { name: string; definition: string }[] = await db.query(
     `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
       WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x') ORDER BY conname`, [table]);
@@ -233,7 +233,7 @@ async function dropIndexes(db: DataSource, table: string): Promise<() => Promise
 }
 
 /** The dashboard answer recomputed from feedback_events: the same shape the service returns. */
-async function rawAnswer(db: DataSource, projectId: string, from: Date, to: Date) {
+async function rawAnswer(db: TestDatabase, projectId: string, from: Date, to: Date) {
   const rows: Record<string, unknown>[] = await db.query(
     `WITH s AS (
        SELECT a.*, ${WATCH} AS w, ${SCORE} AS satisfaction

@@ -1,6 +1,7 @@
 import { loadConfig } from '@flywheel/config';
 import { FeedbackEventMessage, GenerationMessage } from '@flywheel/contracts';
-import { DataSource, IngestRepository, IngestTransaction, ProjectsRepository, createDataSource } from '@flywheel/database';
+import { IngestRepository, IngestTransaction, ProjectsRepository, createDataSource } from '@flywheel/database';
+import type { TestDatabase } from '@flywheel/database/testing';
 import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
 import { diffDerivedState, readDerivedState } from '../support/derived-state';
@@ -12,7 +13,7 @@ import { waitFor } from '../support/harness';
  * two transactions that overlap: one holds its effects uncommitted while the other runs.
  */
 describe('SignalPipeline: derived state equals a rebuild whatever the arrival order', () => {
-  let db: DataSource;
+  let db: TestDatabase;
   let ingest: IngestRepository;
   const quantiles: QuantilesSource = {
     forProjects: async (ids) => new Map<string, WatchQuantiles>(ids.map((id) => [id, DEFAULT_WATCH_QUANTILES])),

@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import type { TestDatabase } from '@flywheel/database/testing';
 import { ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 
 /**
@@ -15,7 +15,7 @@ type Row = Record<string, unknown>;
 
 const FLOAT_COUNTERS = new Set(['rating_sum', 'watch_sum', 'watch_sumsq', 'sat_sum', 'sat_sumsq']);
 
-export async function readDerivedState(db: DataSource, projectId: string): Promise<DerivedState> {
+export async function readDerivedState(db: TestDatabase, projectId: string): Promise<DerivedState> {
   const signals: Row[] = await db.query(
     `SELECT video_id, user_hash, impressed, played, completed, max_watch_ratio, max_watch_ms, duration_ms, liked,
             favorited, shared, downloaded, exported, commented, rating, dimension_ratings, chosen, passed_over,

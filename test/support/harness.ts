@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
 import * as path from 'node:path';
-import { DataSource } from 'typeorm';
+import type { TestDatabase } from '@flywheel/database/testing';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { CreatedProject, ProjectsRepository, createDataSource, createProjectWithKeys } from '@flywheel/database';
 import { Kafka, createKafka, deleteTopics, ensureTopics } from '@flywheel/kafka';
@@ -16,7 +16,7 @@ export class TestContext {
   readonly prefix: string;
   readonly config: FlywheelConfig;
   readonly kafka: Kafka;
-  db!: DataSource;
+  db!: TestDatabase;
   private readonly children = new Set<ChildProcess>();
 
   constructor(name: string) {

@@ -3,6 +3,7 @@ import { ConfigModule } from '@flywheel/config';
 import { DatabaseModule } from '@flywheel/database';
 import { AdminTokenGuard } from './admin/admin-token.guard';
 import { AdminController } from './admin/admin.controller';
+import { KafkaModule } from '@flywheel/kafka';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { KeyCache } from './auth/key-cache';
 import { FeedbackController } from './feedback/feedback.controller';
@@ -25,7 +26,7 @@ import { ProjectController } from './videos/project.controller';
 import { VideosController } from './videos/videos.controller';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule],
+  imports: [ConfigModule, DatabaseModule, KafkaModule],
   controllers: [
     FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController,
     ModelsController, PreferenceSetsController, GeneratorsController, SatisfactionMetricsController, DashboardController,

@@ -12,9 +12,7 @@ import { ApiClient, CliError, EXIT } from './api-client';
 import { registerKeyCommands } from './keys.commands';
 import { registerModelCommands } from './models.commands';
 import { registerSetCommands } from './sets.commands';
-import {
-  CreatedProject, DataSource, IngestRepository, ProjectsRepository, SatisfactionRepository, createDataSource, createProjectWithKeys, migrate,
-} from '@flywheel/database';
+import { CreatedProject, ProjectsRepository, Repositories, createProjectWithKeys, migrate, withRepositories } from '@flywheel/database';
 import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { createKafka, ensureTopics } from '@flywheel/kafka';
@@ -28,19 +26,15 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function withDatabase<T>(work: (db: DataSource) => Promise<T>): Promise<T> {
+/** Straight to the database (bootstrap and operator commands). Only `project create` and `infra init` migrate. */
+async function withDatabase<T>(work: (repositories: Repositories) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const config = loadConfigOrExit();
-  await migrate(config.database);
-  const db = createDataSource(config.database, { poolSize: 2 });
-  await db.initialize();
-  try {
-    return await work(db);
-  } finally {
-    await db.destroy();
-  }
+  if (options.migrate) await migrate(config.database);
+  return withRepositories(config.database, work);
 }
 
-const withProjects = <T>(work: (repo: ProjectsRepository) => Promise<T>) => withDatabase((db) => work(new ProjectsRepository(db)));
+const withProjects = <T>(work: (repo: ProjectsRepository) => Promise<T>, options: { migrate?: boolean } = {}) =>
+  withDatabase(({ projects }) => work(projects), options);
 
 function fail(error: unknown): never {
   if (error instanceof CliError) {
@@ -92,9 +86,10 @@ project
   .option('--json', 'print JSON')
   .action(async (opts: { name: string; featureDim: number; json?: boolean }) => {
     const admin = adminClient();
+    // Without an admin token this is the bootstrap command: it may be the first thing run against a fresh database.
     const created = await (admin
       ? admin.json<CreatedProject>('POST', '/v1/admin/projects', { name: opts.name, featureDim: opts.featureDim })
-      : withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim))).catch(fail);
+      : withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim), { migrate: true })).catch(fail);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ projectId: created.projectId, ingestKey: created.ingestKey, secretKey: created.secretKey })}\n`);
     } else {
@@ -137,15 +132,14 @@ metrics
   .option('--learn-quantiles', "first relearn each project's watch-ratio quantiles from its own data")
   .option('--json', 'print JSON')
   .action(async (opts: { project?: string[]; learnQuantiles?: boolean; json?: boolean }) => {
-    const reports = await withDatabase(async (db) => {
-      const satisfaction = new SatisfactionRepository(db);
+    const reports = await withDatabase(async ({ satisfaction, projects, ingest }) => {
       await satisfaction.ensurePolicies(Object.values(SATISFACTION_POLICIES).map((p) => ({ id: p.id, params: p })));
-      const projectIds = opts.project ?? (await new ProjectsRepository(db).list()).map((p) => p.id);
+      const projectIds = opts.project ?? (await projects.list()).map((p) => p.id);
       const result = [];
       for (const projectId of projectIds) {
         if (opts.learnQuantiles) await learnQuantiles(satisfaction, projectId, CURRENT_POLICY);
         const quantiles = new CachedQuantiles(satisfaction, CURRENT_POLICY.id);
-        result.push(await rebuildProject(new IngestRepository(db), quantiles, CURRENT_POLICY, projectId));
+        result.push(await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId));
         if (!opts.json) {
           const r = result[result.length - 1];
           process.stderr.write(`rebuilt ${r.projectId}: ${r.events} events → ${r.signalRows} signal rows, ${r.rollupRows} rollup rows in ${r.seconds.toFixed(1)} s (policy ${r.policyId})\n`);

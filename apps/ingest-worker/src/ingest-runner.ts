@@ -2,7 +2,7 @@ import { createServer, Server } from 'node:http';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { DataSource, SatisfactionRepository } from '@flywheel/database';
+import { DatabaseHealth, SatisfactionRepository } from '@flywheel/database';
 import { SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { BatchConsumer, KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { FeedbackEventsConsumer } from './feedback-events.consumer';
@@ -21,7 +21,7 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig,
     private readonly handler: FeedbackEventsConsumer,
     private readonly metrics: WorkerMetrics,
-    private readonly db: DataSource,
+    private readonly database: DatabaseHealth,
     private readonly satisfaction: SatisfactionRepository,
   ) {}
 
@@ -67,7 +67,7 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
       } else if (req.url === '/health/live') {
         res.end('{"status":"ok"}');
       } else if (req.url === '/health/ready') {
-        const ok = this.consuming && this.db.isInitialized && (await this.db.query('SELECT 1').then(() => true, () => false));
+        const ok = this.consuming && (await this.database.ping().then(() => true, () => false));
         res.statusCode = ok ? 200 : 503;
         res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', consuming: this.consuming }));
       } else {

@@ -1,7 +1,9 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
+import { closeCopyPool } from './copy-pool';
 import { createDataSource, initializeWithRetry } from './data-source';
+import { DatabaseHealth } from './database-health';
 import { IngestRepository } from './ingest.repository';
 import { MetricsRepository } from './metrics.repository';
 import { ProjectsRepository } from './projects.repository';
@@ -32,14 +34,16 @@ const REPOSITORIES = [
         return dataSource;
       },
     },
-    ...REPOSITORIES.map((repository) => ({ provide: repository, inject: [DataSource], useFactory: (db: DataSource) => new repository(db) })),
+    ...[...REPOSITORIES, DatabaseHealth].map((provider) => ({ provide: provider, inject: [DataSource], useFactory: (db: DataSource) => new provider(db) })),
   ],
-  exports: [DataSource, ...REPOSITORIES],
+  // The data source stays inside: apps get repositories and DatabaseHealth, never the driver.
+  exports: [...REPOSITORIES, DatabaseHealth],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await closeCopyPool(this.db);
     if (this.db.isInitialized) await this.db.destroy();
   }
 }

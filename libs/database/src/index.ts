@@ -12,4 +12,5 @@ export * from './evidence.repository';
 export * from './metrics.repository';
 export * from './preference-sets.repository';
 export * from './preference-publications.repository';
-export { DataSource } from 'typeorm';
+export * from './database-health';
+export * from './repositories';

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { PAIR_COPY_FIELDS, copyRowBatches, copyTextRows, pairFromCopyFields } from '@flywheel/preferences';
 import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
+import { copyConnection } from './copy-pool';
 import { rowsOf, uuidLiteral } from './sql';
 
 /** Rows are stored exactly as the preferences lib defines them, and read back in its COPY row layout. */
@@ -178,8 +178,7 @@ export class PreferenceSetsRepository {
    * forever behind the unfinished COPY.
    */
   private async *copyOut<T>(sql: string, read: (stream: Readable) => AsyncGenerator<T>): AsyncGenerator<T> {
-    const pool = (this.db.driver as unknown as { master: Pool }).master;
-    const client = await pool.connect();
+    const client = await copyConnection(this.db);
     let complete = false;
     try {
       yield* read(client.query(copyTo(sql)));

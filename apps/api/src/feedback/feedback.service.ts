@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   FeedbackEventInput, messageKey, parseGenerationBatch, toEventMessage, toGenerationMessage, topicNames,
 } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { KafkaPublisher, createKafka } from '@flywheel/kafka';
+import { KafkaPublisher } from '@flywheel/kafka';
 import { validationFailed } from '../errors/validation';
 import { ApiMetrics } from '../observability/api-metrics';
 
@@ -12,13 +12,15 @@ const USER_HASH_CACHE_SIZE = 100_000;
 
 /** Accepts batches onto Kafka; `202` is only returned after every in-sync replica acknowledged (invariant 1). */
 @Injectable()
-export class FeedbackService implements OnApplicationShutdown {
-  private readonly publisher: KafkaPublisher;
+export class FeedbackService {
   private readonly topics: ReturnType<typeof topicNames>;
   private readonly userHashes = new Map<string, string>();
 
-  constructor(@Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig, private readonly metrics: ApiMetrics) {
-    this.publisher = new KafkaPublisher(createKafka(config, 'api'), config.kafka.sendTimeoutMs);
+  constructor(
+    @Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig,
+    private readonly metrics: ApiMetrics,
+    private readonly publisher: KafkaPublisher,
+  ) {
     this.topics = topicNames(config.kafka.topicPrefix);
   }
 
@@ -43,10 +45,6 @@ export class FeedbackService implements OnApplicationShutdown {
     }));
     await this.publisher.send(this.topics.generations, messages);
     return { accepted: messages.length };
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.publisher.disconnect();
   }
 
   /**

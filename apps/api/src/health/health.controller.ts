@@ -1,18 +1,15 @@
-import { Controller, Get, Inject, OnApplicationShutdown, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
-import { DataSource } from '@flywheel/database';
-import { Admin, createKafka } from '@flywheel/kafka';
+import { DatabaseHealth } from '@flywheel/database';
+import { KafkaHealth } from '@flywheel/kafka';
 
 const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
 @Controller('health')
-export class HealthController implements OnApplicationShutdown {
-  private admin: Admin | null = null;
-
-  constructor(@Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig, private readonly db: DataSource) {}
+export class HealthController {
+  constructor(private readonly database: DatabaseHealth, private readonly kafka: KafkaHealth) {}
 
   @Get('live')
   live() {
@@ -23,24 +20,11 @@ export class HealthController implements OnApplicationShutdown {
   @Get('ready')
   async ready(@Res() reply: FastifyReply) {
     const [database, kafka] = await Promise.all([
-      within(this.db.isInitialized ? this.db.query('SELECT 1') : Promise.reject(new Error('not connected'))),
-      within(this.kafkaAdmin().then((admin) => admin.describeCluster())),
+      within(this.database.ping()),
+      within(this.kafka.ping()),
     ]);
     const ok = database === 'ok' && kafka === 'ok';
     void reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, kafka } });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
-  }
-
-  private async kafkaAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = createKafka(this.config, 'api-health').admin({ retry: { retries: 0 } });
-      await admin.connect();
-      this.admin = admin;
-    }
-    return this.admin;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DataSource, ModelsRepository, ReadRepository } from '@flywheel/database';
+import { DatabaseHealth, ModelsRepository, ReadRepository } from '@flywheel/database';
 import { RewardScorer } from '@flywheel/reward-model';
 import { FlywheelError, FieldProblem } from '@flywheel/errors';
 import { ScoreRequest } from './score.dto';
@@ -34,7 +34,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
   private readonly loading = new Map<string, Promise<Loaded | null>>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly models: ModelsRepository, private readonly reads: ReadRepository, @Inject(DataSource) private readonly db: DataSource) {}
+  constructor(private readonly models: ModelsRepository, private readonly reads: ReadRepository, private readonly database: DatabaseHealth) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.reload().catch(() => undefined), RELOAD_INTERVAL_MS);
@@ -111,7 +111,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reload(): Promise<void> {
-    if (this.loaded.size === 0 || !this.db.isInitialized) return;
+    if (this.loaded.size === 0 || !this.database.connected) return;
     const current = await this.models.productionIds([...this.loaded.keys()]);
     for (const [projectId, loaded] of this.loaded) {
       const productionId = current.get(projectId);
