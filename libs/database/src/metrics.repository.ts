@@ -1,12 +1,12 @@
 import { DataSource } from 'typeorm';
+import { ROLLUP_COUNTERS, type RollupCounter } from '@flywheel/satisfaction';
 
-/** The counters of `satisfaction_rollups`, in table order. */
-export const ROLLUP_COLUMNS = [
-  'viewers', 'impressions', 'plays', 'completions', 'likes', 'favorites', 'shares', 'downloads', 'exports', 'comments',
-  'chosen', 'passed_over', 'regenerates', 'discards', 'dislikes', 'reports', 'rating_sum', 'rating_count', 'watch_n',
-  'watch_sum', 'watch_sumsq', 'sat_sum', 'sat_sumsq',
-] as const;
-export type RollupColumn = (typeof ROLLUP_COLUMNS)[number];
+/**
+ * The counters of `satisfaction_rollups` (and `_daily`), in table order: libs/satisfaction's ROLLUP_COUNTERS, the
+ * one declaration (test/schema-facts.test.ts holds the tables and the daily trigger to it).
+ */
+export const ROLLUP_COLUMNS = ROLLUP_COUNTERS;
+export type RollupColumn = RollupCounter;
 export type RollupTotals = Record<RollupColumn, number>;
 
 export type MetricDimension = 'model' | 'modelVersion' | 'category' | 'segment';

@@ -1,4 +1,10 @@
 import { createHash } from 'node:crypto';
+import { METRICS } from './metric-definitions';
+
+/** The metrics the page offers: the API's definitions (metric-definitions.ts), mean satisfaction first (the default). */
+const PAGE_METRICS = [...METRICS]
+  .sort((a, b) => Number(b.key === 'satisfaction') - Number(a.key === 'satisfaction'))
+  .map(({ key, label, kind, better }) => ({ key, label, kind, better }));
 
 /**
  * The dashboard: one static page, no build step and nothing from a CDN. It draws its own SVG chart from the metrics
@@ -13,19 +19,7 @@ const SCRIPT = `
   // it is forgotten when the tab closes.
   const KEY_STORAGE = 'flywheel.secretKey';
   const PALETTE = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
-  const METRICS = [
-    { key: 'satisfaction', label: 'Mean satisfaction', kind: 'mean', better: 1 },
-    { key: 'like', label: 'Like rate', kind: 'rate', better: 1 },
-    { key: 'favorite', label: 'Favorite rate', kind: 'rate', better: 1 },
-    { key: 'share', label: 'Share rate', kind: 'rate', better: 1 },
-    { key: 'download', label: 'Download rate', kind: 'rate', better: 1 },
-    { key: 'export', label: 'Export rate', kind: 'rate', better: 1 },
-    { key: 'completion', label: 'Completion rate (of plays)', kind: 'rate', better: 1 },
-    { key: 'watchRatio', label: 'Mean watch ratio', kind: 'mean', better: 1 },
-    { key: 'regenerate', label: 'Regenerate rate', kind: 'rate', better: -1 },
-    { key: 'discard', label: 'Discard rate', kind: 'rate', better: -1 },
-    { key: 'dislike', label: 'Dislike rate', kind: 'rate', better: -1 },
-  ];
+  const METRICS = ${JSON.stringify(PAGE_METRICS)};
   const METRIC = Object.fromEntries(METRICS.map((m) => [m.key, m]));
   const RANGES = {
     '24h': { label: 'Last 24 hours · hourly', hours: 24, granularity: 'hour' },

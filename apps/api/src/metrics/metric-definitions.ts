@@ -8,6 +8,10 @@ import { RollupColumn } from '@flywheel/database';
 export interface RateMetric {
   kind: 'rate';
   key: string;
+  /** What the dashboard page calls it. */
+  label: string;
+  /** 1: higher is better for users (likes); -1: lower is (discards). The page colours differences by it. */
+  better: 1 | -1;
   successes: RollupColumn;
   denominator: RollupColumn;
   description: string;
@@ -16,6 +20,8 @@ export interface RateMetric {
 export interface MeanMetric {
   kind: 'mean';
   key: string;
+  label: string;
+  better: 1 | -1;
   n: RollupColumn;
   sum: RollupColumn;
   sumSq: RollupColumn;
@@ -24,26 +30,26 @@ export interface MeanMetric {
 
 export type MetricDefinition = RateMetric | MeanMetric;
 
-const rate = (key: string, successes: RollupColumn, denominator: RollupColumn, description: string): RateMetric =>
-  ({ kind: 'rate', key, successes, denominator, description });
+const rate = (key: string, label: string, better: 1 | -1, successes: RollupColumn, denominator: RollupColumn, description: string): RateMetric =>
+  ({ kind: 'rate', key, label, better, successes, denominator, description });
 
 export const METRICS: readonly MetricDefinition[] = [
-  rate('like', 'likes', 'viewers', 'Liked (current state) / viewers. Wilson 95% interval.'),
-  rate('favorite', 'favorites', 'viewers', 'Favorited (current state) / viewers. Wilson 95% interval.'),
-  rate('share', 'shares', 'viewers', 'Shared / viewers. Wilson 95% interval.'),
-  rate('download', 'downloads', 'viewers', 'Downloaded / viewers. Wilson 95% interval.'),
-  rate('export', 'exports', 'viewers', 'Exported (used in an edit or published) / viewers. Wilson 95% interval.'),
-  rate('completion', 'completions', 'plays', 'Completed / viewers who played the video (not / all viewers). Wilson 95% interval.'),
-  rate('regenerate', 'regenerates', 'viewers', 'Asked for another take / viewers. Wilson 95% interval.'),
-  rate('discard', 'discards', 'viewers', 'Discarded / viewers. Wilson 95% interval.'),
-  rate('dislike', 'dislikes', 'viewers', 'Disliked ("not interested") / viewers. Wilson 95% interval.'),
+  rate('like', 'Like rate', 1, 'likes', 'viewers', 'Liked (current state) / viewers. Wilson 95% interval.'),
+  rate('favorite', 'Favorite rate', 1, 'favorites', 'viewers', 'Favorited (current state) / viewers. Wilson 95% interval.'),
+  rate('share', 'Share rate', 1, 'shares', 'viewers', 'Shared / viewers. Wilson 95% interval.'),
+  rate('download', 'Download rate', 1, 'downloads', 'viewers', 'Downloaded / viewers. Wilson 95% interval.'),
+  rate('export', 'Export rate', 1, 'exports', 'viewers', 'Exported (used in an edit or published) / viewers. Wilson 95% interval.'),
+  rate('completion', 'Completion rate (of plays)', 1, 'completions', 'plays', 'Completed / viewers who played the video (not / all viewers). Wilson 95% interval.'),
+  rate('regenerate', 'Regenerate rate', -1, 'regenerates', 'viewers', 'Asked for another take / viewers. Wilson 95% interval.'),
+  rate('discard', 'Discard rate', -1, 'discards', 'viewers', 'Discarded / viewers. Wilson 95% interval.'),
+  rate('dislike', 'Dislike rate', -1, 'dislikes', 'viewers', 'Disliked ("not interested") / viewers. Wilson 95% interval.'),
   {
-    kind: 'mean', key: 'watchRatio', n: 'watch_n', sum: 'watch_sum', sumSq: 'watch_sumsq',
+    kind: 'mean', key: 'watchRatio', label: 'Mean watch ratio', better: 1, n: 'watch_n', sum: 'watch_sum', sumSq: 'watch_sumsq',
     description: 'Mean watch ratio (highest watchMs / durationMs; at least 1 when completed; capped at 1.5) over the '
       + 'viewers with watch evidence (n). Normal 95% interval from the sample variance.',
   },
   {
-    kind: 'mean', key: 'satisfaction', n: 'viewers', sum: 'sat_sum', sumSq: 'sat_sumsq',
+    kind: 'mean', key: 'satisfaction', label: 'Mean satisfaction', better: 1, n: 'viewers', sum: 'sat_sum', sumSq: 'sat_sumsq',
     description: 'Mean satisfaction score in (-1, 1) of the policy (libs/satisfaction, v1) over all viewers; a viewer '
       + 'with no signal beyond an impression scores 0. Normal 95% interval from the sample variance.',
   },
