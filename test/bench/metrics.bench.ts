@@ -204,6 +204,16 @@ async function seed(db: TestDatabase, projectId: string, args: Args, end: number
   ));
   const [{ n: rollupRows }] = await db.query(`SELECT count(*)::int AS n FROM satisfaction_rollups`);
   log('satisfaction_rollups', ms, `${rollupRows.toLocaleString('en')} hourly rows`);
+  // The daily rollups, as the ingest code writes them beside the hourly ones: the hourly rows summed per UTC day.
+  [, ms] = await timed(() => db.query(
+    `INSERT INTO satisfaction_rollups_daily (project_id, day, model, model_version, category, segment, ${ROLLUP_COLUMNS.join(', ')})
+     SELECT project_id, date_trunc('day', hour, 'UTC'), model, model_version, category, segment,
+            ${ROLLUP_COLUMNS.map((c) => `sum(${c})`).join(', ')}
+       FROM satisfaction_rollups WHERE project_id = $1
+      GROUP BY 1, 2, 3, 4, 5, 6`,
+    [projectId],
+  ));
+  log('satisfaction_rollups_daily', ms);
   await db.query(`DROP TABLE bench_episodes`);
   await db.query(`DROP TABLE bench_scored`);
   [, ms] = await timed(() => db.query(`VACUUM ANALYZE`));

@@ -190,7 +190,11 @@ export class IngestTransaction {
     return rows.map((r) => ({ projectId, videoId: r.video_id, userHash: r.user_hash }));
   }
 
-  /** Adds the deltas to their hourly rollups in one statement (rollups are sums, so order does not matter). */
+  /**
+   * Adds the deltas to their hourly rollups in one statement, then the same deltas summed per UTC day to the daily
+   * rollups in another (rollups are sums, so order does not matter): the one writer of both tables, in the caller's
+   * transaction, so they can never disagree. Rows are upserted in key order (concurrent batches lock them in one order).
+   */
   async applyRollupDeltas(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
     if (deltas.length === 0) return;
     const sorted = [...deltas].sort((a, b) => rollupKey(a).localeCompare(rollupKey(b)));
@@ -211,18 +215,33 @@ export class IngestTransaction {
          ${counters.map((c) => `${c} = r.${c} + excluded.${c}`).join(', ')}`,
       params,
     );
+    const daily = [...params.slice(0, 6), ...params.slice(base)];
+    await this.em.query(
+      `INSERT INTO satisfaction_rollups_daily AS d (project_id, day, model, model_version, category, segment, ${counters.join(', ')})
+       SELECT project_id, date_trunc('day', hour, 'UTC'), model, model_version, category, segment,
+              ${counters.map((c) => `sum(${c})`).join(', ')}
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
+              ${counters.map((_, i) => `$${6 + i + 1}::float8[]`).join(', ')})
+              AS u(project_id, hour, model, model_version, category, segment, ${counters.join(', ')})
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 1, 2, 3, 4, 5, 6
+       ON CONFLICT (project_id, day, model, model_version, category, segment) DO UPDATE SET
+         ${counters.map((c) => `${c} = d.${c} + excluded.${c}`).join(', ')}`,
+      daily,
+    );
   }
 
   // ---- rebuild (flywheel metrics rebuild) ----
 
   /** Blocks the ingest-worker's writes (events and generations) until this transaction ends, after its in-flight batches. */
   async lockForRebuild(): Promise<void> {
-    await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups IN SHARE ROW EXCLUSIVE MODE`);
+    await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups, satisfaction_rollups_daily IN SHARE ROW EXCLUSIVE MODE`);
   }
 
   async clearDerived(projectId: string): Promise<void> {
     await this.em.query(`DELETE FROM video_user_signals WHERE project_id = $1`, [projectId]);
     await this.em.query(`DELETE FROM satisfaction_rollups WHERE project_id = $1`, [projectId]);
+    await this.em.query(`DELETE FROM satisfaction_rollups_daily WHERE project_id = $1`, [projectId]);
   }
 
   /**

@@ -3,7 +3,7 @@ import { ROLLUP_COUNTERS, type RollupCounter } from '@flywheel/satisfaction';
 
 /**
  * The counters of `satisfaction_rollups` (and `_daily`), in table order: libs/satisfaction's ROLLUP_COUNTERS, the
- * one declaration (test/schema-facts.test.ts holds the tables and the daily trigger to it).
+ * one declaration (test/schema-facts.test.ts holds both tables to it).
  */
 export const ROLLUP_COLUMNS = ROLLUP_COUNTERS;
 export type RollupColumn = RollupCounter;
