@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ModelsRepository } from '@flywheel/database';
 import { AppProcess, TestContext, post } from './support/harness';
 
@@ -19,10 +20,10 @@ describe('library errors over HTTP', () => {
     const evaluationSetId = await models.saveEvaluationSet(project.projectId, {
       featureDim: 4, pairs: 1, featuresA: one, featuresB: one, outcome: new Float32Array([1]), weight: new Float32Array([1]),
     });
-    const model = await models.insert({
-      projectId: project.projectId, kind: 'linear', featureDim: 4, policyId: 'v1', preferenceSetId: null,
-      onnx: new TextEncoder().encode('these bytes are not an ONNX model'), card: {}, cardMarkdown: '', metrics: {}, evaluationSetId,
-    });
+    const model = await models.insert(
+      { id: randomUUID(), projectId: project.projectId, kind: 'linear', featureDim: 4, policyId: 'v1', preferenceSetId: null, metrics: {}, evaluationSetId },
+      () => ({ onnx: new TextEncoder().encode('these bytes are not an ONNX model'), card: {}, cardMarkdown: '' }),
+    );
     const response = await post(`${api.url}/v1/models/${model.id}/promote`, project.secretKey, {});
     expect(response).toMatchObject({ status: 422, body: { error: { code: 'INVALID_ONNX', message: expect.any(String) } } });
   }, 30000);

@@ -95,7 +95,7 @@ describe('reward models and preference sets', () => {
     const second = trainOnce('--kind', 'mlp', '--seed', '5', '--no-promote');
     expect(second).toMatchObject({ status: 'candidate', version: 2 });
     const refused = await post(`${api.url}/v1/models/${second.modelId}/promote`, project.secretKey, { margin: 0.9 });
-    expect(refused).toMatchObject({ status: 200, body: { promoted: false, reason: expect.stringContaining('does not beat production') } });
+    expect(refused).toMatchObject({ status: 200, body: { promoted: false, reason: expect.stringMatching(/decisive frozen pairs|not significantly|not better/), statistics: { minPairs: 200 } } });
     expect(refused.body.production).toMatchObject({ accuracy: expect.any(Number) });
     await expect(post(`${api.url}/v1/models/${second.modelId}/promote`, project.secretKey, { force: true })).resolves.toMatchObject({ status: 400 });
     await expect(post(`${api.url}/v1/models/${second.modelId}/promote`, project.ingestKey, {})).resolves.toMatchObject({ status: 403 });
@@ -117,6 +117,9 @@ describe('reward models and preference sets', () => {
     expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining('not enough preference pairs') });
     await expect(get(`${api.url}/v1/models/jobs/${queued.body.id}`, project.secretKey)).resolves.toMatchObject({ status: 404 });
     await expect(post(`${api.url}/v1/models/train`, empty.secretKey, { kind: 'forest' })).resolves.toMatchObject({ status: 400 });
+    // A preference set the trainer could not honour is refused before queueing, naming the field.
+    const unknownSet = await post(`${api.url}/v1/models/train`, empty.secretKey, { kind: 'linear', preferenceSetId: '00000000-0000-4000-8000-000000000000' });
+    expect(unknownSet).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('preferenceSetId') } } });
     await ctx.stopApp(trainer);
   }, 60000);
 

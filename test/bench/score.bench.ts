@@ -5,7 +5,7 @@
  * Last line: {"rowsPerSec", "p50Ms", "p99Ms"} (plus the ceiling's p99).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@flywheel/config';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const models = new ModelsRepository(db);
     const empty = new Float32Array(0);
     const evaluationSetId = await models.saveEvaluationSet(project.projectId, { featureDim: DIM, pairs: 0, featuresA: empty, featuresB: empty, outcome: empty, weight: empty });
-    const row = await models.insert({ projectId: project.projectId, kind: 'mlp', featureDim: DIM, policyId: 'v1', preferenceSetId: null, onnx, card: {}, cardMarkdown: '', metrics: {}, evaluationSetId });
+    const row = await models.insert({ id: randomUUID(), projectId: project.projectId, kind: 'mlp', featureDim: DIM, policyId: 'v1', preferenceSetId: null, metrics: {}, evaluationSetId }, () => ({ onnx, card: {}, cardMarkdown: '' }));
     await models.promote(project.projectId, row.id, 'benchmark');
     await db.destroy();
 

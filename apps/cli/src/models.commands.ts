@@ -29,6 +29,7 @@ export function registerModelCommands(program: Command, client: () => ApiClient,
     .option('--hidden <widths>', 'MLP hidden layers, e.g. 64 or 128,64', '64')
     .option('--ties', 'model ties (Davidson)')
     .option('--seed <n>', 'seed', '1')
+    .option('--preference-set <id>', "train on this ready preference set's pairs and splits (reproducible)")
     .option('--no-promote', 'leave the new model a candidate')
     .option('--no-wait', 'return once queued')
     .option('--json', 'print JSON')
@@ -36,7 +37,7 @@ export function registerModelCommands(program: Command, client: () => ApiClient,
       const api = client();
       const body = {
         kind: opts.kind, hiddenLayers: String(opts.hidden).split(',').map(Number), ties: opts.ties ? 'davidson' : 'none',
-        seed: Number(opts.seed), promote: opts.promote,
+        seed: Number(opts.seed), promote: opts.promote, ...(opts.preferenceSet ? { preferenceSetId: opts.preferenceSet } : {}),
       };
       let job = await api.json('POST', '/v1/models/train', body);
       if (!opts.wait) return out(opts.json)(`queued training job ${job.id}`, job);
@@ -55,10 +56,10 @@ export function registerModelCommands(program: Command, client: () => ApiClient,
 
   models
     .command('promote <id>')
-    .description('promote if it beats production on the same frozen pairs (or --force with --reason)')
+    .description('promote if the gate finds it significantly not worse and better on the same frozen pairs (or --force with --reason)')
     .option('--force', 'promote regardless (needs --reason)')
     .option('--reason <text>', 'why')
-    .option('--margin <x>', 'minimum accuracy gain', '0.005')
+    .option('--margin <x>', 'the observed accuracy gain must exceed this', '0')
     .option('--json', 'print JSON')
     .action(async (id, opts) => {
       if (opts.force && !opts.reason) throw new CliError('--force needs --reason "<why>"', EXIT.usage);

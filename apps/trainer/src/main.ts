@@ -7,7 +7,7 @@ import { TrainerRunner } from './trainer-runner';
 
 /**
  * The trainer. Without arguments it serves the training queue (and the schedule); with
- * `--once --project <id> [--kind linear|mlp] [--seed n]` it trains one model now, prints JSON and exits.
+ * `--once --project <id> [--kind linear|mlp] [--seed n] [--preference-set <id>]` it trains one model now, prints JSON and exits.
  */
 async function bootstrap(): Promise<void> {
   const { values } = parseArgs({
@@ -16,6 +16,7 @@ async function bootstrap(): Promise<void> {
       project: { type: 'string' },
       kind: { type: 'string' },
       seed: { type: 'string' },
+      'preference-set': { type: 'string' },
       'no-promote': { type: 'boolean', default: false },
     },
   });
@@ -30,8 +31,9 @@ async function bootstrap(): Promise<void> {
   const runner = app.get(TrainerRunner);
   const outcome = await runner.trainOnce(values.project, {
     kind: values.kind === 'linear' ? 'linear' : 'mlp', seed: values.seed ? Number(values.seed) : undefined, promote: !values['no-promote'],
+    ...(values['preference-set'] ? { preferenceSetId: values['preference-set'] } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ modelId: outcome.model.id, version: outcome.model.version, status: outcome.model.status, metrics: outcome.metrics, baselines: outcome.baselines, pairs: outcome.pairs, promotion: outcome.promotion?.reason ?? null, seconds: outcome.seconds })}\n`);
+  process.stdout.write(`${JSON.stringify({ modelId: outcome.model.id, version: outcome.model.version, status: outcome.model.status, metrics: outcome.metrics, baselines: outcome.baselines, pairs: outcome.pairs, promotion: outcome.promotion?.reason ?? null, reproduced: outcome.reproduced, seconds: outcome.seconds })}\n`);
   await app.close();
 }
 

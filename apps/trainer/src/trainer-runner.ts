@@ -49,7 +49,7 @@ export class TrainerRunner implements OnApplicationShutdown {
   async trainOnce(projectId: string, request: TrainingRequest) {
     const project = await this.projects.find(projectId);
     if (!project) throw new Error(`no project ${projectId}`);
-    return trainProject({ evidence: this.evidence, models: this.models }, projectId, project.featureDim, { threads: this.config.trainer.threads, ...request });
+    return trainProject({ evidence: this.evidence, models: this.models, sets: this.sets }, projectId, project.featureDim, { threads: this.config.trainer.threads, ...request });
   }
 
   private async run(): Promise<void> {
@@ -78,7 +78,7 @@ export class TrainerRunner implements OnApplicationShutdown {
     try {
       const project = await this.projects.find(job.projectId);
       const outcome = await trainProject(
-        { evidence: this.evidence, models: this.models }, job.projectId, project!.featureDim,
+        { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project!.featureDim,
         { threads: this.config.trainer.threads, ...(job.options as TrainingRequest) },
         (progress) => {
           const now = Date.now();
@@ -90,7 +90,7 @@ export class TrainerRunner implements OnApplicationShutdown {
       );
       await this.models.updateJob(job.id, {
         status: 'succeeded', modelId: outcome.model.id,
-        progress: { stage: 'done', pairs: outcome.pairs, accuracy: outcome.metrics.accuracy, promotion: outcome.promotion?.reason ?? null, seconds: outcome.seconds },
+        progress: { stage: 'done', pairs: outcome.pairs, accuracy: outcome.metrics.accuracy, promotion: outcome.promotion?.reason ?? null, reproduced: outcome.reproduced, seconds: outcome.seconds },
       });
       this.logger.log({ msg: 'training_succeeded', jobId: job.id, modelId: outcome.model.id, status: outcome.model.status });
     } catch (error) {

@@ -14,6 +14,8 @@ export interface VideoEvidenceRow {
   requestId: string;
   promptNorm: string;
   prompt: string;
+  /** The generator that made the video (model name) and its version. */
+  model: string;
   modelVersion: string;
   uri: string | null;
   features: number[];
@@ -24,6 +26,14 @@ export interface VideoEvidenceRow {
   motionQuality: number | null;
   textAlignment: number | null;
   overallRating: number | null;
+}
+
+/** What training needs of a generation it only knows by id (the videos of a stored preference set). */
+export interface GenerationFeaturesRow {
+  videoId: string;
+  model: string;
+  modelVersion: string;
+  features: number[];
 }
 
 export interface UserObservationRow {
@@ -40,7 +50,7 @@ export class EvidenceRepository {
   async videos(projectId: string, filters: EvidenceFilters): Promise<VideoEvidenceRow[]> {
     const { where, params } = conditions(projectId, filters);
     const rows: Record<string, unknown>[] = await this.db.query(
-      `SELECT g.video_id, g.request_id, g.prompt_norm, g.prompt, g.model_version, g.uri, g.features,
+      `SELECT g.video_id, g.request_id, g.prompt_norm, g.prompt, g.model, g.model_version, g.uri, g.features,
               count(s.satisfaction)::int AS n, coalesce(sum(s.satisfaction), 0)::float8 AS sat_sum,
               avg((s.dimension_ratings ->> 'visual_quality')::float8) AS vq,
               avg((s.dimension_ratings ->> 'motion_quality')::float8) AS mq,
@@ -57,10 +67,19 @@ export class EvidenceRepository {
     const num = (v: unknown) => (v === null ? null : Number(v));
     return rows.map((r) => ({
       videoId: r.video_id as string, requestId: r.request_id as string, promptNorm: r.prompt_norm as string,
-      prompt: r.prompt as string, modelVersion: r.model_version as string, uri: r.uri as string | null,
+      prompt: r.prompt as string, model: r.model as string, modelVersion: r.model_version as string, uri: r.uri as string | null,
       features: r.features as number[], n: r.n as number, satSum: Number(r.sat_sum), visualQuality: num(r.vq),
       motionQuality: num(r.mq), textAlignment: num(r.ta), overallRating: num(r.overall),
     }));
+  }
+
+  /** Generator and features of these videos (those registered; the caller checks for missing ones). */
+  async generationsOf(projectId: string, videoIds: string[]): Promise<GenerationFeaturesRow[]> {
+    const rows: { video_id: string; model: string; model_version: string; features: number[] }[] = await this.db.query(
+      `SELECT video_id, model, model_version, features FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
+      [projectId, videoIds],
+    );
+    return rows.map((r) => ({ videoId: r.video_id, model: r.model, modelVersion: r.model_version, features: r.features }));
   }
 
   /** One user's satisfaction per video, ordered by user then time (the session scope reads it in that order). */

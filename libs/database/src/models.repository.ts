@@ -30,16 +30,22 @@ export interface EvaluationSetRow {
 }
 
 export interface NewModel {
+  /** Chosen by the caller (the trainer derives it from the model's content, so a reproduced run finds its entry). */
+  id: string;
   projectId: string;
   kind: 'linear' | 'mlp';
   featureDim: number;
   policyId: string;
   preferenceSetId: string | null;
+  metrics: unknown;
+  evaluationSetId: string;
+}
+
+/** The parts of a model that carry its registry version (written once the version is known). */
+export interface VersionedArtifacts {
   onnx: Uint8Array;
   card: unknown;
   cardMarkdown: string;
-  metrics: unknown;
-  evaluationSetId: string;
 }
 
 export interface TrainingJobRow {
@@ -90,21 +96,34 @@ export class ModelsRepository {
     };
   }
 
-  /** Inserts a candidate with the next version number of its project. */
-  async insert(model: NewModel): Promise<ModelRow> {
+  /**
+   * Inserts a candidate with the next version number of its project; `artifacts` writes the ONNX file and card for
+   * that version (both carry it), inside the same lock.
+   */
+  async insert(model: NewModel, artifacts: (version: number) => VersionedArtifacts): Promise<ModelRow> {
     return this.db.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('reward_models:' || $1))`, [model.projectId]);
+      const [{ next }] = await em.query(`SELECT coalesce(max(version), 0) + 1 AS next FROM reward_models WHERE project_id = $1`, [model.projectId]);
+      const { onnx, card, cardMarkdown } = artifacts(next);
       const [row] = await em.query(
-        `INSERT INTO reward_models (project_id, version, kind, feature_dim, policy_id, preference_set_id, onnx, card,
+        `INSERT INTO reward_models (id, project_id, version, kind, feature_dim, policy_id, preference_set_id, onnx, card,
                                     card_markdown, metrics, evaluation_set_id)
-         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-           FROM reward_models WHERE project_id = $1
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          RETURNING ${MODEL_COLUMNS}`,
-        [model.projectId, model.kind, model.featureDim, model.policyId, model.preferenceSetId, Buffer.from(model.onnx),
-          JSON.stringify(model.card), model.cardMarkdown, JSON.stringify(model.metrics), model.evaluationSetId],
+        [model.id, model.projectId, next, model.kind, model.featureDim, model.policyId, model.preferenceSetId, Buffer.from(onnx),
+          JSON.stringify(card), cardMarkdown, JSON.stringify(model.metrics), model.evaluationSetId],
       );
       return row;
     });
+  }
+
+  /** Records a promotion decision with its statistics in the model's metrics and card. */
+  async recordPromotion(projectId: string, id: string, promotion: unknown, card: unknown, cardMarkdown: string): Promise<void> {
+    await this.db.query(
+      `UPDATE reward_models SET metrics = metrics || jsonb_build_object('promotion', $3::jsonb), card = $4, card_markdown = $5
+        WHERE project_id = $1 AND id = $2`,
+      [projectId, id, JSON.stringify(promotion), JSON.stringify(card), cardMarkdown],
+    );
   }
 
   async list(projectId: string): Promise<ModelRow[]> {

@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   UNKNOWN_FORMAT: { status: 400, failure: 'permanent' },
   // Training, promotion and set building (libs/pipeline)
   NOT_ENOUGH_PAIRS: { status: 422, failure: 'permanent' },
+  ALL_TIES: { status: 422, failure: 'permanent' },
+  UNSUPPORTED_OPTION: { status: 400, failure: 'permanent' },
+  PREFERENCE_SET_NOT_FOUND: { status: 404, failure: 'permanent' },
+  PREFERENCE_SET_NOT_READY: { status: 409, failure: 'permanent' },
   MODEL_NOT_FOUND: { status: 404, failure: 'permanent' },
   NOT_A_CANDIDATE: { status: 409, failure: 'permanent' },
   OVERRIDE_NEEDS_REASON: { status: 400, failure: 'permanent' },

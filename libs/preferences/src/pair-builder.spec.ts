@@ -96,6 +96,13 @@ describe('buildPairs', () => {
     expect(build({ scopes: ['request'], minMargin: 0.4 }).map((p) => p.margin)).toEqual([0.5]);
   });
 
+  it('never turns an exact tie into a preference, even with minMargin 0 (no decision by video id)', () => {
+    const equal = [video('a1', 'r9', 'eq', 3, 0.25), video('a2', 'r9', 'eq', 3, 0.25), video('a3', 'r9', 'eq', 3, 0)];
+    const pairs = (options: Partial<PairOptions>) => [...buildPairs({ videos: equal }, { scopes: ['request'], seed: SEED, ...options })];
+    expect(pairs({ minMargin: 0 }).map((p) => [p.chosenId, p.rejectedId, p.tie])).toEqual([['a1', 'a3', false], ['a2', 'a3', false]]);
+    expect(pairs({ minMargin: 0, includeTies: true }).filter((p) => p.tie).map((p) => [p.chosenId, p.rejectedId, p.margin])).toEqual([['a1', 'a2', 0]]);
+  });
+
   it('only uses videos with at least minEvidence users in the request and prompt scopes', () => {
     const withZero = build({ scopes: ['request'], minEvidence: 0, minMargin: 0 });
     expect(withZero.filter((p) => p.chosenId === 'v4' || p.rejectedId === 'v4')).toHaveLength(3);

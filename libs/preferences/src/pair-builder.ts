@@ -73,9 +73,10 @@ export function resolveRewardPairOptions(options: Partial<RewardPairOptions> = {
  *
  * Request and prompt scopes only use videos with n ≥ minEvidence and a finite score.
  *
- * Margin rules, with margin = |Δscore|: margin < tieBand → a tie (kept only with includeTies); tieBand ≤ margin <
- * minMargin → dropped (too close to call, too far to be a tie); otherwise a preference. `chosenId` is the higher
- * score (for an exact tie, the smaller video id), so `margin` ≥ 0.
+ * Margin rules, with margin = |Δscore|: margin = 0 or margin < tieBand → a tie (kept only with includeTies);
+ * tieBand ≤ margin < minMargin → dropped (too close to call, too far to be a tie); otherwise a preference, which
+ * always has margin > 0. `chosenId` is the higher score (for a tie, the smaller video id is written first), so
+ * `margin` ≥ 0.
  *
  * Weights: 'none' → 1. 'evidence' → h / (h + evidenceK) with h = 2·nₐ·n_b / (nₐ + n_b), the harmonic mean of the
  * two videos' user counts: a pair is only as strong as its weaker side, and the weight rises toward 1 the way a shrunk
@@ -207,7 +208,7 @@ function* pairsOfGroup(g: Group, r: PairRules): Generator<Pair> {
   const keep = (a: Member, b: Member): boolean => {
     if (a.id === b.id || (g.crossClusterOnly && a.cluster === b.cluster)) return false;
     const margin = Math.abs(a.score - b.score);
-    return margin < r.tieBand ? r.includeTies : margin >= r.minMargin;
+    return isTie(margin, r.tieBand) ? r.includeTies : margin >= r.minMargin;
   };
   if (r.maxPairsPerGroup === null) {
     for (let i = 0; i < m.length; i++) {
@@ -249,19 +250,25 @@ function* pairsOfGroup(g: Group, r: PairRules): Generator<Pair> {
 
 function makePair(a: Member, b: Member, g: Group, split: PairSplit, r: PairRules): Pair {
   const d = a.score - b.score;
+  // Equal scores are a tie (the smaller id only decides which side is written first, never a winner).
   const aChosen = d > 0 || (d === 0 && a.id < b.id);
   const margin = Math.abs(d);
   return {
     chosenId: aChosen ? a.id : b.id,
     rejectedId: aChosen ? b.id : a.id,
     margin,
-    tie: margin < r.tieBand,
+    tie: isTie(margin, r.tieBand),
     weight: r.weightOf(a.n, b.n),
     scope: g.scope,
     groupKey: g.groupKey,
     split,
     source: r.source,
   };
+}
+
+/** A strict preference needs a margin > 0: an exact tie is a tie whatever tieBand (even 0) says. */
+function isTie(margin: number, tieBand: number): boolean {
+  return margin === 0 || margin < tieBand;
 }
 
 /** h / (h + k), h = harmonic mean of the two user counts (0 when either is 0). */

@@ -85,6 +85,30 @@ describe('trainRewardModel', () => {
     }
   });
 
+  it('stops a converging run by validation loss at default settings, never by the epoch cap', () => {
+    const data = syntheticPreferences({ nItems: 1000, nPairs: 12_000, dim: 8, truth: 'linear', seed: 11 });
+    for (const kind of ['linear', 'mlp'] as const) {
+      const result = trainRewardModel(splitData(data), { kind, hiddenLayers: kind === 'mlp' ? [16] : undefined, seed: 2 });
+      expect(result.stoppedBy).toBe('patience');
+      expect(result.history.length).toBeLessThan(result.options.maxEpochs);
+      expect(result.history.length).toBe(result.bestEpoch + result.options.patience);
+    }
+  });
+
+  it('says the cap stopped a run that was still improving', () => {
+    const result = trainRewardModel(splitData(linearData), { kind: 'linear', seed: 3, maxEpochs: 2 });
+    expect(result).toMatchObject({ stoppedBy: 'max-epochs', stoppedEarly: false, bestEpoch: 2 });
+  });
+
+  it('refuses a training set where every pair is a tie, with a message that says so', () => {
+    const ties = { ...linearData.pairs, outcome: new Float32Array(linearData.pairs.a.length).fill(0.5) };
+    for (const options of [{ kind: 'linear' }, { kind: 'linear', ties: { model: 'davidson' } }] as TrainOptions[]) {
+      expect(() => trainRewardModel({ ...linearData, pairs: ties, split: linearData.split }, options)).toThrow(
+        expect.objectContaining({ code: 'ALL_TIES', message: expect.stringMatching(/every one of the \d+ training pairs is a tie/) }),
+      );
+    }
+  });
+
   it('stops early and restores the weights of the best validation epoch', () => {
     // Validation outcomes are the training outcomes flipped: the more it learns, the worse validation gets.
     const train = selectPairs(linearData.pairs, linearData.split, PAIR_SPLIT.train);

@@ -36,9 +36,13 @@ export interface TrainOptions {
   learningRateDecay?: number;
   /** Pairs per mini-batch. Default 1024. */
   batchSize?: number;
-  /** Default 20. */
+  /**
+   * A safety cap, not the stopping rule: runs stop when the validation loss stops improving (`patience`). Default
+   * 1000, far above what a converging run needs (a linear model on real ratings stops after 50–120 epochs), so the
+   * cap never stops a converging run at default settings; TrainResult.stoppedBy says which rule stopped it.
+   */
   maxEpochs?: number;
-  /** Epochs without a validation improvement of more than `minDelta` before stopping. Default 2. */
+  /** Epochs without a validation improvement of more than `minDelta` before stopping. Default 5. */
   patience?: number;
   /** Default 1e-5. */
   minDelta?: number;
@@ -54,6 +58,8 @@ export interface TrainOptions {
   threads?: number;
   onEpoch?: (report: EpochReport) => void;
 }
+
+export type StopReason = 'patience' | 'max-epochs' | 'no-validation';
 
 export type ResolvedTrainOptions = Required<Omit<TrainOptions, 'onEpoch'>>;
 
@@ -78,6 +84,11 @@ export interface TrainResult {
   /** Epoch whose weights were kept (the best validation loss; the last epoch without validation pairs). */
   bestEpoch: number;
   stoppedEarly: boolean;
+  /**
+   * 'patience': the validation loss stopped improving (the intended rule). 'max-epochs': the cap stopped a run that
+   * was still improving (raise maxEpochs). 'no-validation': there were no validation pairs, so it ran to the cap.
+   */
+  stoppedBy: StopReason;
   seconds: number;
   threads: number;
   counts: { items: number; trainItems: number; trainPairs: number; validationPairs: number; trainTies: number };
@@ -145,6 +156,13 @@ export function trainRewardModel(data: TrainingData, options: TrainOptions): Tra
     }
   }
   if (!(totalWeight > 0)) throw new RewardModelError('INVALID_TRAINING_DATA', 'training pairs have zero total weight');
+  if (trainTies === train.index.length) {
+    throw new RewardModelError(
+      'ALL_TIES',
+      `every one of the ${trainTies} training pairs is a tie: there is no preference to learn (a tie model needs decisive pairs too, to learn what a reward difference means)`,
+      { details: { trainPairs: trainTies } },
+    );
+  }
   let trainItems = 0;
   for (let i = 0; i < nItems; i++) trainItems += used[i];
   const stats = opts.standardise
@@ -182,7 +200,7 @@ function runEpochs(
   onEpoch: TrainOptions['onEpoch'],
   hasValidation: boolean,
   tieShareOfWeight: number,
-): Pick<TrainResult, 'standardisedModel' | 'history' | 'bestEpoch' | 'stoppedEarly'> {
+): Pick<TrainResult, 'standardisedModel' | 'history' | 'bestEpoch' | 'stoppedEarly' | 'stoppedBy'> {
   const ties = opts.ties !== 'none';
   const learnNu = opts.ties !== 'none' && opts.ties.nu === undefined;
   let logNu = 0;
@@ -202,6 +220,7 @@ function runEpochs(
   let bestLoss = Infinity;
   let sinceBest = 0;
   let stoppedEarly = false;
+  let stoppedBy: StopReason = hasValidation ? 'max-epochs' : 'no-validation';
   const history: EpochReport[] = [];
   let learningRate = opts.learningRate;
 
@@ -242,6 +261,7 @@ function runEpochs(
       sinceBest = 0;
     } else if (++sinceBest >= opts.patience) {
       stoppedEarly = epoch < opts.maxEpochs;
+      stoppedBy = 'patience';
       break;
     }
   }
@@ -251,7 +271,7 @@ function runEpochs(
   if (opts.ties !== 'none') {
     standardisedModel.ties = { model: 'davidson', nu: opts.ties.nu ?? Math.exp(bestLogNu) };
   }
-  return { standardisedModel, history, bestEpoch, stoppedEarly };
+  return { standardisedModel, history, bestEpoch, stoppedEarly, stoppedBy };
 }
 
 function resolveOptions(options: TrainOptions): ResolvedTrainOptions {
@@ -276,8 +296,8 @@ function resolveOptions(options: TrainOptions): ResolvedTrainOptions {
     learningRate: options.learningRate ?? (kind === 'linear' ? 0.01 : 0.002),
     learningRateDecay: options.learningRateDecay ?? 1,
     batchSize: options.batchSize ?? 1024,
-    maxEpochs: options.maxEpochs ?? 20,
-    patience: options.patience ?? 2,
+    maxEpochs: options.maxEpochs ?? 1000,
+    patience: options.patience ?? 5,
     minDelta: options.minDelta ?? 1e-5,
     seed: options.seed ?? 1,
     standardise: options.standardise ?? true,

@@ -9,6 +9,7 @@ export {
   type ResolvedTrainOptions,
   type TrainResult,
   type EpochReport,
+  type StopReason,
 } from './bradley-terry.trainer';
 export { predict, assertValidModel } from './predict';
 export { computeStandardisation, standardiseFeatures, foldStandardisation } from './standardisation';
@@ -31,4 +32,14 @@ export {
   type RewardModelMetadata,
 } from './onnx-writer';
 export { RewardScorer, type RewardScorerOptions } from './reward-scorer';
-export { modelCard, type ModelCard, type ModelCardInput } from './model-card';
+export { modelCard, withPromotion, type ModelCard, type ModelCardInput } from './model-card';
+export { perGeneratorScores, bestSingleFeature, logisticRegressionBt, type LogisticBtOptions } from './baselines';
+export {
+  promotionGate,
+  pairCorrectness,
+  exactMcNemar,
+  GATE_DEFAULTS,
+  type GateOptions,
+  type GateDecision,
+  type GateStatistics,
+} from './promotion-gate';

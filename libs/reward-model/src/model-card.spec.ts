@@ -20,29 +20,36 @@ describe('modelCard', () => {
       test.outcome,
     );
     const linear = { accuracy: 0.61, auc: 0.66, logLoss: 0.65, ece: 0.02 };
-    const perVideo = { accuracy: 0.55, auc: 0.57, logLoss: 0.69, ece: 0.05 };
+    const perGenerator = { accuracy: 0.55, auc: 0.57, logLoss: 0.69, ece: 0.05 };
     const { json, markdown } = modelCard({
       model: result.model,
       training: result,
       provenance: { policyVersion: 'satisfaction-v3', preferenceSetId: 'ps_1', createdAt: '2025-01-02T00:00:00.000Z' },
       metrics,
-      baselines: { linear, perVideoMeanSatisfaction: perVideo },
+      baselines: { perGenerator: { ...perGenerator, note: 'win share of the generator that made the video' }, linear },
+      promotion: { promoted: false, reason: 'too few frozen pairs', evaluationPairs: 12, pValue: 0.25 },
     });
     expect(json).toMatchObject({
       schema: 'flywheel.reward-model-card.v1',
       model: { kind: 'mlp', featureDim: 6, hiddenLayers: [8], parameters: 6 * 8 + 8 + 8 + 1, ties: null },
-      training: { seed: 9, epochsRun: 2, threads: 1 },
+      training: { seed: 9, epochsRun: 2, threads: 1, stoppedBy: result.stoppedBy, bestEpoch: result.bestEpoch },
       data: { items: 500, trainPairs: result.counts.trainPairs, evaluationPairs: test.a.length },
       provenance: { policyVersion: 'satisfaction-v3', preferenceSetId: 'ps_1', modelVersion: null },
       metrics: { accuracy: metrics.accuracy, auc: metrics.auc },
-      baselines: { random: { accuracy: 0.5, logLoss: Math.LN2 }, linear, perVideoMeanSatisfaction: perVideo },
+      baselines: { random: { accuracy: 0.5, logLoss: Math.LN2 }, linear, perGenerator: { ...perGenerator, note: expect.any(String) } },
+      promotion: { promoted: false, evaluationPairs: 12 },
     });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(markdown).toContain('# mlp reward model');
     expect(markdown).toContain('| layers | 6 → 8 → 1 (ReLU between layers) |');
-    expect(markdown).toContain('| metric | this model | random | per-video mean satisfaction | linear model |');
+    expect(markdown).toContain('| metric | this model | random | per-generator mean | linear model |');
     expect(markdown).toContain(`| pairwise accuracy | ${metrics.accuracy.toFixed(4)} | 0.5000 | 0.5500 | 0.6100 |`);
     expect(markdown).toContain('| log loss |');
     expect(markdown).toContain('| seed | 9 |');
+    expect(markdown).toContain(`| epochs | best ${result.bestEpoch} of 2 run (cap 2, patience 5) |`);
+    expect(markdown).toContain('| stopped by | the epoch cap');
+    expect(markdown).toContain('- per-generator mean: win share of the generator that made the video');
+    expect(markdown).toContain('**not promoted**: too few frozen pairs');
+    expect(markdown).toContain('| evaluationPairs | 12 |');
   });
 });

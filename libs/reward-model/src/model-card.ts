@@ -8,19 +8,18 @@ export interface ModelCardInput {
   model: RewardModel;
   training: Pick<TrainResult, 'options' | 'history' | 'bestEpoch' | 'stoppedEarly' | 'seconds' | 'counts'> & {
     threads?: number;
+    stoppedBy?: TrainResult['stoppedBy'];
   };
   provenance: { policyVersion: string; preferenceSetId: string; createdAt: Date | string; modelVersion?: string };
   /** The model's metrics on the evaluation pairs. */
   metrics: PairMetrics;
   /**
-   * Baselines measured by the caller on the same evaluation pairs. `random` defaults to randomBaseline();
-   * `linear` belongs on an MLP's card.
+   * Baselines measured by the caller on the same evaluation pairs, in the order given. `random` defaults to
+   * randomBaseline(); the trainer adds perGenerator, bestSingleFeature, logisticRegression (and linear on an MLP).
    */
-  baselines?: {
-    random?: BaselineMetrics;
-    perVideoMeanSatisfaction?: BaselineMetrics;
-    linear?: BaselineMetrics;
-  };
+  baselines?: Record<string, BaselineMetrics & { note?: string }>;
+  /** The promotion decision and its statistics, once made. */
+  promotion?: Record<string, unknown> & { promoted: boolean; reason: string };
 }
 
 export interface ModelCard {
@@ -39,6 +38,7 @@ export interface ModelCard {
     epochsRun: number;
     bestEpoch: number;
     stoppedEarly: boolean;
+    stoppedBy: TrainResult['stoppedBy'] | null;
     seconds: number;
     threads: number;
     history: TrainResult['history'];
@@ -46,23 +46,26 @@ export interface ModelCard {
   data: TrainResult['counts'] & { evaluationPairs: number; evaluationDecisivePairs: number; evaluationTies: number };
   provenance: { policyVersion: string; preferenceSetId: string; createdAt: string; modelVersion: string | null };
   metrics: BaselineMetrics;
-  baselines: Record<string, BaselineMetrics>;
+  baselines: Record<string, BaselineMetrics & { note?: string }>;
+  promotion: (Record<string, unknown> & { promoted: boolean; reason: string }) | null;
 }
 
 const BASELINE_LABELS: Record<string, string> = {
   random: 'random',
   perVideoMeanSatisfaction: 'per-video mean satisfaction',
+  perGenerator: 'per-generator mean',
+  bestSingleFeature: 'best single feature',
+  logisticRegression: 'logistic-regression BT',
   linear: 'linear model',
 };
 
 /** A model card as JSON (for the model registry and the API) and as markdown (for people). */
 export function modelCard(input: ModelCardInput): { json: ModelCard; markdown: string } {
   const { model, training, metrics, provenance } = input;
-  const baselines: Record<string, BaselineMetrics> = { random: input.baselines?.random ?? randomBaseline() };
-  if (input.baselines?.perVideoMeanSatisfaction) {
-    baselines.perVideoMeanSatisfaction = pick(input.baselines.perVideoMeanSatisfaction);
+  const baselines: Record<string, BaselineMetrics & { note?: string }> = { random: input.baselines?.random ?? randomBaseline() };
+  for (const [key, value] of Object.entries(input.baselines ?? {})) {
+    if (key !== 'random') baselines[key] = value.note ? { ...pick(value), note: value.note } : pick(value);
   }
-  if (input.baselines?.linear) baselines.linear = pick(input.baselines.linear);
   const json: ModelCard = {
     schema: 'flywheel.reward-model-card.v1',
     name: input.name ?? `${model.kind} reward model`,
@@ -79,6 +82,7 @@ export function modelCard(input: ModelCardInput): { json: ModelCard; markdown: s
       epochsRun: training.history.length,
       bestEpoch: training.bestEpoch,
       stoppedEarly: training.stoppedEarly,
+      stoppedBy: training.stoppedBy ?? null,
       seconds: training.seconds,
       threads: training.threads ?? 1,
       history: training.history,
@@ -97,7 +101,14 @@ export function modelCard(input: ModelCardInput): { json: ModelCard; markdown: s
     },
     metrics: pick(metrics),
     baselines,
+    promotion: input.promotion ?? null,
   };
+  return { json, markdown: renderMarkdown(json) };
+}
+
+/** The card with a promotion decision (and its statistics) recorded, re-rendered. */
+export function withPromotion(card: ModelCard, promotion: NonNullable<ModelCard['promotion']>): { json: ModelCard; markdown: string } {
+  const json = { ...card, promotion };
   return { json, markdown: renderMarkdown(json) };
 }
 
@@ -143,8 +154,8 @@ function renderMarkdown(card: ModelCard): string {
     `| optimiser | Adam, learning rate ${o.learningRate} (×${o.learningRateDecay} per epoch) |`,
     `| mini-batch | ${o.batchSize} pairs |`,
     `| L2 | ${o.l2} |`,
-    `| epochs | best ${training.bestEpoch} of ${training.epochsRun} run (max ${o.maxEpochs}, patience ${o.patience}) |`,
-    `| stopped early | ${training.stoppedEarly ? 'yes' : 'no'} |`,
+    `| epochs | best ${training.bestEpoch} of ${training.epochsRun} run (cap ${o.maxEpochs}, patience ${o.patience}) |`,
+    `| stopped by | ${STOP_LABELS[training.stoppedBy ?? ''] ?? (training.stoppedEarly ? 'early stopping' : 'epoch cap')} |`,
     `| wall time | ${training.seconds.toFixed(2)} s on ${training.threads} thread(s) |`,
     '',
     '## Data',
@@ -165,10 +176,32 @@ function renderMarkdown(card: ModelCard): string {
     ...metricRows,
     '',
     'Accuracy, AUC and ECE are measured on decisive pairs (ties excluded); log loss on all pairs, ties as ½.',
+    ...baselineNotes(baselines),
     '',
+    ...promotionSection(card.promotion),
     `Created ${provenance.createdAt}${provenance.modelVersion ? `, model version ${provenance.modelVersion}` : ''}.`,
     '',
   ].join('\n');
+}
+
+const STOP_LABELS: Record<string, string> = {
+  patience: 'validation loss (no improvement within patience)',
+  'max-epochs': 'the epoch cap, while still improving: raise maxEpochs',
+  'no-validation': 'the epoch cap (no validation pairs to stop on)',
+};
+
+function baselineNotes(baselines: ModelCard['baselines']): string[] {
+  const notes = Object.entries(baselines).filter(([, b]) => b.note).map(([key, b]) => `- ${BASELINE_LABELS[key] ?? key}: ${b.note}`);
+  return notes.length ? ['', 'Baselines, all on the same evaluation pairs:', '', ...notes] : [];
+}
+
+function promotionSection(promotion: ModelCard['promotion']): string[] {
+  if (!promotion) return [];
+  const { promoted, reason, ...statistics } = promotion;
+  const rows = Object.entries(statistics)
+    .filter(([, v]) => v === null || ['number', 'string', 'boolean'].includes(typeof v))
+    .map(([k, v]) => `| ${k} | ${typeof v === "number" && !Number.isInteger(v) ? format(v, 4) : String(v)} |`);
+  return ['## Promotion', '', `**${promoted ? 'promoted' : 'not promoted'}**: ${reason}`, '', '| | |', '|---|---|', ...rows, ''];
 }
 
 function format(value: number, digits: number): string {

@@ -65,6 +65,17 @@ describe('writeOnnx', () => {
     expect(linear.ties).toBeUndefined();
   });
 
+  it('carries the registry identity (model id, version, project) when given, so a downloaded file is traceable', () => {
+    const registry = { modelId: '0b7e3c1a-5d2f-5a4e-9c3b-1f2e3d4c5b6a', version: 7, projectId: 'p-1' };
+    const props = readOnnxMetadata(writeOnnx(randomRewardModel([4, 1], 1), { ...provenance, registry }));
+    expect(props).toMatchObject({ model_id: registry.modelId, model_version: '7', project_id: 'p-1', preference_set_id: 'ps_01HZX' });
+    expect(parseRewardModelMetadata(props).registry).toEqual(registry);
+    expect(parseRewardModelMetadata(readOnnxMetadata(writeOnnx(randomRewardModel([4, 1], 1), provenance))).registry).toBeUndefined();
+    expect(() => writeOnnx(randomRewardModel([4, 1], 1), { ...provenance, extra: { model_id: 'x' } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_MODEL' }),
+    );
+  });
+
   it('refuses reserved extra keys, invalid models and foreign metadata', () => {
     const model = randomRewardModel([4, 1], 1);
     expect(() => writeOnnx(model, { ...provenance, extra: { seed: '1' } })).toThrow(

@@ -18,6 +18,11 @@ export interface RewardModelProvenance {
   metrics: Record<string, unknown>;
   seed: number;
   createdAt: Date | string;
+  /**
+   * Where the file lives in the registry (written as model_id, model_version, project_id), so a downloaded file can
+   * be traced back to its entry.
+   */
+  registry?: { modelId: string; version: number; projectId: string };
   /** More metadata_props; may not reuse a reserved key. */
   extra?: Record<string, string>;
 }
@@ -33,6 +38,8 @@ export interface RewardModelMetadata {
   seed: number;
   createdAt: string;
   ties?: { model: 'davidson'; nu: number };
+  /** Absent in files written outside the registry (and in files from before it was recorded). */
+  registry?: { modelId: string; version: number; projectId: string };
   props: Record<string, string>;
 }
 
@@ -47,6 +54,9 @@ const RESERVED_KEYS = [
   'created_at',
   'tie_model',
   'tie_nu',
+  'model_id',
+  'model_version',
+  'project_id',
 ];
 
 /**
@@ -90,6 +100,11 @@ export function writeOnnx(model: RewardModel, meta: RewardModelProvenance): Uint
     seed: String(meta.seed),
     created_at: meta.createdAt instanceof Date ? meta.createdAt.toISOString() : meta.createdAt,
   };
+  if (meta.registry) {
+    props.model_id = meta.registry.modelId;
+    props.model_version = String(meta.registry.version);
+    props.project_id = meta.registry.projectId;
+  }
   if (model.ties) {
     props.tie_model = model.ties.model;
     props.tie_nu = String(model.ties.nu);
@@ -169,6 +184,9 @@ export function parseRewardModelMetadata(props: Record<string, string>): RewardM
     createdAt: props.created_at,
     props,
   };
+  if (props.model_id !== undefined) {
+    metadata.registry = { modelId: props.model_id, version: Number(props.model_version), projectId: props.project_id };
+  }
   if (props.tie_model === 'davidson') metadata.ties = { model: 'davidson', nu: Number(props.tie_nu) };
   return metadata;
 }

@@ -2,6 +2,7 @@ import { FlywheelError } from '@flywheel/errors';
 
 export type RewardModelErrorCode =
   | 'INVALID_TRAINING_DATA'
+  | 'ALL_TIES'
   | 'INVALID_OPTIONS'
   | 'INVALID_EVALUATION_DATA'
   | 'FEATURE_DIM_MISMATCH'

@@ -1,6 +1,8 @@
 import { FlywheelError } from '@flywheel/errors';
 import { EvaluationSetRow, ModelRow, ModelsRepository } from '@flywheel/database';
-import { PairMetrics, RewardScorer, evaluatePairs } from '@flywheel/reward-model';
+import {
+  GateOptions, GateStatistics, ModelCard, PairMetrics, RewardScorer, evaluatePairs, pairCorrectness, promotionGate, withPromotion,
+} from '@flywheel/reward-model';
 
 export interface PromotionDecision {
   promoted: boolean;
@@ -9,29 +11,42 @@ export interface PromotionDecision {
   /** Both models on the candidate's frozen evaluation pairs (production absent when there is none). */
   candidate: PairMetrics;
   production: (PairMetrics & { modelId: string }) | null;
+  /** The paired test (absent for the first model of a project and for an override). */
+  statistics: GateStatistics | null;
 }
 
 export class PromotionError extends FlywheelError<'MODEL_NOT_FOUND' | 'OVERRIDE_NEEDS_REASON' | 'NOT_A_CANDIDATE'> {}
 
 /** Scores a frozen evaluation set with an ONNX model through onnxruntime-node. */
-export async function evaluateOnnx(onnx: Uint8Array, set: EvaluationSetRow): Promise<PairMetrics> {
+export async function scoreOnnx(onnx: Uint8Array, set: EvaluationSetRow): Promise<{ a: Float32Array; b: Float32Array; metrics: PairMetrics }> {
   const scorer = await RewardScorer.create(onnx);
   try {
     const a = await scorer.score(set.featuresA, set.pairs);
     const b = await scorer.score(set.featuresB, set.pairs);
-    return evaluatePairs(a, b, set.outcome, set.weight);
+    return { a, b, metrics: evaluatePairs(a, b, set.outcome, set.weight) };
   } finally {
     await scorer.release();
   }
 }
 
+export async function evaluateOnnx(onnx: Uint8Array, set: EvaluationSetRow): Promise<PairMetrics> {
+  return (await scoreOnnx(onnx, set)).metrics;
+}
+
 /**
- * A candidate becomes production only if it beats the current production model on the same frozen evaluation
- * pairs (the candidate's test split, stored with its features) by `margin` in pairwise accuracy; otherwise it stays
- * a candidate and the reason is recorded. `override` promotes regardless and must say why.
+ * A candidate becomes production only through the promotion gate (libs/reward-model promotion-gate.ts): both
+ * models score the same frozen evaluation pairs (the candidate's test split, stored with its features), and the
+ * paired test must find the candidate significantly not worse and better (defaults: ≥ 200 decisive pairs, 95%
+ * one-sided, 1-point non-inferiority margin, gain > `improvementMargin` = 0). The first model of a project is
+ * promoted when its accuracy is defined. A model without a defined accuracy is never promoted automatically.
+ * `override` promotes regardless and must say why. The decision and its statistics go into the registry (metrics
+ * and card) either way.
  */
 export async function promoteIfBetter(
-  models: ModelsRepository, projectId: string, modelId: string, options: { margin: number; override?: { reason: string } },
+  models: ModelsRepository,
+  projectId: string,
+  modelId: string,
+  options: { improvementMargin?: number; gate?: GateOptions; override?: { reason: string } } = {},
 ): Promise<PromotionDecision> {
   const model = await models.find(projectId, modelId);
   if (!model) throw new PromotionError('MODEL_NOT_FOUND', `no model ${modelId} in this project`);
@@ -40,31 +55,53 @@ export async function promoteIfBetter(
     throw new PromotionError('OVERRIDE_NEEDS_REASON', 'a manual override needs a reason');
   }
   const set = (await models.evaluationSet(projectId, model.evaluationSetId))!;
-  const candidate = await evaluateOnnx((await models.onnx(projectId, modelId))!, set);
+  const candidateScores = await scoreOnnx((await models.onnx(projectId, modelId))!, set);
+  const candidate = candidateScores.metrics;
   const current = await models.production(projectId);
-  const production = current
-    ? { modelId: current.id, ...(await evaluateOnnx((await models.onnx(projectId, current.id))!, set)) }
-    : null;
-  const fmt = (x: number) => x.toFixed(4);
+  const productionScores = current ? await scoreOnnx((await models.onnx(projectId, current.id))!, set) : null;
+  const production = productionScores ? { modelId: current!.id, ...productionScores.metrics } : null;
+  const gateOptions: GateOptions = { ...options.gate, improvementMargin: options.improvementMargin ?? options.gate?.improvementMargin };
+  if (gateOptions.improvementMargin === undefined) delete gateOptions.improvementMargin;
+
   let promote: boolean;
   let reason: string;
+  let statistics: GateStatistics | null = null;
+  if (productionScores) {
+    const gate = promotionGate(
+      pairCorrectness(candidateScores.a, candidateScores.b, set.outcome),
+      pairCorrectness(productionScores.a, productionScores.b, set.outcome),
+      gateOptions,
+    );
+    statistics = gate.statistics;
+    promote = gate.promote;
+    reason = `${gate.reason} (production v${current!.version})`;
+  } else if (Number.isFinite(candidate.accuracy)) {
+    promote = true;
+    reason = `first model of the project (accuracy ${candidate.accuracy.toFixed(4)} on ${candidate.decisivePairs} decisive evaluation pairs)`;
+  } else {
+    promote = false;
+    reason = `accuracy is not defined on the ${set.pairs} evaluation pairs (no decisive pair): a model without a defined accuracy is never promoted`;
+  }
+  const gateReason = reason;
   if (options.override) {
     promote = true;
     reason = `manual override: ${options.override.reason.trim()}`;
-  } else if (!production) {
-    promote = true;
-    reason = `first model of the project (accuracy ${fmt(candidate.accuracy)} on ${set.pairs} evaluation pairs)`;
-  } else if (candidate.accuracy >= production.accuracy + options.margin) {
-    promote = true;
-    reason = `accuracy ${fmt(candidate.accuracy)} beats production v${current!.version} ${fmt(production.accuracy)} by at least ${options.margin} on ${set.pairs} frozen pairs`;
-  } else {
-    promote = false;
-    reason = `accuracy ${fmt(candidate.accuracy)} does not beat production v${current!.version} ${fmt(production.accuracy)} by ${options.margin} on ${set.pairs} frozen pairs`;
   }
+  const record = {
+    promoted: promote, reason, gateReason, decidedAt: new Date().toISOString(), productionModelId: current?.id ?? null,
+    productionVersion: current?.version ?? null, override: Boolean(options.override), ...(statistics ?? {}),
+  };
+  const stored = (await models.card(projectId, modelId))!;
+  // Cards this trainer wrote are re-rendered with the decision; anything else (a hand-registered model) keeps its
+  // markdown and gets the decision in its JSON.
+  const card = (stored.card as ModelCard | null)?.schema === 'flywheel.reward-model-card.v1'
+    ? withPromotion(stored.card as ModelCard, record)
+    : { json: { ...(stored.card as object), promotion: record }, markdown: stored.markdown };
+  await models.recordPromotion(projectId, modelId, record, card.json, card.markdown);
   if (promote) {
     const promoted = await models.promote(projectId, modelId, reason);
-    return { promoted: true, reason, model: promoted, candidate, production };
+    return { promoted: true, reason, model: promoted, candidate, production, statistics };
   }
   await models.setStatusReason(projectId, modelId, reason);
-  return { promoted: false, reason, model: { ...model, statusReason: reason }, candidate, production };
+  return { promoted: false, reason, model: { ...model, statusReason: reason }, candidate, production, statistics };
 }

@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
 import { FlywheelError } from '@flywheel/errors';
-import { EvidenceFilters, EvidenceRepository, ModelRow, ModelsRepository, VideoEvidenceRow } from '@flywheel/database';
+import {
+  EvidenceFilters, EvidenceRepository, ModelRow, ModelsRepository, PreferenceSetsRepository, VideoEvidenceRow,
+} from '@flywheel/database';
 import { Pair, PairOptions, VideoEvidence, buildPairs } from '@flywheel/preferences';
 import {
-  BaselineMetrics, PAIR_SPLIT, PairMetrics, RewardModelKind, TrainOptions, TrainResult, evaluatePairs, modelCard,
-  predict, randomBaseline, selectPairs, trainRewardModel, writeOnnx,
+  BaselineMetrics, PAIR_SPLIT, PairMetrics, RewardModel, RewardModelError, RewardModelKind, TrainOptions,
+  bestSingleFeature, evaluatePairs, logisticRegressionBt, modelCard, perGeneratorScores, predict, randomBaseline,
+  selectPairs, trainRewardModel, writeOnnx,
 } from '@flywheel/reward-model';
 import { CURRENT_POLICY, shrunkMean } from '@flywheel/satisfaction';
 import { PromotionDecision, promoteIfBetter } from './model-promotion';
@@ -13,13 +17,22 @@ export interface TrainingRequest {
   hiddenLayers?: number[];
   ties?: 'none' | 'davidson';
   seed?: number;
+  /** A safety cap; runs stop by validation loss (see TrainOptions.maxEpochs). */
   maxEpochs?: number;
+  patience?: number;
+  /** Live data only: the satisfaction margin a pair needs. */
   minMargin?: number;
+  /** Live data only. */
   filters?: EvidenceFilters;
-  /** Try to promote the new candidate (it must beat production on its frozen pairs). Default true. */
+  /** Train on this preference set's pairs and splits instead of live data. */
+  preferenceSetId?: string;
+  /** Try to promote the new candidate through the promotion gate. Default true. */
   promote?: boolean;
+  /** The gain over production (accuracy on the frozen pairs) the candidate must exceed. Default 0. */
   promotionMargin?: number;
   threads?: number;
+  /** Set on jobs the trainer's schedule queued. */
+  scheduled?: boolean;
 }
 
 export interface TrainingOutcome {
@@ -28,13 +41,51 @@ export interface TrainingOutcome {
   baselines: Record<string, BaselineMetrics>;
   pairs: { train: number; validation: number; test: number };
   promotion: PromotionDecision | null;
+  /** True when this run reproduced a model already in the registry (same data, seed and options → same bytes). */
+  reproduced: boolean;
   seconds: number;
 }
 
-export class TrainingError extends FlywheelError<'NOT_ENOUGH_PAIRS'> {}
+export type TrainingErrorCode = 'NOT_ENOUGH_PAIRS' | 'UNSUPPORTED_OPTION' | 'PREFERENCE_SET_NOT_FOUND' | 'PREFERENCE_SET_NOT_READY' | 'ALL_TIES';
+
+/** A run that cannot or must not happen; `details.field` names the request field at fault, when one is. */
+export class TrainingError extends FlywheelError<TrainingErrorCode> {
+  constructor(code: TrainingErrorCode, message: string, field?: string) {
+    super(code, message, field ? { details: { field } } : {});
+  }
+}
 
 const SPLIT_CODE = { train: PAIR_SPLIT.train, validation: PAIR_SPLIT.validation, test: PAIR_SPLIT.test } as const;
 const MIN_PAIRS = { train: 20, test: 5 };
+/**
+ * Live pairs are split by prompt hash with this fixed seed, never the training seed: every run on live data keeps a
+ * prompt in the same split, so a candidate's frozen test pairs were never training pairs of the production model
+ * it is compared with.
+ */
+export const LIVE_SPLIT_SEED = 1;
+/** Newton's method on a D × D Hessian: the logistic-regression baseline is fitted up to this many features. */
+const MAX_LOGISTIC_BASELINE_DIM = 256;
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'kind', 'hiddenLayers', 'ties', 'seed', 'maxEpochs', 'patience', 'minMargin', 'filters', 'preferenceSetId', 'promote',
+  'promotionMargin', 'threads', 'scheduled',
+]);
+
+/**
+ * Refuses what a run could not honour (an unknown field, live-data options next to a preference set): a training
+ * request is never silently narrowed.
+ */
+export function checkTrainingRequest(request: TrainingRequest): void {
+  for (const key of Object.keys(request)) {
+    if (!KNOWN_FIELDS.has(key)) throw new TrainingError('UNSUPPORTED_OPTION', `${key} is not a training option this trainer knows`, key);
+  }
+  if (request.preferenceSetId !== undefined) {
+    for (const key of ['minMargin', 'filters'] as const) {
+      if (request[key] !== undefined) {
+        throw new TrainingError('UNSUPPORTED_OPTION', `${key} applies to live data: a preference set fixed its pairs when it was built (leave ${key} out, or build a set with it)`, key);
+      }
+    }
+  }
+}
 
 /** Per-video evidence with satisfaction shrunk toward the project's mean (DESIGN.md: one viewer ≠ a hundred). */
 export function toVideoEvidence(rows: VideoEvidenceRow[]): VideoEvidence[] {
@@ -57,92 +108,256 @@ function dimensionScores(r: VideoEvidenceRow): Record<string, number> {
   return scores;
 }
 
+/** Items (videos with features and generator) and pairs over them, with a split code per pair. */
+interface TrainingSet {
+  source: { preferenceSetId: string | null; createdAt: Date };
+  nItems: number;
+  features: Float32Array;
+  /** Generator (model@version) index per item. */
+  generatorOf: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
+  outcome: Float32Array;
+  weight: Float32Array;
+  split: Uint8Array;
+  /** Tie pairs of a preference set left out because the run has no tie model. */
+  droppedTies: number;
+}
+
 /**
- * One training run: evidence → pairs (request and prompt scopes, split by group hash) → Bradley–Terry model →
- * evaluation on the test split against baselines → ONNX + model card in the registry as a candidate → promotion
- * attempt on the frozen test pairs.
+ * One training run: pairs (live: request and prompt scopes, split by prompt hash; or a stored preference set's
+ * pairs and splits) → Bradley–Terry model → evaluation on the test split against baselines → ONNX + model card in
+ * the registry as a candidate → the promotion gate on the frozen test pairs.
+ *
+ * Reproducible: the model id is derived from the project, the data source and the ONNX content, so the same set +
+ * seed + options gives the same bytes and finds its own registry entry (returned with `reproduced: true`) instead of
+ * registering a copy.
  */
 export async function trainProject(
-  deps: { evidence: EvidenceRepository; models: ModelsRepository },
+  deps: { evidence: EvidenceRepository; models: ModelsRepository; sets: PreferenceSetsRepository },
   projectId: string,
   featureDim: number,
   request: TrainingRequest,
   onProgress: (progress: Record<string, unknown>) => void = () => undefined,
 ): Promise<TrainingOutcome> {
   const started = Date.now();
+  checkTrainingRequest(request);
   const seed = request.seed ?? 1;
   const kind = request.kind ?? 'mlp';
-  onProgress({ stage: 'loading evidence' });
-  const rows = await deps.evidence.videos(projectId, request.filters ?? {});
-  const videos = toVideoEvidence(rows);
-  const pairOptions: Partial<PairOptions> = {
-    scopes: ['request', 'prompt'], minMargin: request.minMargin ?? 0.05, includeTies: request.ties === 'davidson', seed,
-  };
-  const pairs: Pair[] = [...buildPairs({ videos }, pairOptions)];
-  const index = new Map(rows.map((r, i) => [r.videoId, i]));
+  onProgress({ stage: 'loading pairs' });
+  const data = request.preferenceSetId
+    ? await preferenceSetData(deps, projectId, featureDim, request.preferenceSetId, request.ties === 'davidson')
+    : await liveData(deps.evidence, projectId, featureDim, request);
   const counts = { train: 0, validation: 0, test: 0 };
-  for (const p of pairs) counts[p.split]++;
-  if (counts.train < MIN_PAIRS.train || counts.test < MIN_PAIRS.test) {
-    throw new TrainingError('NOT_ENOUGH_PAIRS',
-      `not enough preference pairs to train (${counts.train} train, ${counts.test} test; need ${MIN_PAIRS.train} and ${MIN_PAIRS.test}). Pairs come from candidates of the same request or prompt with a satisfaction margin, and are split by prompt hash (80/10/10), so a project with few distinct prompts can have an empty test split: collect feedback on more requests and prompts`);
-  }
+  const codeNames = ['train', 'validation', 'test'] as const;
+  for (const code of data.split) counts[codeNames[code]]++;
   onProgress({ stage: 'training', pairs: counts });
 
-  const features = new Float32Array(rows.length * featureDim);
-  rows.forEach((r, i) => features.set(r.features, i * featureDim));
-  const all = {
-    a: Int32Array.from(pairs, (p) => index.get(p.chosenId)!),
-    b: Int32Array.from(pairs, (p) => index.get(p.rejectedId)!),
-    outcome: Float32Array.from(pairs, (p) => (p.tie ? 0.5 : 1)),
-    weight: Float32Array.from(pairs, (p) => p.weight),
-  };
-  const split = Uint8Array.from(pairs, (p) => SPLIT_CODE[p.split]);
-  const data = { features, nItems: rows.length, dim: featureDim, pairs: all, split };
+  const pairs = { a: data.a, b: data.b, outcome: data.outcome, weight: data.weight };
+  const trainingData = { features: data.features, nItems: data.nItems, dim: featureDim, pairs, split: data.split };
   const trainOptions = (k: RewardModelKind): TrainOptions => ({
-    kind: k, hiddenLayers: k === 'mlp' ? request.hiddenLayers ?? [64] : [], seed, maxEpochs: request.maxEpochs ?? 30,
-    ties: request.ties === 'davidson' ? { model: 'davidson' } : 'none', threads: request.threads ?? 1,
+    kind: k, hiddenLayers: k === 'mlp' ? request.hiddenLayers ?? [64] : [], seed, maxEpochs: request.maxEpochs,
+    patience: request.patience, ties: request.ties === 'davidson' ? { model: 'davidson' } : 'none', threads: request.threads ?? 1,
     onEpoch: (e) => onProgress({ stage: 'training', model: k, epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validationLoss }),
   });
-  const result = trainRewardModel(data, trainOptions(kind));
+  const train = (k: RewardModelKind) => {
+    try {
+      return trainRewardModel(trainingData, trainOptions(k));
+    } catch (error) {
+      if (error instanceof RewardModelError && error.code === 'ALL_TIES') throw new TrainingError('ALL_TIES', error.message);
+      throw error;
+    }
+  };
+  const result = train(kind);
 
   onProgress({ stage: 'evaluating' });
-  const test = selectPairs(all, split, PAIR_SPLIT.test);
+  const test = selectPairs(pairs, data.split, PAIR_SPLIT.test);
   const evaluate = (scores: Float32Array) => {
     const pick = (idx: Int32Array) => Float32Array.from(idx, (i) => scores[i]);
     return evaluatePairs(pick(test.a), pick(test.b), test.outcome, test.weight);
   };
-  const metrics = evaluate(predict(result.model, features, rows.length));
-  const baselines: Record<string, BaselineMetrics> = {
-    random: randomBaseline(),
-    perVideoMeanSatisfaction: evaluate(trainSplitMeans(rows, pairs, videos)),
+  const metrics = evaluate(predict(result.model, data.features, data.nItems));
+  const baselines = measureBaselines(data, featureDim, selectPairs(pairs, data.split, PAIR_SPLIT.train), evaluate);
+  if (kind === 'mlp') baselines.linear = { ...evaluate(predict(train('linear').model, data.features, data.nItems)), note: 'the same trainer, linear, same seed' };
+
+  const provenance = {
+    policyVersion: CURRENT_POLICY.id, preferenceSetId: data.source.preferenceSetId ?? 'live', createdAt: data.source.createdAt,
   };
-  if (kind === 'mlp') baselines.linear = evaluate(predict(trainRewardModel(data, trainOptions('linear')).model, features, rows.length));
+  const onnxMetrics = { ...metrics, splitSeed: data.source.preferenceSetId ? null : LIVE_SPLIT_SEED };
+  const onnxFor = (registry?: { modelId: string; version: number; projectId: string }) =>
+    writeOnnx(result.model, { ...provenance, metrics: onnxMetrics, seed, registry });
+  const modelId = contentId(projectId, provenance.preferenceSetId, onnxFor());
+  const existing = await deps.models.find(projectId, modelId);
+  if (existing) {
+    const stored = await deps.models.onnx(projectId, modelId);
+    if (!stored || !Buffer.from(onnxFor({ modelId, version: existing.version, projectId })).equals(stored)) {
+      throw new Error(`model ${modelId} is registered with other bytes than this run wrote: training is not reproducible here`);
+    }
+    return { model: existing, metrics, baselines, pairs: counts, promotion: null, reproduced: true, seconds: (Date.now() - started) / 1000 };
+  }
 
   const evaluationSetId = await deps.models.saveEvaluationSet(projectId, {
     featureDim, pairs: test.a.length, outcome: test.outcome, weight: test.weight,
-    featuresA: gather(features, test.a, featureDim), featuresB: gather(features, test.b, featureDim),
+    featuresA: gather(data.features, test.a, featureDim), featuresB: gather(data.features, test.b, featureDim),
   });
-  const createdAt = new Date();
-  const provenance = { policyVersion: CURRENT_POLICY.id, preferenceSetId: 'live', createdAt };
-  const onnx = writeOnnx(result.model, { ...provenance, metrics: { ...metrics }, seed });
-  const card = modelCard({ model: result.model, training: cardTraining(result), provenance, metrics, baselines });
-  const model = await deps.models.insert({
-    projectId, kind, featureDim, policyId: CURRENT_POLICY.id, preferenceSetId: null, onnx, card: card.json,
-    cardMarkdown: card.markdown, metrics: { test: metrics, baselines, pairs: counts }, evaluationSetId,
-  });
+  const cardTraining = { ...result, threads: result.threads };
+  const model = await deps.models.insert(
+    {
+      id: modelId, projectId, kind, featureDim, policyId: CURRENT_POLICY.id, preferenceSetId: data.source.preferenceSetId,
+      metrics: {
+        test: metrics, baselines, pairs: counts, droppedTies: data.droppedTies, splitSeed: onnxMetrics.splitSeed,
+        epochsRun: result.history.length, bestEpoch: result.bestEpoch, stoppedBy: result.stoppedBy,
+      },
+      evaluationSetId,
+    },
+    (version) => {
+      const card = modelCard({
+        model: result.model, training: cardTraining, metrics, baselines,
+        provenance: { ...provenance, modelVersion: String(version) },
+      });
+      return { onnx: onnxFor({ modelId, version, projectId }), card: card.json, cardMarkdown: card.markdown };
+    },
+  );
   const promotion = request.promote === false ? null
-    : await promoteIfBetter(deps.models, projectId, model.id, { margin: request.promotionMargin ?? 0.005 });
-  return { model: promotion?.model ?? model, metrics, baselines, pairs: counts, promotion, seconds: (Date.now() - started) / 1000 };
+    : await promoteIfBetter(deps.models, projectId, model.id, { improvementMargin: request.promotionMargin });
+  return {
+    model: promotion?.model ?? model, metrics, baselines, pairs: counts, promotion, reproduced: false,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** A UUID (version 5 layout) from a SHA-256 of what determines the model. */
+function contentId(projectId: string, source: string, onnx: Uint8Array): string {
+  const hash = createHash('sha256').update(`${projectId}\n${source}\n`).update(onnx).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+async function liveData(evidence: EvidenceRepository, projectId: string, featureDim: number, request: TrainingRequest): Promise<TrainingSet> {
+  const rows = await evidence.videos(projectId, request.filters ?? {});
+  const videos = toVideoEvidence(rows);
+  const pairOptions: Partial<PairOptions> = {
+    scopes: ['request', 'prompt'], minMargin: request.minMargin ?? 0.05, includeTies: request.ties === 'davidson', seed: LIVE_SPLIT_SEED,
+  };
+  const pairs: Pair[] = [...buildPairs({ videos }, pairOptions)];
+  const counts = { train: 0, test: 0 };
+  for (const p of pairs) if (p.split !== 'validation') counts[p.split]++;
+  if (counts.train < MIN_PAIRS.train || counts.test < MIN_PAIRS.test) {
+    const withFeedback = rows.filter((r) => r.n > 0).length;
+    const prompts = new Set(rows.filter((r) => r.n > 0).map((r) => r.promptNorm)).size;
+    throw new TrainingError('NOT_ENOUGH_PAIRS',
+      `not enough preference pairs to train (${counts.train} train, ${counts.test} test; need ${MIN_PAIRS.train} and ${MIN_PAIRS.test}). ${withFeedback} of ${rows.length} videos have a satisfaction score, over ${prompts} prompts. A pair needs two videos of the same request or prompt whose satisfaction differs by at least minMargin (${pairOptions.minMargin}), and pairs are split by prompt (80/10/10): collect feedback on more candidates of the same requests, and on more prompts`);
+  }
+  const index = new Map(rows.map((r, i) => [r.videoId, i]));
+  const features = new Float32Array(rows.length * featureDim);
+  rows.forEach((r, i) => features.set(r.features, i * featureDim));
+  return {
+    source: { preferenceSetId: null, createdAt: new Date() },
+    nItems: rows.length, features, generatorOf: generatorIndex(rows), droppedTies: 0,
+    a: Int32Array.from(pairs, (p) => index.get(p.chosenId)!),
+    b: Int32Array.from(pairs, (p) => index.get(p.rejectedId)!),
+    outcome: Float32Array.from(pairs, (p) => (p.tie ? 0.5 : 1)),
+    weight: Float32Array.from(pairs, (p) => p.weight),
+    split: Uint8Array.from(pairs, (p) => SPLIT_CODE[p.split]),
+  };
+}
+
+/** A stored preference set's pairs and splits, with its videos' current features (generations do not change). */
+async function preferenceSetData(
+  deps: { evidence: EvidenceRepository; sets: PreferenceSetsRepository },
+  projectId: string,
+  featureDim: number,
+  setId: string,
+  keepTies: boolean,
+): Promise<TrainingSet> {
+  const set = await deps.sets.find(projectId, setId);
+  if (!set) throw new TrainingError('PREFERENCE_SET_NOT_FOUND', `no preference set ${setId} in this project`, 'preferenceSetId');
+  if (set.status !== 'ready') {
+    throw new TrainingError('PREFERENCE_SET_NOT_READY', `preference set ${setId} is ${set.status}, not ready: train on it once it is built`, 'preferenceSetId');
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const outcome: number[] = [];
+  const weight: number[] = [];
+  const split: number[] = [];
+  const index = new Map<string, number>();
+  const item = (id: string) => index.get(id) ?? (index.set(id, index.size), index.size - 1);
+  let droppedTies = 0;
+  for await (const page of deps.sets.pairPages(setId)) {
+    for (const pair of page) {
+      if (pair.tie && !keepTies) {
+        droppedTies++;
+        continue;
+      }
+      a.push(item(pair.chosenId));
+      b.push(item(pair.rejectedId));
+      outcome.push(pair.tie ? 0.5 : 1);
+      weight.push(pair.weight);
+      split.push(SPLIT_CODE[pair.split]);
+    }
+  }
+  const counts = { train: 0, test: 0 };
+  for (const code of split) {
+    if (code === PAIR_SPLIT.train) counts.train++;
+    if (code === PAIR_SPLIT.test) counts.test++;
+  }
+  if (counts.train < MIN_PAIRS.train || counts.test < MIN_PAIRS.test) {
+    throw new TrainingError('NOT_ENOUGH_PAIRS',
+      `preference set ${setId} has too few pairs to train on (${counts.train} train, ${counts.test} test; need ${MIN_PAIRS.train} and ${MIN_PAIRS.test}${droppedTies ? `; ${droppedTies} tie pairs are only used with ties: davidson` : ''})`,
+      'preferenceSetId');
+  }
+  const ids = [...index.keys()];
+  const generations = new Map((await deps.evidence.generationsOf(projectId, ids)).map((g) => [g.videoId, g]));
+  const missing = ids.filter((id) => !generations.has(id));
+  if (missing.length) throw new Error(`preference set ${setId} names ${missing.length} videos without a generation (e.g. ${missing[0]})`);
+  const rows = ids.map((id) => generations.get(id)!);
+  const features = new Float32Array(ids.length * featureDim);
+  rows.forEach((r, i) => features.set(r.features, i * featureDim));
+  return {
+    source: { preferenceSetId: setId, createdAt: new Date(set.createdAt) },
+    nItems: ids.length, features, generatorOf: generatorIndex(rows), droppedTies,
+    a: Int32Array.from(a), b: Int32Array.from(b), outcome: Float32Array.from(outcome), weight: Float32Array.from(weight),
+    split: Uint8Array.from(split),
+  };
+}
+
+function generatorIndex(rows: { model: string; modelVersion: string }[]): Int32Array {
+  const names = [...new Set(rows.map((r) => `${r.model}@${r.modelVersion}`))].sort();
+  const index = new Map(names.map((n, i) => [n, i]));
+  return Int32Array.from(rows, (r) => index.get(`${r.model}@${r.modelVersion}`)!);
 }
 
 /**
- * The per-video baseline: a video's mean satisfaction among the videos of training pairs (0 elsewhere). Test pairs
- * come from other requests and prompts, so this shows what observed satisfaction alone says about unseen videos.
+ * Baselines fitted on the training pairs and scored on the same test pairs as the model (see baselines.ts):
+ * which generator made the video, the best single feature, and logistic-regression Bradley–Terry on all features.
  */
-function trainSplitMeans(rows: VideoEvidenceRow[], pairs: Pair[], videos: VideoEvidence[]): Float32Array {
-  const inTrain = new Set<string>();
-  for (const p of pairs) if (p.split === 'train') { inTrain.add(p.chosenId); inTrain.add(p.rejectedId); }
-  return Float32Array.from(rows, (r, i) => (inTrain.has(r.videoId) ? videos[i].satMean : 0));
+function measureBaselines(
+  data: TrainingSet,
+  dim: number,
+  train: ReturnType<typeof selectPairs>,
+  evaluate: (scores: Float32Array) => PairMetrics,
+): Record<string, BaselineMetrics & { note?: string }> {
+  const baselines: Record<string, BaselineMetrics & { note?: string }> = { random: randomBaseline() };
+  const generators = new Set(data.generatorOf).size;
+  baselines.perGenerator = {
+    ...evaluate(perGeneratorScores(data.generatorOf, train)),
+    note: `win share, in training pairs, of the generator that made the video (${generators} generator versions)`,
+  };
+  const single = bestSingleFeature(data.features, data.nItems, dim, train);
+  baselines.bestSingleFeature = {
+    ...evaluate(single.scores),
+    note: `feature ${single.feature}${single.sign < 0 ? ' (lower is better)' : ''}, chosen on the training pairs`,
+  };
+  if (dim <= MAX_LOGISTIC_BASELINE_DIM) {
+    const fitted: RewardModel = logisticRegressionBt(data.features, data.nItems, dim, train).model;
+    baselines.logisticRegression = {
+      ...evaluate(predict(fitted, data.features, data.nItems)),
+      note: 'logistic regression on standardised feature differences, no intercept, L2 with C = 1, fitted to convergence',
+    };
+  }
+  return baselines;
 }
 
 function gather(features: Float32Array, idx: Int32Array, dim: number): Float32Array {
@@ -151,7 +366,3 @@ function gather(features: Float32Array, idx: Int32Array, dim: number): Float32Ar
   return out;
 }
 
-function cardTraining(result: TrainResult) {
-  const { options, history, bestEpoch, stoppedEarly, seconds, counts, threads } = result;
-  return { options, history, bestEpoch, stoppedEarly, seconds, counts, threads };
-}

@@ -1,13 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { KeyOwner, ModelsRepository } from '@flywheel/database';
+import { KeyOwner, ModelsRepository, PreferenceSetsRepository } from '@flywheel/database';
 import { promoteIfBetter } from '@flywheel/training';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
 import { PromoteDto, TrainRequestDto } from './models.dto';
 
-const DEFAULT_PROMOTION_MARGIN = 0.005;
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'id must be a UUID') });
 
 @ApiTags('reward models')
@@ -16,17 +15,30 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALI
 @RequireKey('secret')
 @Controller('v1/models')
 export class ModelsController {
-  constructor(private readonly models: ModelsRepository) {}
+  constructor(private readonly models: ModelsRepository, private readonly sets: PreferenceSetsRepository) {}
 
   @Get()
   list(@Auth() key: KeyOwner) {
     return this.models.list(key.projectId);
   }
 
-  /** Queues a training run; the trainer picks it up. Poll GET /v1/models/jobs/:id. */
+  /**
+   * Queues a training run; the trainer picks it up. Poll GET /v1/models/jobs/:id. A preference set must exist in
+   * this project and be ready (the trainer refuses anything it cannot honour; this says so before queueing).
+   */
   @Post('train')
   @HttpCode(202)
-  train(@Auth() key: KeyOwner, @Body() body: TrainRequestDto) {
+  async train(@Auth() key: KeyOwner, @Body() body: TrainRequestDto) {
+    if (body.preferenceSetId !== undefined) {
+      const set = await this.sets.find(key.projectId, body.preferenceSetId);
+      const problem = !set ? `preferenceSetId: no preference set ${body.preferenceSetId} in this project`
+        : set.status !== 'ready' ? `preferenceSetId: preference set ${body.preferenceSetId} is ${set.status}, not ready` : null;
+      if (problem) throw new FlywheelError('VALIDATION_FAILED', problem, { details: [{ field: 'preferenceSetId', problems: [problem] }] });
+      if (body.minMargin !== undefined) {
+        const message = 'minMargin applies to live data and cannot be combined with preferenceSetId (the set fixed its pairs)';
+        throw new FlywheelError('VALIDATION_FAILED', message, { details: [{ field: 'minMargin', problems: [message] }] });
+      }
+    }
     return this.models.enqueueJob(key.projectId, body);
   }
 
@@ -58,7 +70,10 @@ export class ModelsController {
       .send(bytes);
   }
 
-  /** Promotes if the model beats production on the same frozen evaluation pairs; `force` needs a reason. */
+  /**
+   * Promotes if the promotion gate finds the model significantly not worse than production and better on the same
+   * frozen evaluation pairs (decision and statistics recorded either way); `force` needs a reason.
+   */
   @Post(':id/promote')
   @HttpCode(200)
   async promote(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Body() body: PromoteDto) {
@@ -67,7 +82,7 @@ export class ModelsController {
     }
     // PromotionError's codes have their statuses in ERROR_CODES (404, 409, 400); the filter maps them.
     return promoteIfBetter(this.models, key.projectId, id, {
-      margin: body.margin ?? DEFAULT_PROMOTION_MARGIN,
+      improvementMargin: body.margin,
       override: body.force ? { reason: body.reason! } : undefined,
     });
   }

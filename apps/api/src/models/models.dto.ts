@@ -11,7 +11,7 @@ export class PromoteDto {
   @ApiPropertyOptional({ description: 'Why (required with force)' })
   @IsOptional() @IsString() @Length(1, 500) reason?: string;
 
-  @ApiPropertyOptional({ description: 'Minimum accuracy gain over production on the frozen pairs', default: 0.005 })
+  @ApiPropertyOptional({ description: 'The observed accuracy gain over production on the frozen pairs must exceed this (besides the paired non-inferiority test)', default: 0 })
   @IsOptional() @IsNumber() @Min(-1) @Max(1) margin?: number;
 }
 
@@ -23,16 +23,22 @@ export class TrainRequestDto {
   @IsOptional() @IsArray() @ArrayMaxSize(4) @IsInt({ each: true }) @Min(1, { each: true }) @Max(1024, { each: true })
   hiddenLayers?: number[];
 
-  @ApiPropertyOptional({ description: 'Train on this preference set instead of fresh pairs' })
+  @ApiPropertyOptional({ description: "Train on this ready preference set's pairs and splits instead of live data (not with minMargin)" })
   @IsOptional() @IsUUID() preferenceSetId?: string;
 
   @ApiPropertyOptional({ enum: ['none', 'davidson'], default: 'none' })
   @IsOptional() @IsIn(['none', 'davidson']) ties?: 'none' | 'davidson';
 
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) seed?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(500) maxEpochs?: number;
+  @ApiPropertyOptional({ description: 'Safety cap on epochs; runs stop when the validation loss stops improving', default: 1000 })
+  @IsOptional() @IsInt() @Min(1) @Max(5000) maxEpochs?: number;
+  @ApiPropertyOptional({ description: 'Epochs without validation improvement before stopping', default: 5 })
+  @IsOptional() @IsInt() @Min(1) @Max(100) patience?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(10) minMargin?: number;
 
-  @ApiPropertyOptional({ description: 'Try to promote the new model when training ends', default: true })
+  @ApiPropertyOptional({ description: 'Try to promote the new model through the promotion gate when training ends', default: true })
   @IsOptional() @IsBoolean() promote?: boolean;
+
+  @ApiPropertyOptional({ description: 'Gain over production the gate requires (see promote margin)', default: 0 })
+  @IsOptional() @IsNumber() @Min(0) @Max(1) promotionMargin?: number;
 }
