@@ -150,7 +150,7 @@ describe('reward models and preference sets', () => {
     trainer = await ctx.startTrainer();
     const set = await settled(setId);
     expect(set).toMatchObject({ status: 'ready', error: null, attempts: 1 });
-    expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v1', watchQuantiles: { source: 'default' }, contentSha256: set.contentSha256 });
+    expect(set.manifest).toMatchObject({ schema: 'flywheel.preference-set.v1', policyVersion: 'v2', watchQuantiles: { source: 'default' }, contentSha256: set.contentSha256 });
     const counts = set.manifest.counts;
     expect(counts.pairs).toBeGreaterThan(100);
     expect(counts.bySplit.train + (counts.bySplit.validation ?? 0) + (counts.bySplit.test ?? 0)).toBe(counts.pairs);

@@ -54,7 +54,7 @@ describe('satisfaction rollups', () => {
     await waitFor(async () => (await stored(p.projectId)) === 3, 15000, 'first events');
     let rows = await rollups(p.projectId);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ model: '', model_version: '', viewers: 3, likes: 2, plays: 1, policy_id: 'v1' });
+    expect(rows[0]).toMatchObject({ model: '', model_version: '', viewers: 3, likes: 2, plays: 1, policy_id: 'v2' });
 
     await post(`${api.url}/v1/events`, p.ingestKey, { events: [e('d', 'unlike', 'late', 'u1', 5)] });
     await waitFor(async () => (await stored(p.projectId)) === 4, 15000, 'unlike');
@@ -100,7 +100,7 @@ describe('satisfaction rollups', () => {
 
     const incremental = await rollups(p.projectId);
     const [report] = rebuild(p.projectId);
-    expect(report).toMatchObject({ projectId: p.projectId, events: accepted.size, policyId: 'v1' });
+    expect(report).toMatchObject({ projectId: p.projectId, events: accepted.size, policyId: 'v2' });
     const recomputed = await rollups(p.projectId);
     expectSameRollups(incremental, recomputed);
     const viewers = incremental.reduce((sum, r) => sum + (r.viewers as number), 0);

@@ -39,8 +39,8 @@ export class TestContext {
     await deleteTopics(this.kafka, this.prefix).catch(() => undefined);
   }
 
-  createProject(featureDim = 4, name = 'test'): Promise<CreatedProject> {
-    return createProjectWithKeys(new ProjectsRepository(this.db), name, featureDim);
+  createProject(featureDim = 4, name = 'test', ratingDimensions?: string[]): Promise<CreatedProject> {
+    return createProjectWithKeys(new ProjectsRepository(this.db), name, featureDim, { ratingDimensions });
   }
 
   /** Environment for a child app: this run's database, this file's topics, plus overrides. */

@@ -7,6 +7,7 @@
  * promotion that was refused), 78 bad configuration.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { ratingDimensionProblems } from '@flywheel/contracts';
 import { loadConfigOrExit } from '@flywheel/config';
 import { ApiClient, CliError, EXIT } from './api-client';
 import { registerKeyCommands } from './keys.commands';
@@ -83,17 +84,18 @@ project
   .description('create a project with an ingest key and a secret key (shown once)')
   .requiredOption('--name <name>', 'project name')
   .requiredOption('--feature-dim <d>', 'length of the generations\' feature vectors', positiveInt)
+  .option('--dimensions <names>', 'rating dimensions, comma-separated (default visual_quality,motion_quality,text_alignment)', dimensionList)
   .option('--json', 'print JSON')
-  .action(async (opts: { name: string; featureDim: number; json?: boolean }) => {
+  .action(async (opts: { name: string; featureDim: number; dimensions?: string[]; json?: boolean }) => {
     const admin = adminClient();
     // Without an admin token this is the bootstrap command: it may be the first thing run against a fresh database.
     const created = await (admin
-      ? admin.json<CreatedProject>('POST', '/v1/admin/projects', { name: opts.name, featureDim: opts.featureDim })
-      : withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim), { migrate: true })).catch(fail);
+      ? admin.json<CreatedProject>('POST', '/v1/admin/projects', { name: opts.name, featureDim: opts.featureDim, ratingDimensions: opts.dimensions })
+      : withProjects((repo) => createProjectWithKeys(repo, opts.name, opts.featureDim, { ratingDimensions: opts.dimensions }), { migrate: true })).catch(fail);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ projectId: created.projectId, ingestKey: created.ingestKey, secretKey: created.secretKey })}\n`);
     } else {
-      process.stdout.write(`project ${created.name} (${created.projectId}), feature dimension ${created.featureDim}\n` +
+      process.stdout.write(`project ${created.name} (${created.projectId}), feature dimension ${created.featureDim}, rating dimensions ${created.ratingDimensions.join(', ')}\n` +
         `  ingest key (write-only, may ship in apps): ${created.ingestKey}\n` +
         `  secret key (read, export, admin):          ${created.secretKey}\n` +
         'Keys are shown once; only their hashes are stored.\n');
@@ -168,3 +170,10 @@ registerModelCommands(program, client, output);
 registerSetCommands(program, client, output);
 
 program.parseAsync(process.argv).catch(fail);
+
+function dimensionList(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const problems = ratingDimensionProblems(names);
+  if (problems.length) throw new InvalidArgumentError(problems.join('; '));
+  return names;
+}

@@ -6,3 +6,4 @@ export * from './signal-fold';
 export * from './field-rules';
 export * from './feedback-batch';
 export * from './generation-batch';
+export * from './rating-dimensions';

@@ -38,6 +38,7 @@ export interface CreatedProject {
   projectId: string;
   name: string;
   featureDim: number;
+  ratingDimensions: string[];
   ingestKey: string;
   secretKey: string;
 }
@@ -48,5 +49,5 @@ export async function createProjectWithKeys(
   const project = await repo.create(name, featureDim, settings);
   const ingest = await issueKey(repo, project.id, 'ingest');
   const secret = await issueKey(repo, project.id, 'secret');
-  return { projectId: project.id, name: project.name, featureDim: project.featureDim, ingestKey: ingest.key, secretKey: secret.key };
+  return { projectId: project.id, name: project.name, featureDim: project.featureDim, ratingDimensions: project.ratingDimensions, ingestKey: ingest.key, secretKey: secret.key };
 }

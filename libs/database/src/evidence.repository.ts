@@ -26,6 +26,8 @@ export interface VideoEvidenceRow {
   motionQuality: number | null;
   textAlignment: number | null;
   overallRating: number | null;
+  /** Every rated dimension of the video: mean rating 1–5 and how many users rated it. */
+  dimensions: Record<string, { mean: number; n: number }>;
 }
 
 /** What training needs of a generation it only knows by id (the videos of a stored preference set). */
@@ -64,12 +66,28 @@ export class EvidenceRepository {
         ORDER BY g.video_id`,
       params,
     );
+    const dimensionRows: { video_id: string; name: string; mean: number; n: number }[] = await this.db.query(
+      `SELECT s.video_id, d.key AS name, avg(d.value::float8) AS mean, count(*)::int AS n
+         FROM video_user_signals s
+         JOIN generations g ON g.project_id = s.project_id AND g.video_id = s.video_id
+         CROSS JOIN LATERAL jsonb_each_text(s.dimension_ratings) AS d
+        WHERE s.project_id = $1 AND s.satisfaction IS NOT NULL AND s.dimension_ratings <> '{}'::jsonb ${where.signals} ${where.generations}
+        GROUP BY s.video_id, d.key`,
+      params,
+    );
+    const dimensions = new Map<string, Record<string, { mean: number; n: number }>>();
+    for (const d of dimensionRows) {
+      const entry = dimensions.get(d.video_id) ?? {};
+      entry[d.name] = { mean: Number(d.mean), n: d.n };
+      dimensions.set(d.video_id, entry);
+    }
     const num = (v: unknown) => (v === null ? null : Number(v));
     return rows.map((r) => ({
       videoId: r.video_id as string, requestId: r.request_id as string, promptNorm: r.prompt_norm as string,
       prompt: r.prompt as string, model: r.model as string, modelVersion: r.model_version as string, uri: r.uri as string | null,
       features: r.features as number[], n: r.n as number, satSum: Number(r.sat_sum), visualQuality: num(r.vq),
       motionQuality: num(r.mq), textAlignment: num(r.ta), overallRating: num(r.overall),
+      dimensions: dimensions.get(r.video_id as string) ?? {},
     }));
   }
 

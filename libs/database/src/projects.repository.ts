@@ -11,6 +11,8 @@ export interface KeyOwner {
   projectId: string;
   kind: KeyKind;
   featureDim: number;
+  /** The project's declared rating dimensions. */
+  ratingDimensions: string[];
   /** Browser origins allowed on the ingest routes; null: the api's default. */
   allowedOrigins: string[] | null;
   rateLimits: ProjectRateLimits | null;
@@ -23,6 +25,7 @@ export interface ProjectRow {
   id: string;
   name: string;
   featureDim: number;
+  ratingDimensions: string[];
   createdAt: Date;
   allowedOrigins: string[] | null;
   rateLimits: ProjectRateLimits | null;
@@ -42,10 +45,12 @@ export interface KeyRow {
 export interface ProjectSettings {
   allowedOrigins?: string[] | null;
   rateLimits?: ProjectRateLimits | null;
+  /** Declared at creation only; default visual_quality, motion_quality, text_alignment (see the migration). */
+  ratingDimensions?: readonly string[];
 }
 
-const PROJECT_COLUMNS = `id, name, feature_dim AS "featureDim", created_at AS "createdAt", allowed_origins AS "allowedOrigins",
-  rate_limits AS "rateLimits", deleted_at AS "deletedAt"`;
+const PROJECT_COLUMNS = `id, name, feature_dim AS "featureDim", rating_dimensions AS "ratingDimensions", created_at AS "createdAt",
+  allowed_origins AS "allowedOrigins", rate_limits AS "rateLimits", deleted_at AS "deletedAt"`;
 const KEY_COLUMNS = `id AS "keyId", kind, key_prefix AS "prefix", created_at AS "createdAt", last_used_at AS "lastUsedAt",
   expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
 const ACTIVE_KEY = `revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
@@ -55,8 +60,11 @@ export class ProjectsRepository {
 
   async create(name: string, featureDim: number, settings: ProjectSettings = {}): Promise<ProjectRow> {
     const [row] = await this.db.query(
-      `INSERT INTO projects (name, feature_dim, allowed_origins, rate_limits) VALUES ($1, $2, $3, $4) RETURNING ${PROJECT_COLUMNS}`,
-      [name, featureDim, settings.allowedOrigins ?? null, settings.rateLimits ? JSON.stringify(settings.rateLimits) : null],
+      `INSERT INTO projects (name, feature_dim, allowed_origins, rate_limits, rating_dimensions)
+       VALUES ($1, $2, $3, $4, coalesce($5::text[], ARRAY['visual_quality', 'motion_quality', 'text_alignment']::text[]))
+       RETURNING ${PROJECT_COLUMNS}`,
+      [name, featureDim, settings.allowedOrigins ?? null, settings.rateLimits ? JSON.stringify(settings.rateLimits) : null,
+        settings.ratingDimensions ? [...settings.ratingDimensions] : null],
     );
     return row;
   }
@@ -151,7 +159,8 @@ export class ProjectsRepository {
          UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND ${ACTIVE_KEY}
          RETURNING id, project_id, kind, expires_at)
        SELECT k.id AS "keyId", k.project_id AS "projectId", k.kind, k.expires_at AS "expiresAt", p.feature_dim AS "featureDim",
-              p.allowed_origins AS "allowedOrigins", p.rate_limits AS "rateLimits", p.deleted_at IS NOT NULL AS "projectDeleted"
+              p.allowed_origins AS "allowedOrigins", p.rate_limits AS "rateLimits", p.deleted_at IS NOT NULL AS "projectDeleted",
+              p.rating_dimensions AS "ratingDimensions"
          FROM k JOIN projects p ON p.id = k.project_id`,
       [keyHash],
     );

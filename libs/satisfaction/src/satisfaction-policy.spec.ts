@@ -1,6 +1,7 @@
 import { SignalState, emptySignalState } from '@flywheel/contracts';
 import {
-  POLICY_V1, SATISFACTION_POLICIES, aggregateVideoScores, effectiveWatchRatio, scoreSignals, shrunkMean,
+  CURRENT_POLICY, POLICY_V1, POLICY_V2, SATISFACTION_POLICIES, aggregateVideoScores, dimensionSatisfaction, effectiveWatchRatio,
+  meanDimensionRating, scoreSignals, shrunkMean,
 } from './satisfaction-policy';
 import { DEFAULT_WATCH_QUANTILES, WatchSample, learnWatchQuantiles } from './watch-quantiles';
 
@@ -129,5 +130,31 @@ describe('per-video aggregation', () => {
 
   it('has no mean but the prior as shrunk value when nobody scored the video', () => {
     expect(aggregateVideoScores([], { priorMean: 0.1, priorStrength: 5 })).toEqual({ mean: null, n: 0, shrunk: 0.1 });
+  });
+});
+
+describe('satisfaction policy v2: dimension ratings', () => {
+  const v2 = (signals: Partial<SignalState>) => scoreSignals(state(signals), POLICY_V2, DEFAULT_WATCH_QUANTILES);
+
+  it('is the current policy and registered under its id', () => {
+    expect(CURRENT_POLICY).toBe(POLICY_V2);
+    expect(SATISFACTION_POLICIES.v2).toBe(POLICY_V2);
+  });
+
+  it('scores a user who rated only dimensions by the mean of those ratings, as an overall rating', () => {
+    const onlyDimensions = { dimensionRatings: { visual_quality: 5, motion_quality: 4, text_alignment: 3 } };
+    expect(v2(onlyDimensions)).toBeCloseTo(v2({ rating: 4 }), 12);
+    expect(v2({ dimensionRatings: { visual_quality: 1 } })).toBeCloseTo(v2({ rating: 1 }), 12);
+    // v1 dropped them: that user scored 0.
+    expect(score(onlyDimensions)).toBe(0);
+  });
+
+  it('lets an overall rating, when given, win over dimension ratings', () => {
+    expect(v2({ rating: 2, dimensionRatings: { visual_quality: 5 } })).toBeCloseTo(v2({ rating: 2 }), 12);
+  });
+
+  it('gives each dimension its own satisfaction in [−1, 1]', () => {
+    expect(dimensionSatisfaction(state({ dimensionRatings: { visual_quality: 5, motion_quality: 2 } }))).toEqual({ visual_quality: 1, motion_quality: -0.5 });
+    expect(meanDimensionRating(state({}))).toBeNull();
   });
 });

@@ -9,8 +9,10 @@
  * 4. Only the current state counts: toggles are folded before scoring, so `unlike` after `like` gives no like credit.
  * 5. A video that was both chosen and passed over (chosen in one round, beaten in another) counts as chosen only.
  * 6. The overall rating 1–5 counts linearly around the neutral 3: 5 adds `highRating`, 4 half of it, 2 subtracts
- *    half of `lowRating`, 1 all of it. Dimension ratings (visual_quality, …) are reported on their own and do not
- *    enter the overall score.
+ *    half of `lowRating`, 1 all of it. Dimension ratings (visual_quality, …): in v1 they do not enter the overall
+ *    score; from v2, when a user gave dimension ratings but no overall rating, the mean of their dimension ratings
+ *    counts as their overall rating (an overall rating, when given, always wins). Each dimension also has its own
+ *    satisfaction, (rating − 3) / 2 ∈ [−1, 1] (see dimensionSatisfaction).
  * 7. A play adds the small `play` weight.
  * 8. Watch time counts relative to videos of similar duration: the watch ratio (highest watchMs / durationMs, at
  *    least 1 when the video was completed, capped at 1.5) is ranked inside its duration bucket (see
@@ -40,6 +42,11 @@ export interface SatisfactionPolicyParams {
   readonly watch: number;
   /** Per-video aggregation: scores shrink toward `priorMean` as if `priorStrength` extra users had scored it. */
   readonly shrinkage: Readonly<{ priorMean: number; priorStrength: number }>;
+  /**
+   * 'ignored' (v1): dimension ratings do not enter the overall score. 'overall-fallback' (v2): without an overall
+   * rating, the mean of the user's dimension ratings is used as one.
+   */
+  readonly dimensionRatings?: 'ignored' | 'overall-fallback';
 }
 
 /**
@@ -59,11 +66,21 @@ export const POLICY_V1: SatisfactionPolicyParams = {
   shrinkage: { priorMean: 0, priorStrength: 5 },
 };
 
+/**
+ * v2 = v1 plus rule 6's fallback: a user who rated only dimensions (visual_quality, motion_quality, …) is scored by
+ * the mean of those ratings, as if it were their overall rating. Under v1 such a user scored 0: a project fed with
+ * per-dimension ratings alone had every video's satisfaction at 0 and no preference pair to train on.
+ */
+export const POLICY_V2: SatisfactionPolicyParams = { ...POLICY_V1, id: 'v2', dimensionRatings: 'overall-fallback' };
+
 /** Every released policy by id, so a preference set's recorded policy version can be resolved. */
-export const SATISFACTION_POLICIES: Readonly<Record<string, SatisfactionPolicyParams>> = { [POLICY_V1.id]: POLICY_V1 };
+export const SATISFACTION_POLICIES: Readonly<Record<string, SatisfactionPolicyParams>> = {
+  [POLICY_V1.id]: POLICY_V1,
+  [POLICY_V2.id]: POLICY_V2,
+};
 
 /** The policy the ingest-worker scores with; rollups and derived data record its id. */
-export const CURRENT_POLICY: SatisfactionPolicyParams = POLICY_V1;
+export const CURRENT_POLICY: SatisfactionPolicyParams = POLICY_V2;
 
 const NEUTRAL_RATING = 3;
 const RATING_HALF_RANGE = 2;
@@ -87,8 +104,9 @@ export function scoreSignals(
   if (state.discarded) raw -= negative.discard;
   if (state.reported) raw -= negative.report;
   if (state.regenerated) raw -= negative.regenerate;
-  if (state.rating !== null) {
-    const centred = Math.max(-1, Math.min(1, (state.rating - NEUTRAL_RATING) / RATING_HALF_RANGE));
+  const rating = state.rating ?? (params.dimensionRatings === 'overall-fallback' ? meanDimensionRating(state) : null);
+  if (rating !== null) {
+    const centred = Math.max(-1, Math.min(1, (rating - NEUTRAL_RATING) / RATING_HALF_RANGE));
     raw += centred * (centred > 0 ? positive.highRating : negative.lowRating);
   }
   if (state.played) raw += params.play;
@@ -98,6 +116,21 @@ export function scoreSignals(
     raw += params.watch * (2 * rank - 1);
   }
   return Math.tanh(raw);
+}
+
+/** Mean of a user's dimension ratings, or null without any. */
+export function meanDimensionRating(state: Pick<SignalState, 'dimensionRatings'>): number | null {
+  const values = Object.values(state.dimensionRatings ?? {});
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+}
+
+/** One user's satisfaction per rated dimension: (rating − 3) / 2 ∈ [−1, 1]. */
+export function dimensionSatisfaction(state: Pick<SignalState, 'dimensionRatings'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, rating] of Object.entries(state.dimensionRatings ?? {})) {
+    out[name] = Math.max(-1, Math.min(1, (rating - NEUTRAL_RATING) / RATING_HALF_RANGE));
+  }
+  return out;
 }
 
 /**

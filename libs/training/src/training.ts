@@ -99,11 +99,10 @@ export function toVideoEvidence(rows: VideoEvidenceRow[]): VideoEvidence[] {
   }));
 }
 
+/** Mean rating per rated dimension (every dimension the project declared, not only the default three). */
 function dimensionScores(r: VideoEvidenceRow): Record<string, number> {
   const scores: Record<string, number> = {};
-  if (r.visualQuality !== null) scores.visual_quality = r.visualQuality;
-  if (r.motionQuality !== null) scores.motion_quality = r.motionQuality;
-  if (r.textAlignment !== null) scores.text_alignment = r.textAlignment;
+  for (const [name, { mean }] of Object.entries(r.dimensions)) scores[name] = mean;
   if (r.overallRating !== null) scores.overall = r.overallRating;
   return scores;
 }

@@ -21,7 +21,7 @@ export class AdminController {
   @Post()
   async create(@Body() body: ProjectCreateDto) {
     const created = await createProjectWithKeys(this.projects, body.name, body.featureDim, {
-      allowedOrigins: body.allowedOrigins, rateLimits: body.rateLimits,
+      allowedOrigins: body.allowedOrigins, rateLimits: body.rateLimits, ratingDimensions: body.ratingDimensions,
     });
     return created;
   }

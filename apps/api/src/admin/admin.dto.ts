@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals, ValidateNested } from 'class-validator';
+import { MAX_RATING_DIMENSIONS } from '@flywheel/contracts';
 import { ProjectOriginsDto, RateLimitsDto } from '../keys/keys.dto';
 
 export class ProjectSettingsDto extends ProjectOriginsDto {
@@ -12,4 +13,10 @@ export class ProjectSettingsDto extends ProjectOriginsDto {
 export class ProjectCreateDto extends ProjectSettingsDto {
   @ApiProperty() @IsString() @Length(1, 200) name: string;
   @ApiProperty({ description: "Length of the generations' feature vectors" }) @IsInt() @Min(1) @Max(4096) featureDim: number;
+
+  @ApiPropertyOptional({ type: [String], description: 'Rating dimensions a rate event may name (default visual_quality, motion_quality, text_alignment)' })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_RATING_DIMENSIONS) @ArrayUnique()
+  @IsString({ each: true }) @Matches(/^[a-z][a-z0-9_]{0,63}$/, { each: true, message: 'each of ratingDimensions must be snake_case, e.g. visual_quality' })
+  @NotEquals('overall', { each: true, message: '"overall" is the overall rating (a rate event without dimension), not a dimension' })
+  ratingDimensions?: string[];
 }

@@ -23,7 +23,7 @@ export class FeedbackController {
   @ApiResponse({ status: 202, type: AcceptedDto, description: 'Durable in Kafka' })
   @ApiBody({ type: FeedbackBatchDto })
   acceptEvents(@Auth() key: KeyOwner, @Body(FeedbackBatchPipe) events: FeedbackEventInput[]) {
-    return this.feedback.acceptEvents(key.projectId, events);
+    return this.feedback.acceptEvents(key.projectId, key.ratingDimensions, events);
   }
 
   @Post('generations')

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  FeedbackEventInput, messageKey, parseGenerationBatch, toEventMessage, toGenerationMessage, topicNames,
+  FeedbackEventInput, messageKey, parseGenerationBatch, toEventMessage, toGenerationMessage, topicNames, undeclaredDimensions,
 } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { KafkaPublisher } from '@flywheel/kafka';
@@ -24,7 +24,10 @@ export class FeedbackService {
     this.topics = topicNames(config.kafka.topicPrefix);
   }
 
-  async acceptEvents(projectId: string, events: FeedbackEventInput[]): Promise<{ accepted: number }> {
+  async acceptEvents(projectId: string, ratingDimensions: readonly string[], events: FeedbackEventInput[]): Promise<{ accepted: number }> {
+    // A rating for a dimension the project did not declare is refused, never stored to be silently ignored.
+    const undeclared = undeclaredDimensions(events, ratingDimensions);
+    if (undeclared.length) throw validationFailed(undeclared);
     const receivedAt = new Date().toISOString();
     const messages = events.map((e) => ({
       key: messageKey(projectId, e.videoId),

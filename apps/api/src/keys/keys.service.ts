@@ -14,7 +14,7 @@ function view(row: KeyRow, now = Date.now()): KeyView {
 
 export function projectView(p: ProjectRow) {
   return {
-    projectId: p.id, name: p.name, featureDim: p.featureDim, createdAt: p.createdAt, allowedOrigins: p.allowedOrigins,
+    projectId: p.id, name: p.name, featureDim: p.featureDim, ratingDimensions: p.ratingDimensions, createdAt: p.createdAt, allowedOrigins: p.allowedOrigins,
     rateLimits: p.rateLimits, deletedAt: p.deletedAt,
   };
 }
