@@ -101,4 +101,62 @@ describe('input validation', () => {
     await admin.disconnect();
     expect(offsets.every((o) => o.high === '0')).toBe(true);
   });
+
+  it('answers 400 naming the depth for JSON nested 5,000 levels deep, on every route with a body (no stack overflow)', async () => {
+    const deep = `{"events":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    for (const [path, key] of [['/v1/events', project.ingestKey], ['/v1/preference-sets', project.secretKey], ['/v1/score', null]] as const) {
+      const response = await post(`${api.url}${path}`, key, deep, true);
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^events(\[0\])+ nests deeper than 32 levels$/), details: [{ field: expect.stringMatching(/^events\[0\]/) }] });
+    }
+  });
+
+  it('caps the error of 25,000 unknown properties: the first 20 and a count, in a few KB', async () => {
+    const event: Record<string, unknown> = { ...ok };
+    for (let i = 0; i < 25_000; i++) event[`p${i.toString(36)}`] = 0; // under this api's 256 KiB body limit
+    const response = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${project.ingestKey}` }, body: JSON.stringify({ events: [event] }) });
+    const text = await response.text();
+    expect(response.status).toBe(400);
+    expect(text.length).toBeLessThan(8192);
+    const { error } = JSON.parse(text);
+    expect(error.message).toBe('property events[0].p0 should not exist (and 24999 more)');
+    expect(error.details).toHaveLength(20);
+  });
+
+  it.each(['/v1/models/train', '/v1/preference-sets'])('refuses a null or non-object body on %s with 400', async (path) => {
+    for (const raw of ['null', '[]', '"x"', '42']) {
+      const response = await post(`${api.url}${path}`, project.secretKey, raw, true);
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'body', problems: [expect.stringMatching(/^body must be a JSON object/)] }] });
+    }
+  });
+
+  it('answers errors before any route in the documented shape: bad percent-encoding, overlong parameters, unknown routes, bad JSON', async () => {
+    const shaped = (response: { status: number; body: any }, status: number, code: string) => {
+      expect(response.status).toBe(status);
+      expect(response.body.error).toEqual({ code, message: expect.any(String), details: expect.anything() });
+    };
+    shaped(await get(`${api.url}/v1/videos/%E0%A4%A`, project.secretKey), 400, 'VALIDATION_FAILED');
+    shaped(await get(`${api.url}/v1/videos/${'x'.repeat(5000)}`, project.secretKey), 400, 'VALIDATION_FAILED');
+    // A valid id of 128 four-byte characters is 1,536 characters percent-encoded: it reaches the route.
+    shaped(await get(`${api.url}/v1/videos/${encodeURIComponent('🐈'.repeat(128))}`, project.secretKey), 404, 'NOT_FOUND');
+    shaped(await get(`${api.url}/v1/nope`, project.secretKey), 404, 'NOT_FOUND');
+    shaped(await post(`${api.url}/v1/events`, project.ingestKey, '{"events": [', true), 400, 'VALIDATION_FAILED');
+    const put = await fetch(`${api.url}/v1/events`, { method: 'PUT' });
+    shaped({ status: put.status, body: await put.json() }, 404, 'NOT_FOUND');
+  });
+
+  it('answers what the HTTP parser refuses in the documented shape', async () => {
+    const { connect } = await import('node:net');
+    const port = Number(new URL(api.url).port);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => { text += chunk; });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(raw.split('\r\n\r\n')[1])).toEqual({ error: { code: 'BAD_REQUEST', message: 'malformed HTTP request', details: { parserError: 'HPE_INVALID_HEADER_TOKEN' } } });
+  });
 });

@@ -7,6 +7,7 @@ import { PinoNestLogger, loadConfigOrExit, loggerFor } from '@flywheel/config';
 import { ProjectsRepository } from '@flywheel/database';
 import { AppModule } from './app.module';
 import { registerCors } from './cors/cors';
+import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors } from './errors/framework-errors';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { rejectUnstorableText } from './errors/text-guard';
 import { createValidationPipe } from './errors/validation';
@@ -16,7 +17,11 @@ import { installRequestLog, requestId } from './observability/request-log';
 /** Builds the api (shared by main.ts and the in-process tests); logs through pino unless told otherwise. */
 export async function createApiApp(logger: LoggerService | false = new PinoNestLogger()): Promise<NestFastifyApplication> {
   const config = loadConfigOrExit();
-  const adapter = new FastifyAdapter({ bodyLimit: config.api.bodyLimitBytes, genReqId: requestId });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.api.bodyLimitBytes, genReqId: requestId,
+    // Errors before any route (router, HTTP parser) in the documented shape too; see framework-errors.ts.
+    maxParamLength: MAX_PARAM_LENGTH, frameworkErrors, clientErrorHandler,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger, bufferLogs: false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   PROJECT_DELETED: { status: 410, failure: 'permanent' },
   PAYLOAD_TOO_LARGE: { status: 413, failure: 'permanent' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, failure: 'permanent' },
+  // Requests the HTTP parser refuses before any route sees them
+  REQUEST_TIMEOUT: { status: 408, failure: 'transient' },
+  HEADERS_TOO_LARGE: { status: 431, failure: 'permanent' },
   // Over a key's token bucket: nothing was accepted; Retry-After says when to come back.
   RATE_LIMITED: { status: 429, failure: 'transient' },
   // Dependencies

@@ -38,7 +38,7 @@ describe('toResponse', () => {
   });
 
   it('does not read messages: an unexplained error is a logged 500, whatever it says', () => {
-    expect(answer(new Error('Connection terminated unexpectedly'))).toEqual({ status: 500, code: 'INTERNAL', message: 'internal error' });
+    expect(answer(new Error('Connection terminated unexpectedly'))).toEqual({ status: 500, code: 'INTERNAL', message: 'internal error', details: {} });
     expect(answer(new RewardModelError('TRAINING_WORKER_FAILED', 'worker 2 failed'))).toMatchObject({ status: 500, code: 'INTERNAL' });
     expect(logger.error).toHaveBeenCalled();
   });

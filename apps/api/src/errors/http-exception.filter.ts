@@ -1,9 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, FlywheelError, classifyFailure } from '@flywheel/errors';
+import { errorBody } from './error-body';
 
 const RETRY_AFTER_SECONDS = '5';
 const TOO_LARGE = 'request body is larger than the limit (API_BODY_LIMIT_BYTES); send smaller batches';
+const UNSUPPORTED = 'Content-Type must be application/json';
 
 /** One place maps failures to HTTP: `{ error: { code, message, details } }`. Unknown errors are 500 and logged. */
 @Catch()
@@ -25,7 +27,7 @@ export function toResponse(exception: unknown, logger: Logger, reqId?: string): 
     // The whole error under `err`: type, message, stack and its cause chain.
     logger.error({ msg: 'unhandled_error', reqId, err: exception });
   }
-  return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
+  return { status: error.status, body: errorBody(error.code, error.message, error.details) };
 }
 
 /** What a client may read about an unavailable dependency (the error's own message names internals). */
@@ -44,18 +46,11 @@ function classify(exception: unknown): { status: number; code: ErrorCode | strin
   if (classifyFailure(exception) === 'transient') {
     return { status: 503, code: 'DATABASE_UNAVAILABLE', message: UNAVAILABLE.DATABASE_UNAVAILABLE! };
   }
-  if (exception instanceof HttpException) {
-    const status = exception.getStatus();
-    const message = status === 413 ? TOO_LARGE : exception.message;
-    return { status, code: codeForStatus(status), message };
-  }
-  // Fastify's own errors (body parsing, body size) carry a statusCode and a FST_ code.
+  // The router's 404s and Fastify's body errors (Nest hands the latter over as HttpExceptions, FST code dropped).
+  if (exception instanceof HttpException) return framework(exception.getStatus(), exception.message);
   const fastify = exception as { statusCode?: number; code?: string; message?: string };
   if (fastify && typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
-    const message = fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? TOO_LARGE
-      : fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Content-Type must be application/json'
-      : `body: ${fastify.message ?? 'invalid request'}`;
-    return { status: fastify.statusCode, code: codeForStatus(fastify.statusCode), message };
+    return framework(fastify.statusCode, fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? UNSUPPORTED : fastify.message ?? 'invalid request');
   }
   return { status: 500, code: 'INTERNAL', message: 'internal error' };
 }
@@ -70,4 +65,16 @@ function codeForStatus(status: number): string {
     case 415: return 'UNSUPPORTED_MEDIA_TYPE';
     default: return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
   }
+}
+
+/** A framework error in the documented shape: a 400 is about the body (it did not parse), named as the field. */
+function framework(status: number, message: string): { status: number; code: string; message: string; details: unknown } {
+  const code = codeForStatus(status);
+  if (status === 413) return { status, code, message: TOO_LARGE, details: {} };
+  if (status === 415) return { status, code, message: UNSUPPORTED, details: {} };
+  if (code === 'VALIDATION_FAILED') {
+    const problem = `body ${message.replace(/^Body /, '').replace(/content-type is set to 'application\/json'/, 'Content-Type is application/json')}`;
+    return { status, code, message: problem, details: [{ field: 'body', problems: [problem] }] };
+  }
+  return { status, code, message, details: {} };
 }

@@ -1,4 +1,4 @@
-import { unstorableText } from './text-guard';
+import { MAX_JSON_DEPTH, unstorableText } from './text-guard';
 
 const fields = (value: unknown) => unstorableText(value).map((p) => p.field);
 
@@ -14,5 +14,16 @@ describe('unstorableText', () => {
   it('passes everything else, emoji and U+2028 included, and stops counting at 20', () => {
     expect(unstorableText({ a: 'plain', b: [1, null, { c: 'é🐈\u2028' }], d: undefined })).toEqual([]);
     expect(unstorableText(Array.from({ length: 50 }, () => '\u0000'))).toHaveLength(20);
+  });
+
+  it('refuses nesting deeper than MAX_JSON_DEPTH without growing the stack, at any depth', () => {
+    let deep: unknown = 'x';
+    for (let d = 0; d < 100_000; d++) deep = d % 2 ? [deep] : { a: deep };
+    const [problem, ...rest] = unstorableText({ events: deep });
+    expect(rest).toEqual([]);
+    expect(problem.problems[0]).toMatch(new RegExp(`^events(\\.a|\\[0\\])+ nests deeper than ${MAX_JSON_DEPTH} levels$`));
+    let ok: unknown = 'x';
+    for (let d = 0; d < MAX_JSON_DEPTH; d++) ok = [ok];
+    expect(unstorableText(ok)).toEqual([]);
   });
 });

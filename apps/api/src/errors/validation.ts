@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FlywheelError, FieldProblem } from '@flywheel/errors';
 
 /** Flattens class-validator's tree into `events[3].rating`-style paths. */
@@ -20,8 +20,25 @@ export function validationFailed(problems: FieldProblem[]): FlywheelError {
   return new FlywheelError('VALIDATION_FAILED', first ? `${first.problems[0]}${more}` : 'invalid request', { details: problems });
 }
 
+const NOT_DTOS: ReadonlySet<unknown> = new Set([String, Boolean, Number, Array, Object]);
+
+/**
+ * The global pipe, except that a body DTO needs a JSON object: Nest's pipe turns a `null` body into `{}`, so a DTO
+ * of optional fields took `null` (or `[]`, `"x"`, `42`) as "all defaults" and answered 202. No body at all still
+ * means the defaults.
+ */
+class BodyValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && !NOT_DTOS.has(metadata.metatype) && value !== undefined
+      && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      throw validationFailed([{ field: 'body', problems: [`body must be a JSON object, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`] }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

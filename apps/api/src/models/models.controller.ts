@@ -5,9 +5,10 @@ import { KeyOwner, ModelsRepository, PreferenceSetsRepository } from '@flywheel/
 import { promoteIfBetter } from '@flywheel/training';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
+import { validationFailed } from '../errors/validation';
 import { PromoteDto, TrainRequestDto } from './models.dto';
 
-const uuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'id must be a UUID') });
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => validationFailed([{ field: 'id', problems: ['id must be a UUID'] }]) });
 
 @ApiTags('reward models')
 @ApiBearerAuth()

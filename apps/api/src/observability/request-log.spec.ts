@@ -67,7 +67,7 @@ describe('request log', () => {
   it('logs an unhandled error with its request id, stack and cause, and answers 500 without them', async () => {
     const response = await app.inject({ method: 'POST', url: '/probe/fail', payload: { a: 1 } });
     expect(response.statusCode).toBe(500);
-    expect(response.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+    expect(response.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error', details: {} } });
     const reqId = response.headers['x-request-id'];
     const [error] = named('unhandled_error');
     expect(error).toMatchObject({

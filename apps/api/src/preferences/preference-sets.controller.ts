@@ -3,12 +3,14 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, PreferenceSetsRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
-import { FlywheelError } from '@flywheel/errors';
+import { validationFailed } from '../errors/validation';
 import { ExportQueryDto, GeneratorVersionDto, PreferenceSetCreateDto } from './preference-sets.dto';
 import { PreferenceSetsService } from './preference-sets.service';
 
-const uuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'id must be a UUID') });
-const publicationUuid = new ParseUUIDPipe({ exceptionFactory: () => new FlywheelError('VALIDATION_FAILED', 'publicationId must be a UUID') });
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => validationFailed([{ field: 'id', problems: ['id must be a UUID'] }]) });
+const publicationUuid = new ParseUUIDPipe({
+  exceptionFactory: () => validationFailed([{ field: 'publicationId', problems: ['publicationId must be a UUID'] }]),
+});
 
 @ApiTags('preference sets')
 @ApiBearerAuth()
@@ -80,7 +82,7 @@ export class GeneratorsController {
   @Post()
   async register(@Auth() key: KeyOwner, @Body() body: GeneratorVersionDto) {
     for (const setId of body.trainedOn ?? []) {
-      if (!(await this.sets.find(key.projectId, setId))) throw new FlywheelError('VALIDATION_FAILED', `trainedOn: no preference set ${setId} in this project`);
+      if (!(await this.sets.find(key.projectId, setId))) throw validationFailed([{ field: 'trainedOn', problems: [`trainedOn: no preference set ${setId} in this project`] }]);
     }
     return this.sets.registerGeneratorVersion(key.projectId, { ...body, trainedOn: body.trainedOn ?? [] });
   }
