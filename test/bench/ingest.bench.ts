@@ -1,6 +1,6 @@
 /*
  * Ingest benchmark: `npm run bench:ingest -- [--events 200000] [--clients 8] [--batch-min 500] [--batch-max 1000]
- * [--dup-rate 0.01] [--seed 42] [--profile] [--child-node-options "<node flags for api and worker>"]`.
+ * [--dup-rate 0.01] [--seed 42] [--profile] [--sdk] [--child-node-options "<node flags for api and worker>"]`.
  * The children inherit the environment, so WORKER_PARTITION_CONCURRENCY, PG_POOL_SIZE, … can be tried as well.
  *
  * Builds its own world — a scratch database flywheel_bench_<random>, its own topic prefix, a project with keys — and
@@ -11,7 +11,8 @@
  * retries), so the expected persisted count is the unique count.
  *
  * Timed phase: `--clients` concurrent keep-alive fetch clients post the batches to POST /v1/events with the ingest
- * key. The clock starts at the first request and stops when `feedback_events` holds every unique event of the
+ * key (with `--sdk`: `--clients` @flywheel/sdk Node clients, each tracking a batch's events and waiting until the SDK
+ * delivered them; see ./ingest/sdk-sender.ts). The clock starts at the first request and stops when `feedback_events` holds every unique event of the
  * project (polled every 100 ms once the last batch is answered: it cannot be complete before).
  *   eventsPerSec = unique events / (first request → all persisted)
  *   acceptPerSec = events answered 202 / (first request → last 202)
@@ -39,6 +40,7 @@ import { parseArgs } from './ingest/args';
 import { measureCopyCeiling, measureInsertOnly } from './ingest/copy-ceiling';
 import { ChildProfiles } from './ingest/cpu-profile';
 import { printReport, readAppFigures, rowsWritten, summary } from './ingest/report';
+import { sdkSender } from './ingest/sdk-sender';
 import { runTimed } from './ingest/timed-run';
 import { generateTraffic } from './ingest/traffic';
 import { IngestWorld } from './ingest/world';
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
     const generationSeconds = (performance.now() - generatedAt) / 1000;
     await world.start(traffic);
 
-    const run = await runTimed(world, traffic, args, profiles);
+    const run = await runTimed(world, traffic, args, profiles, args.sdk ? sdkSender(world, args.clients) : undefined);
 
     // After the clock: correctness first, then where the time went and the ceilings.
     await sleep(300);

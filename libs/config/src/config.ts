@@ -149,7 +149,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       keyCacheTtlMs: int(env, 'API_KEY_CACHE_TTL_MS', 30000, 0, 3600000),
       cors: { ingestOrigins: origins(env, 'CORS_INGEST_ORIGINS', ['*']), readOrigins: origins(env, 'CORS_READ_ORIGINS', []) },
       adminToken,
-      rateLimits: { ingest: ingestLimit, secret: rateLimit(env, 'SECRET', 100, 200) },
+      rateLimits: { ingest: ingestLimit, secret: rateLimit(env, 'SECRET', 10_000, 20_000) },
     },
     worker: {
       groupId: str(env, 'WORKER_GROUP_ID', 'flywheel-ingest'),

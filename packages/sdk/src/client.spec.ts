@@ -61,15 +61,15 @@ describe('FlywheelClient', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  it('retries a failed batch with the same eventIds, never sooner than Retry-After', async () => {
-    const api = fakeApi({ status: 503, headers: { 'retry-after': '0.05' }, body: { error: { message: 'Kafka is unavailable' } } }, { status: 202 });
+  it.each([429, 503])('retries a batch answered %i with the same eventIds, never sooner than Retry-After', async (status) => {
+    const api = fakeApi({ status, headers: { 'retry-after': '0.05' }, body: { error: { message: 'not now' } } }, { status: 202 });
     const { client, errors } = make(api, { batchSize: 2 });
     client.track(event(1));
     client.track(event(2));
     await until(() => client.pending() === 0, 'the retry');
     expect(api.ids(1)).toEqual(api.ids(0));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: 'RETRYING', details: { status: 503 } });
+    expect(errors[0]).toMatchObject({ code: 'RETRYING', details: { status } });
     expect(errors[0].details.retryInMs).toBeGreaterThanOrEqual(50);
   });
 

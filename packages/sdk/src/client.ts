@@ -234,7 +234,7 @@ export class FlywheelClient {
     let bytes = 0;
     for (const item of this.sendable()) {
       if (batch.length && item.kind !== batch[0].kind) continue;
-      const size = JSON.stringify(item.body).length + 1;
+      const size = maxBytes === Infinity ? 0 : JSON.stringify(item.body).length + 1;
       if (bytes + size > maxBytes) break;
       batch.push(item);
       bytes += size;

@@ -7,6 +7,8 @@ export interface Args {
   dupRate: number;
   seed: number;
   profile: boolean;
+  /** Send through @flywheel/sdk's Node build instead of raw fetch (one SDK client per --clients). */
+  sdk: boolean;
   /** Extra node flags for the api and worker children only, e.g. "--max-semi-space-size=32". */
   childNodeOptions: string;
 }
@@ -27,6 +29,7 @@ export function parseArgs(argv: string[]): Args {
     dupRate: value('dup-rate', 0.01, 0),
     seed: Math.round(value('seed', 42, 0)),
     profile: argv.includes('--profile'),
+    sdk: argv.includes('--sdk'),
     childNodeOptions: argv.includes('--child-node-options') ? argv[argv.indexOf('--child-node-options') + 1] ?? '' : '',
   };
   if (args.batchMax > 1000 || args.batchMin > args.batchMax) throw new Error('need --batch-min ≤ --batch-max ≤ 1000');

@@ -1,7 +1,7 @@
 /*
  * What bench:ingest prints: where the time went (the worker's and the api's /metrics, row versions per table, WAL,
  * CPU per process), the table, and the last line of JSON
- * {"events", "eventsPerSec", "copyCeilingPerSec", "ratio", "p50Ms", "p99Ms", "acceptPerSec", "clients"}.
+ * {"events", "eventsPerSec", "copyCeilingPerSec", "ratio", "p50Ms", "p99Ms", "acceptPerSec", "clients", "sender"}.
  */
 import { Client } from 'pg';
 import { Args } from './args';
@@ -73,7 +73,7 @@ export interface Findings {
 }
 
 /** The summary JSON line, the benchmark's result. */
-export function summary({ args, run, copy }: Findings): Record<string, number> {
+export function summary({ args, run, copy }: Findings): Record<string, number | string> {
   const eventsPerSec = run.expected / run.elapsed;
   return {
     events: run.expected,
@@ -84,6 +84,7 @@ export function summary({ args, run, copy }: Findings): Record<string, number> {
     p99Ms: Math.round(quantile(run.latencies, 0.99) * 10) / 10,
     acceptPerSec: Math.round(run.acceptedEvents / run.httpSeconds),
     clients: args.clients,
+    sender: args.sdk ? 'sdk' : 'http',
   };
 }
 
@@ -109,7 +110,7 @@ export function printReport(findings: Findings): void {
   const sorted = [...traffic.typeCounts].sort((a, b) => b[1] - a[1]);
   const mix = sorted.map(([t, n]) => `${t} ${fmt((100 * n) / run.expected, 1)}%`).join(', ');
 
-  printTable(`bench:ingest — ${fmt(run.expected)} events, ${args.clients} clients, node ${process.version}`, [
+  printTable(`bench:ingest — ${fmt(run.expected)} events, ${args.clients} ${args.sdk ? '@flywheel/sdk' : 'HTTP'} clients, node ${process.version}`, [
     ['world', `${traffic.videos.length} videos`, `${fmt(traffic.users)} users, ${traffic.generationBodies.length} generation batches registered first, db ${world.config.database.name}, topics ${world.ctx.prefix}.*`],
     ['children', 'api + ingest-worker', `built dist/ apps; NODE_OPTIONS "${profiles.describeNodeOptions()}"; worker partitions concurrently ${world.config.worker.partitionsConsumedConcurrently}, PG pool ${world.config.database.poolSize}${args.profile ? '; CPU-profiled' : ''}`],
     ['event mix', '', mix],
