@@ -35,6 +35,7 @@ describe('@flywheel/sdk in Node', () => {
   function sender(args: string[]) {
     const child = spawn(process.execPath, [SENDER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     senders.push(child);
+    const exited = once(child, 'exit'); // subscribed now: the process may be gone before anyone waits
     const lines: string[] = [];
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -42,23 +43,23 @@ describe('@flywheel/sdk in Node', () => {
     const seen = (prefix: string) => lines.some((l) => l.startsWith(prefix));
     const delivered = () => lines.filter((l) => l.startsWith('delivered ')).reduce((s, l) => s + Number(l.split(' ')[1]), 0);
     const wait = (prefix: string, timeoutMs = 30000) => waitFor(async () => seen(prefix), timeoutMs, `sender: ${prefix}\n${lines.join('\n')}\n${stderr}`, child);
-    return { child, lines, seen, delivered, wait };
+    return { child, lines, seen, delivered, wait, exited };
   }
 
   it('a killed process leaves its queue in the file; the next one delivers it, each event stored once', async () => {
     const queue = path.join(mkdtempSync(path.join(tmpdir(), 'flywheel-sdk-node-')), 'queue.jsonl');
     const common = ['--endpoint', `http://127.0.0.1:${proxy.port}`, '--key', project.ingestKey, '--queue', queue, '--tag', 'kill'];
-    // 1,000 events tracked over about two seconds, sent in batches of 50.
-    const first = sender([...common, '--track', '1000', '--chunk', '50', '--every-ms', '100']);
+    // 1,000 events tracked over about four seconds, sent in batches of 50.
+    const first = sender([...common, '--track', '1000', '--chunk', '50', '--every-ms', '200']);
     await first.wait('delivered ');
     await proxy.cut(); // the network goes: what is not yet delivered waits in the queue file
     await first.wait('tracked 1000');
-    await first.wait('retrying ');
     const deliveredBeforeKill = first.delivered();
     expect(deliveredBeforeKill).toBeGreaterThan(0);
-    expect(deliveredBeforeKill).toBeLessThan(1000);
+    expect(deliveredBeforeKill).toBeLessThan(1000); // else the cut came too late: nothing was left to queue
+    await first.wait('retrying ');
     first.child.kill('SIGKILL');
-    await once(first.child, 'exit');
+    await first.exited;
     expect(existsSync(queue)).toBe(true);
     expect(readFileSync(queue, 'utf8').length).toBeGreaterThan(0);
 
@@ -68,7 +69,7 @@ describe('@flywheel/sdk in Node', () => {
     const loaded = Number(second.lines.find((l) => l.startsWith('loaded '))!.split(' ')[1]);
     // The restarted process found at least what was undelivered (a batch cut in flight may count on both sides).
     expect(loaded).toBeGreaterThanOrEqual(1000 - deliveredBeforeKill);
-    await once(second.child, 'exit');
+    await second.exited;
     expect(second.child.exitCode).toBe(0);
 
     await waitFor(async () => (await ctx.count("SELECT count(*) FROM feedback_events WHERE project_id = $1 AND event_id LIKE 'kill-%'", [project.projectId])) === 1000, 60000, 'all 1000 events stored');
@@ -76,5 +77,5 @@ describe('@flywheel/sdk in Node', () => {
     const rows: { event_id: string }[] = await ctx.db.query('SELECT event_id FROM feedback_events WHERE project_id = $1', [project.projectId]);
     expect(new Set(rows.map((r) => r.event_id))).toEqual(new Set(Array.from({ length: 1000 }, (_, i) => `kill-${i}`)));
     expect(rows).toHaveLength(1000);
-  }, 120000);
+  }, 240000);
 });
