@@ -1,8 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { topicNames } from '@flywheel/contracts';
 import { CreatedProject } from '@flywheel/database';
 import { PUBLICATION_BATCH } from '@flywheel/preference-sets';
-import { AppProcess, TestContext, get, outputOf, post, waitFor } from './support/harness';
+import { AppProcess, TestContext, get, outputOf, post, readTopicWithKcat as readTopic, waitFor } from './support/harness';
 
 const PAIRS = 60_000;
 
@@ -100,11 +99,3 @@ describe('publication of a preference set on the trainer queue', () => {
     await ctx.stopApp(trainer);
   }, 240000);
 });
-
-/** Every message of the topic, from the beginning, read with kcat: its message id and its raw value. */
-function readTopic(broker: string, topic: string): { id: string; raw: string }[] {
-  if (spawnSync('which', ['kcat']).status !== 0) execFileSync('bash', ['-c', 'apt-get install -y kcat >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y kcat >/dev/null 2>&1)']);
-  const out = execFileSync('kcat', ['-b', broker, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-  return out.trim().split('\n').map((raw) => ({ id: JSON.parse(raw).message_id as string, raw }));
-}
-

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
@@ -269,4 +269,11 @@ export async function call(
   let parsed: unknown = text;
   try { parsed = text ? JSON.parse(text) : null; } catch { /* keep the text */ }
   return { status: response.status, body: parsed, headers: response.headers };
+}
+
+/** Every message of a topic from the beginning, read with kcat (a client other than the kafkajs that wrote it). */
+export function readTopicWithKcat(broker: string, topic: string): { id: string; raw: string }[] {
+  if (spawnSync('which', ['kcat']).status !== 0) execFileSync('bash', ['-c', 'apt-get install -y kcat >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y kcat >/dev/null 2>&1)']);
+  const out = execFileSync('kcat', ['-b', broker, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  return out.trim().split('\n').filter(Boolean).map((raw) => ({ id: JSON.parse(raw).message_id as string, raw }));
 }
