@@ -68,7 +68,9 @@ export class PinoNestLogger implements LoggerService {
   private write(level: LogLevel | 'fatal', message: unknown, params: unknown[]): void {
     if (!this.logger.isLevelEnabled(level)) return;
     const rest = [...params];
-    const context = typeof rest[rest.length - 1] === 'string' && rest.length > (level === 'error' ? 1 : 0) ? rest.pop() as string : undefined;
+    // The context is the last string; for error() only when a stack slot precedes it (error(message, stack?, context)).
+    const hasContext = typeof rest[rest.length - 1] === 'string' && rest.length > (level === 'error' ? 1 : 0);
+    const context = hasContext ? (rest.pop() as string) : undefined;
     const stack = level === 'error' && typeof rest[0] === 'string' ? rest[0] : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
     if (message instanceof Error) {
