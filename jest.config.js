@@ -8,11 +8,12 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
-  // jest's 5 s default fails sound tests when CI shares its two cores with other work; a hung test still fails.
-  testTimeout: 30000,
 };
 
 module.exports = {
+  // jest's 5 s default fails sound tests when CI shares its two cores with other work; a hung test still fails. A
+  // global option (inside a project jest ignores it with a warning).
+  testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts'] },
     {
