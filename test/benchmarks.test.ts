@@ -36,6 +36,8 @@ const SMOKE: Smoke[] = [
   { run: 'bench:score', args: ['--seconds', '0.05', '--requests', '50'], keys: ['rowsPerSec', 'p50Ms', 'p99Ms'] },
   { run: 'bench:export', args: ['--pairs', '2000', '--rounds', '1'], keys: ['pairs', 'jsonlPairsPerSec', 'parquetPairsPerSec', 'psqlPairsPerSec', 'peakRssMb'], holds: { pairs: 2000 } },
   { run: 'eval:policy', args: ['--file', KUAIRAND_SAMPLE], keys: ['auc', 'rows'], holds: { rows: SYNTHETIC_ROWS } },
+  // 40 real FETV prompts (test/fixtures/fetv-smoke), through the api and worker, 5-fold CV, one run through the trainer.
+  { run: 'eval:fetv', args: ['--data', 'test/fixtures/fetv-smoke'], keys: ['overall', 'visual_quality', 'motion_quality', 'text_alignment', 'baseline'], holds: { prompts: 40, folds: 5, served: { perDimension: true, dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] } } },
 ];
 
 const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;

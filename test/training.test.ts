@@ -7,7 +7,7 @@ import {
 } from '@flywheel/database';
 import { buildPreferenceSet } from '@flywheel/preference-sets';
 import { promoteIfBetter, trainProject } from '@flywheel/training';
-import { parseRewardModelMetadata, readOnnxMetadata, writeOnnx } from '@flywheel/reward-model';
+import { RewardScorer, parseRewardModelMetadata, readOnnxMetadata, writeOnnx } from '@flywheel/reward-model';
 import { TestContext, prng } from './support/harness';
 
 /**
@@ -23,7 +23,10 @@ describe('reward-model training', () => {
   const REQUESTS = 120;
 
   /** Generations and per-(video, user) satisfaction, as the ingest-worker would leave them. */
-  async function seed(projectId: string, satisfactionOf: (q: number, u: number, r: number) => number): Promise<void> {
+  async function seed(
+    projectId: string, satisfactionOf: (q: number, u: number, r: number) => number,
+    ratingsOf: (features: number[], u: number) => Record<string, number> = () => ({}),
+  ): Promise<void> {
     const random = prng(17);
     const generations: unknown[][] = [];
     const signals: unknown[][] = [];
@@ -31,8 +34,9 @@ describe('reward-model training', () => {
       for (let c = 0; c < 4; c++) {
         const q = random();
         const videoId = `v${r}-${c}`;
-        generations.push([videoId, `req${r}`, `prompt ${r % 60}`, c % 2 ? 'gen-a' : 'gen-b', [q, random(), random() - 0.5, r / REQUESTS]]);
-        for (let u = 0; u < 3; u++) signals.push([videoId, `user${(r + u) % 13}`, satisfactionOf(q, u, r)]);
+        const features = [q, random(), random() - 0.5, r / REQUESTS];
+        generations.push([videoId, `req${r}`, `prompt ${r % 60}`, c % 2 ? 'gen-a' : 'gen-b', features]);
+        for (let u = 0; u < 3; u++) signals.push([videoId, `user${(r + u) % 13}`, satisfactionOf(q, u, r), ratingsOf(features, u)]);
       }
     }
     await ctx.db.query(
@@ -42,8 +46,8 @@ describe('reward-model training', () => {
       [projectId, JSON.stringify(generations)],
     );
     await ctx.db.query(
-      `INSERT INTO video_user_signals (project_id, video_id, user_hash, satisfaction, policy_id, first_event_at, last_event_at)
-       SELECT $1, s->>0, s->>1, (s->>2)::real, 'v1', now(), now() FROM jsonb_array_elements($2::jsonb) AS s`,
+      `INSERT INTO video_user_signals (project_id, video_id, user_hash, satisfaction, policy_id, dimension_ratings, first_event_at, last_event_at)
+       SELECT $1, s->>0, s->>1, (s->>2)::real, 'v2', s->3, now(), now() FROM jsonb_array_elements($2::jsonb) AS s`,
       [projectId, JSON.stringify(signals)],
     );
   }
@@ -146,6 +150,37 @@ describe('reward-model training', () => {
     expect(Number.isNaN(decision.candidate.accuracy)).toBe(true);
     await expect(deps.models.production(other.projectId)).resolves.toBeNull();
   }, 60000);
+
+  it('trains one head per declared dimension on the pairs labelled for it: rewards [N, K] in the ONNX, accuracy per head in the card', async () => {
+    const rated = await ctx.createProject(4, 'heads');
+    const noise = prng(9);
+    // visual_quality follows feature 1, motion_quality feature 2; text_alignment is declared but nobody rated it.
+    await seed(rated.projectId, (q) => Math.tanh(3 * (q - 0.5)), (f) => ({
+      visual_quality: Math.max(1, Math.min(5, Math.round(1 + 4 * f[1] + (noise() - 0.5)))),
+      motion_quality: Math.max(1, Math.min(5, Math.round(3 + 4 * f[2] + (noise() - 0.5)))),
+    }));
+    const shape = { featureDim: 4, ratingDimensions: ['visual_quality', 'motion_quality', 'text_alignment'] };
+    const outcome = await trainProject(deps, rated.projectId, shape, { kind: 'linear', seed: 2, promote: false });
+    expect(outcome.heads.map((h) => [h.name, h.trained])).toEqual([['visual_quality', true], ['motion_quality', true], ['text_alignment', false]]);
+    expect(outcome.heads[0].metrics!.accuracy).toBeGreaterThan(0.8);
+    expect(outcome.heads[1].metrics!.accuracy).toBeGreaterThan(0.8);
+    expect(outcome.heads[2].reason).toContain('0 train and 0 test pairs labelled for text_alignment');
+    const scorer = await RewardScorer.create((await deps.models.onnx(rated.projectId, outcome.model.id))!);
+    try {
+      expect(scorer.dimensions).toEqual(shape.ratingDimensions);
+      // Two candidates differing only in feature 1: the visual head prefers the first, motion and alignment do not care.
+      const { reward, rewards } = await scorer.scoreAll(Float32Array.of(0.5, 0.9, 0, 0.5, 0.5, 0.1, 0, 0.5), 2);
+      expect(reward).toHaveLength(2);
+      expect(rewards).toHaveLength(6);
+      expect(rewards[0]).toBeGreaterThan(rewards[3]);
+      expect(rewards[2]).toBe(0);
+    } finally {
+      await scorer.release();
+    }
+    const card = (await deps.models.card(rated.projectId, outcome.model.id))!;
+    expect(card.markdown).toContain('## Dimension heads');
+    expect(card.markdown).toMatch(/\| visual_quality \| \d+ \/ \d+ \/ \d+ \| 0\.\d{4} \|/);
+  }, 120000);
 
   it('refuses a project whose pairs are all ties, saying so', async () => {
     const flat = await ctx.createProject(4, 'all-ties');

@@ -49,7 +49,7 @@ export class TrainerRunner implements OnApplicationShutdown {
   async trainOnce(projectId: string, request: TrainingRequest) {
     const project = await this.projects.find(projectId);
     if (!project) throw new Error(`no project ${projectId}`);
-    return trainProject({ evidence: this.evidence, models: this.models, sets: this.sets }, projectId, project.featureDim, { threads: this.config.trainer.threads, ...request });
+    return trainProject({ evidence: this.evidence, models: this.models, sets: this.sets }, projectId, project, { threads: this.config.trainer.threads, ...request });
   }
 
   private async run(): Promise<void> {
@@ -78,7 +78,7 @@ export class TrainerRunner implements OnApplicationShutdown {
     try {
       const project = await this.projects.find(job.projectId);
       const outcome = await trainProject(
-        { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project!.featureDim,
+        { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project!,
         { threads: this.config.trainer.threads, ...(job.options as TrainingRequest) },
         (progress) => {
           const now = Date.now();

@@ -28,11 +28,13 @@ export {
   ONNX_OPSET,
   ONNX_INPUT,
   ONNX_OUTPUT,
+  ONNX_REWARDS,
+  type DimensionHead,
   type RewardModelProvenance,
   type RewardModelMetadata,
 } from './onnx-writer';
 export { RewardScorer, type RewardScorerOptions } from './reward-scorer';
-export { modelCard, withPromotion, type ModelCard, type ModelCardInput } from './model-card';
+export { modelCard, withPromotion, type ModelCard, type ModelCardInput, type HeadCardEntry } from './model-card';
 export { perGeneratorScores, bestSingleFeature, logisticRegressionBt, type LogisticBtOptions } from './baselines';
 export {
   promotionGate,

@@ -20,6 +20,19 @@ export interface ModelCardInput {
   baselines?: Record<string, BaselineMetrics & { note?: string }>;
   /** The promotion decision and its statistics, once made. */
   promotion?: Record<string, unknown> & { promoted: boolean; reason: string };
+  /** Per-dimension heads (the `rewards` columns), each measured on its own test pairs. */
+  heads?: HeadCardEntry[];
+}
+
+export interface HeadCardEntry {
+  name: string;
+  trained: boolean;
+  reason: string | null;
+  pairs: { train: number; validation: number; test: number };
+  metrics: PairMetrics | null;
+  epochsRun: number | null;
+  bestEpoch: number | null;
+  stoppedBy: string | null;
 }
 
 export interface ModelCard {
@@ -48,6 +61,7 @@ export interface ModelCard {
   metrics: BaselineMetrics;
   baselines: Record<string, BaselineMetrics & { note?: string }>;
   promotion: (Record<string, unknown> & { promoted: boolean; reason: string }) | null;
+  heads: HeadCardEntry[];
 }
 
 const BASELINE_LABELS: Record<string, string> = {
@@ -102,6 +116,7 @@ export function modelCard(input: ModelCardInput): { json: ModelCard; markdown: s
     metrics: pick(metrics),
     baselines,
     promotion: input.promotion ?? null,
+    heads: input.heads ?? [],
   };
   return { json, markdown: renderMarkdown(json) };
 }
@@ -178,6 +193,7 @@ function renderMarkdown(card: ModelCard): string {
     'Accuracy, AUC and ECE are measured on decisive pairs (ties excluded); log loss on all pairs, ties as ½.',
     ...baselineNotes(baselines),
     '',
+    ...headsSection(card.heads ?? []),
     ...promotionSection(card.promotion),
     `Created ${provenance.createdAt}${provenance.modelVersion ? `, model version ${provenance.modelVersion}` : ''}.`,
     '',
@@ -193,6 +209,23 @@ const STOP_LABELS: Record<string, string> = {
 function baselineNotes(baselines: ModelCard['baselines']): string[] {
   const notes = Object.entries(baselines).filter(([, b]) => b.note).map(([key, b]) => `- ${BASELINE_LABELS[key] ?? key}: ${b.note}`);
   return notes.length ? ['', 'Baselines, all on the same evaluation pairs:', '', ...notes] : [];
+}
+
+function headsSection(heads: HeadCardEntry[]): string[] {
+  if (heads.length === 0) return [];
+  const rows = heads.map((h) => h.trained && h.metrics
+    ? `| ${h.name} | ${h.pairs.train} / ${h.pairs.validation} / ${h.pairs.test} | ${format(h.metrics.accuracy, 4)} | ${format(h.metrics.auc, 4)} | best ${h.bestEpoch} of ${h.epochsRun} (${h.stoppedBy}) |`
+    : `| ${h.name} | ${h.pairs.train} / ${h.pairs.validation} / ${h.pairs.test} | — | — | untrained: ${h.reason} |`);
+  return [
+    '## Dimension heads',
+    '',
+    'Output `rewards` float32 [N, K], one column per head in this order; each head trained only on pairs labelled for its dimension and measured on its own test pairs (an untrained head scores 0).',
+    '',
+    '| head | pairs train / validation / test | accuracy | AUC | epochs |',
+    '|---|---:|---:|---:|---|',
+    ...rows,
+    '',
+  ];
 }
 
 function promotionSection(promotion: ModelCard['promotion']): string[] {

@@ -9,6 +9,7 @@ export const ONNX_OPSET = 17;
 export const ONNX_PRODUCER = 'flywheel';
 export const ONNX_INPUT = 'features';
 export const ONNX_OUTPUT = 'reward';
+export const ONNX_REWARDS = 'rewards';
 
 /** Training provenance written into the model's metadata_props. */
 export interface RewardModelProvenance {
@@ -38,6 +39,8 @@ export interface RewardModelMetadata {
   seed: number;
   createdAt: string;
   ties?: { model: 'davidson'; nu: number };
+  /** Names of the `rewards` columns, in order (empty: the model has no dimension heads). */
+  dimensions: string[];
   /** Absent in files written outside the registry (and in files from before it was recorded). */
   registry?: { modelId: string; version: number; projectId: string };
   props: Record<string, string>;
@@ -57,38 +60,42 @@ const RESERVED_KEYS = [
   'model_id',
   'model_version',
   'project_id',
+  'dimensions',
+  'dimension_heads',
 ];
 
+/** One per-dimension head: a model of its own on the same input, trained on pairs labelled for that dimension. */
+export interface DimensionHead {
+  name: string;
+  model: RewardModel;
+}
+
 /**
- * Serialises a model as an ONNX ModelProto: input `features` float32 [N, D], output `reward` float32 [N]. Each layer
- * is MatMul (weights stored in × out) + Add, with Relu after hidden layers; a final Squeeze (axes given as an input
- * tensor, as opset ≥ 13 requires) turns [N, 1] into [N].
+ * Serialises a model as an ONNX ModelProto: input `features` float32 [N, D], output `reward` float32 [N]; with
+ * dimension heads also `rewards` float32 [N, K], one column per head in the order given (names in the
+ * `dimensions` metadata). Each layer is MatMul (weights stored in × out) + Add, with Relu after hidden layers; a
+ * final Squeeze (axes given as an input tensor, as opset ≥ 13 requires) turns [N, 1] into [N], and a Concat of the
+ * heads' [N, 1] outputs makes [N, K].
  */
-export function writeOnnx(model: RewardModel, meta: RewardModelProvenance): Uint8Array {
+export function writeOnnx(model: RewardModel, meta: RewardModelProvenance, heads: readonly DimensionHead[] = []): Uint8Array {
   assertValidModel(model);
   const initializer: object[] = [];
   const node: object[] = [];
-  let current = ONNX_INPUT;
-  const last = model.layers.length - 1;
-  model.layers.forEach((layer, l) => {
-    const weightName = `layer${l}.weight`;
-    const biasName = `layer${l}.bias`;
-    const weightsInByOut = transposed(layer.weights, layer.outDim, layer.inDim);
-    initializer.push(floatTensor(weightName, [layer.inDim, layer.outDim], weightsInByOut));
-    initializer.push(floatTensor(biasName, [layer.outDim], layer.bias));
-    const product = `layer${l}.matmul`;
-    const sum = l === last ? 'score' : `layer${l}.linear`;
-    node.push({ op_type: 'MatMul', name: `layer${l}_matmul`, input: [current, weightName], output: [product] });
-    node.push({ op_type: 'Add', name: `layer${l}_add`, input: [product, biasName], output: [sum] });
-    current = sum;
-    if (l < last) {
-      const activated = `layer${l}.relu`;
-      node.push({ op_type: 'Relu', name: `layer${l}_relu`, input: [sum], output: [activated] });
-      current = activated;
-    }
-  });
+  const overall = layerGraph(model, '', initializer, node);
   initializer.push(int64Tensor('squeeze_axes', [1], [1]));
-  node.push({ op_type: 'Squeeze', name: 'squeeze', input: [current, 'squeeze_axes'], output: [ONNX_OUTPUT] });
+  node.push({ op_type: 'Squeeze', name: 'squeeze', input: [overall, 'squeeze_axes'], output: [ONNX_OUTPUT] });
+  const outputs = [tensorValue(ONNX_OUTPUT, [{ dim_param: 'N' }])];
+  if (heads.length > 0) {
+    const headOutputs = heads.map((head, k) => {
+      assertValidModel(head.model);
+      if (head.model.inputDim !== model.inputDim) {
+        throw new RewardModelError('INVALID_MODEL', `head ${head.name} reads ${head.model.inputDim} features, not ${model.inputDim}`);
+      }
+      return layerGraph(head.model, `head${k}.`, initializer, node);
+    });
+    node.push({ op_type: 'Concat', name: 'concat_heads', input: headOutputs, output: [ONNX_REWARDS], attribute: [{ name: 'axis', type: 2, i: 1 }] });
+    outputs.push(tensorValue(ONNX_REWARDS, [{ dim_param: 'N' }, { dim_value: heads.length }]));
+  }
 
   const props: Record<string, string> = {
     feature_dim: String(model.inputDim),
@@ -100,6 +107,10 @@ export function writeOnnx(model: RewardModel, meta: RewardModelProvenance): Uint
     seed: String(meta.seed),
     created_at: meta.createdAt instanceof Date ? meta.createdAt.toISOString() : meta.createdAt,
   };
+  if (heads.length > 0) {
+    props.dimensions = JSON.stringify(heads.map((h) => h.name));
+    props.dimension_heads = JSON.stringify(heads.map((h) => ({ name: h.name, kind: h.model.kind, hiddenLayers: h.model.hiddenLayers })));
+  }
   if (meta.registry) {
     props.model_id = meta.registry.modelId;
     props.model_version = String(meta.registry.version);
@@ -128,7 +139,7 @@ export function writeOnnx(model: RewardModel, meta: RewardModelProvenance): Uint
       node,
       initializer,
       input: [tensorValue(ONNX_INPUT, [{ dim_param: 'N' }, { dim_value: model.inputDim }])],
-      output: [tensorValue(ONNX_OUTPUT, [{ dim_param: 'N' }])],
+      output: outputs,
     },
     metadata_props: Object.entries(props).map(([key, value]) => ({ key, value })),
   });
@@ -182,6 +193,7 @@ export function parseRewardModelMetadata(props: Record<string, string>): RewardM
     metrics: (metrics ?? {}) as Record<string, unknown>,
     seed: Number(props.seed),
     createdAt: props.created_at,
+    dimensions: props.dimensions ? (JSON.parse(props.dimensions) as string[]) : [],
     props,
   };
   if (props.model_id !== undefined) {
@@ -189,6 +201,30 @@ export function parseRewardModelMetadata(props: Record<string, string>): RewardM
   }
   if (props.tie_model === 'davidson') metadata.ties = { model: 'davidson', nu: Number(props.tie_nu) };
   return metadata;
+}
+
+/** Appends one model's layers reading `features`; returns the name of its [N, 1] output. */
+function layerGraph(model: RewardModel, prefix: string, initializer: object[], node: object[]): string {
+  let current = ONNX_INPUT;
+  const last = model.layers.length - 1;
+  model.layers.forEach((layer, l) => {
+    const weightName = `${prefix}layer${l}.weight`;
+    const biasName = `${prefix}layer${l}.bias`;
+    initializer.push(floatTensor(weightName, [layer.inDim, layer.outDim], transposed(layer.weights, layer.outDim, layer.inDim)));
+    initializer.push(floatTensor(biasName, [layer.outDim], layer.bias));
+    const product = `${prefix}layer${l}.matmul`;
+    const sum = l === last ? `${prefix}score` : `${prefix}layer${l}.linear`;
+    const name = `${prefix.replace(/\./g, '_')}layer${l}`;
+    node.push({ op_type: 'MatMul', name: `${name}_matmul`, input: [current, weightName], output: [product] });
+    node.push({ op_type: 'Add', name: `${name}_add`, input: [product, biasName], output: [sum] });
+    current = sum;
+    if (l < last) {
+      const activated = `${prefix}layer${l}.relu`;
+      node.push({ op_type: 'Relu', name: `${name}_relu`, input: [sum], output: [activated] });
+      current = activated;
+    }
+  });
+  return current;
 }
 
 function transposed(weights: Float32Array, rows: number, cols: number): Float32Array {

@@ -70,4 +70,30 @@ describe('RewardScorer (onnxruntime-node)', () => {
   it('refuses bytes that are not a flywheel reward model', async () => {
     await expect(RewardScorer.create(Uint8Array.from([1, 2, 3, 4, 5]))).rejects.toMatchObject({ code: 'INVALID_ONNX' });
   });
+
+  it('serves dimension heads: rewards float32 [N, K] in metadata order next to reward [N], each like predict()', async () => {
+    const overall = randomRewardModel([dim, 8, 1], 11);
+    const heads = [
+      { name: 'visual_quality', model: randomRewardModel([dim, 1], 12) },
+      { name: 'motion_quality', model: randomRewardModel([dim, 6, 1], 13) },
+      { name: 'text_alignment', model: randomRewardModel([dim, 1], 14) },
+    ];
+    const scorer = await RewardScorer.create(writeOnnx(overall, provenance, heads));
+    try {
+      expect(scorer.dimensions).toEqual(['visual_quality', 'motion_quality', 'text_alignment']);
+      const n = 50;
+      const features = randomFeatures(n, dim, 9);
+      const { reward, rewards } = await scorer.scoreAll(features, n);
+      expect(reward).toHaveLength(n);
+      expect(rewards).toHaveLength(n * 3);
+      const expectedOverall = predict(overall, features, n);
+      heads.forEach((head, k) => {
+        const expected = predict(head.model, features, n);
+        for (let i = 0; i < n; i++) expect(rewards[i * 3 + k]).toBeCloseTo(expected[i], 4);
+      });
+      for (let i = 0; i < n; i++) expect(reward[i]).toBeCloseTo(expectedOverall[i], 4);
+    } finally {
+      await scorer.release();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import {
   ONNX_INPUT,
   ONNX_OUTPUT,
+  ONNX_REWARDS,
   parseRewardModelMetadata,
   readOnnxMetadata,
   type RewardModelMetadata,
@@ -50,7 +51,8 @@ export class RewardScorer {
     } catch (cause) {
       throw new RewardModelError('INVALID_ONNX', 'onnxruntime could not load the reward model', { cause });
     }
-    if (!session.inputNames.includes(ONNX_INPUT) || !session.outputNames.includes(ONNX_OUTPUT)) {
+    const headsMissing = metadata.dimensions.length > 0 && !session.outputNames.includes(ONNX_REWARDS);
+    if (!session.inputNames.includes(ONNX_INPUT) || !session.outputNames.includes(ONNX_OUTPUT) || headsMissing) {
       await session.release();
       throw new RewardModelError('INVALID_ONNX', `the model must read "${ONNX_INPUT}" and write "${ONNX_OUTPUT}"`, {
         details: { inputs: session.inputNames, outputs: session.outputNames },
@@ -59,8 +61,21 @@ export class RewardScorer {
     return new RewardScorer(session, metadata);
   }
 
+  /** Names of the per-dimension heads (the columns of `rewards`); empty for a single-head model. */
+  get dimensions(): string[] {
+    return this.metadata.dimensions;
+  }
+
   /** Rewards of n candidates whose raw features are n × featureDim floats, row-major. */
   async score(features: Float32Array, n: number): Promise<Float32Array> {
+    return (await this.scoreAll(features, n)).reward;
+  }
+
+  /**
+   * The overall reward [n] and, for a model with dimension heads, the per-dimension rewards [n × K], row-major, in
+   * the order of `dimensions` (empty otherwise).
+   */
+  async scoreAll(features: Float32Array, n: number): Promise<{ reward: Float32Array; rewards: Float32Array }> {
     if (this.released) throw new RewardModelError('SCORER_RELEASED', 'the scorer was released');
     const dim = this.metadata.featureDim;
     if (!Number.isInteger(n) || n < 0 || features.length !== n * dim) {
@@ -70,10 +85,11 @@ export class RewardScorer {
         { details: { rows: n, featureDim: dim, values: features.length } },
       );
     }
-    if (n === 0) return new Float32Array(0);
+    if (n === 0) return { reward: new Float32Array(0), rewards: new Float32Array(0) };
     const input = new ort.Tensor('float32', features, [n, dim]);
     const output = await this.session.run({ [ONNX_INPUT]: input });
-    return output[ONNX_OUTPUT].data as Float32Array;
+    const rewards = this.metadata.dimensions.length > 0 ? (output[ONNX_REWARDS].data as Float32Array) : new Float32Array(0);
+    return { reward: output[ONNX_OUTPUT].data as Float32Array, rewards };
   }
 
   async release(): Promise<void> {

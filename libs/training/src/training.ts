@@ -10,6 +10,7 @@ import {
   selectPairs, trainRewardModel, writeOnnx,
 } from '@flywheel/reward-model';
 import { CURRENT_POLICY, shrunkMean } from '@flywheel/satisfaction';
+import { HeadPairs, HeadReport, liveHeadPairs, trainHeads } from './dimension-heads';
 import { PromotionDecision, promoteIfBetter } from './model-promotion';
 
 export interface TrainingRequest {
@@ -40,6 +41,8 @@ export interface TrainingOutcome {
   metrics: PairMetrics;
   baselines: Record<string, BaselineMetrics>;
   pairs: { train: number; validation: number; test: number };
+  /** One per declared rating dimension: its pairs, accuracy on its test pairs, or why it stayed untrained. */
+  heads: HeadReport[];
   promotion: PromotionDecision | null;
   /** True when this run reproduced a model already in the registry (same data, seed and options → same bytes). */
   reproduced: boolean;
@@ -121,6 +124,14 @@ interface TrainingSet {
   split: Uint8Array;
   /** Tie pairs of a preference set left out because the run has no tie model. */
   droppedTies: number;
+  /** Pairs labelled for one rating dimension (strict: the two videos' mean ratings on it differ). */
+  headPairs: (dimension: string) => HeadPairs;
+}
+
+/** What a run needs of its project: the feature dimension and the declared rating dimensions (one head each). */
+export interface ProjectShape {
+  featureDim: number;
+  ratingDimensions?: readonly string[];
 }
 
 /**
@@ -135,11 +146,12 @@ interface TrainingSet {
 export async function trainProject(
   deps: { evidence: EvidenceRepository; models: ModelsRepository; sets: PreferenceSetsRepository },
   projectId: string,
-  featureDim: number,
+  project: number | ProjectShape,
   request: TrainingRequest,
   onProgress: (progress: Record<string, unknown>) => void = () => undefined,
 ): Promise<TrainingOutcome> {
   const started = Date.now();
+  const { featureDim, ratingDimensions = [] } = typeof project === 'number' ? { featureDim: project } : project;
   checkTrainingRequest(request);
   const seed = request.seed ?? 1;
   const kind = request.kind ?? 'mlp';
@@ -178,13 +190,16 @@ export async function trainProject(
   const metrics = evaluate(predict(result.model, data.features, data.nItems));
   const baselines = measureBaselines(data, featureDim, selectPairs(pairs, data.split, PAIR_SPLIT.train), evaluate);
   if (kind === 'mlp') baselines.linear = { ...evaluate(predict(train('linear').model, data.features, data.nItems)), note: 'the same trainer, linear, same seed' };
+  // One head per declared dimension, each trained only on pairs labelled for it (separately, with this run's kind).
+  onProgress({ stage: 'training dimension heads', dimensions: ratingDimensions });
+  const { heads, reports: headReports } = trainHeads(ratingDimensions, data.headPairs, { features: data.features, nItems: data.nItems, dim: featureDim }, { ...trainOptions(kind), onEpoch: undefined });
 
   const provenance = {
     policyVersion: CURRENT_POLICY.id, preferenceSetId: data.source.preferenceSetId ?? 'live', createdAt: data.source.createdAt,
   };
   const onnxMetrics = { ...metrics, splitSeed: data.source.preferenceSetId ? null : LIVE_SPLIT_SEED };
   const onnxFor = (registry?: { modelId: string; version: number; projectId: string }) =>
-    writeOnnx(result.model, { ...provenance, metrics: onnxMetrics, seed, registry });
+    writeOnnx(result.model, { ...provenance, metrics: onnxMetrics, seed, registry }, heads);
   const modelId = contentId(projectId, provenance.preferenceSetId, onnxFor());
   const existing = await deps.models.find(projectId, modelId);
   if (existing) {
@@ -192,7 +207,7 @@ export async function trainProject(
     if (!stored || !Buffer.from(onnxFor({ modelId, version: existing.version, projectId })).equals(stored)) {
       throw new Error(`model ${modelId} is registered with other bytes than this run wrote: training is not reproducible here`);
     }
-    return { model: existing, metrics, baselines, pairs: counts, promotion: null, reproduced: true, seconds: (Date.now() - started) / 1000 };
+    return { model: existing, metrics, baselines, pairs: counts, heads: headReports, promotion: null, reproduced: true, seconds: (Date.now() - started) / 1000 };
   }
 
   const evaluationSetId = await deps.models.saveEvaluationSet(projectId, {
@@ -206,13 +221,14 @@ export async function trainProject(
       metrics: {
         test: metrics, baselines, pairs: counts, droppedTies: data.droppedTies, splitSeed: onnxMetrics.splitSeed,
         epochsRun: result.history.length, bestEpoch: result.bestEpoch, stoppedBy: result.stoppedBy,
+        heads: headReports,
       },
       evaluationSetId,
     },
     (version) => {
       const card = modelCard({
         model: result.model, training: cardTraining, metrics, baselines,
-        provenance: { ...provenance, modelVersion: String(version) },
+        provenance: { ...provenance, modelVersion: String(version) }, heads: headReports,
       });
       return { onnx: onnxFor({ modelId, version, projectId }), card: card.json, cardMarkdown: card.markdown };
     },
@@ -220,7 +236,7 @@ export async function trainProject(
   const promotion = request.promote === false ? null
     : await promoteIfBetter(deps.models, projectId, model.id, { improvementMargin: request.promotionMargin });
   return {
-    model: promotion?.model ?? model, metrics, baselines, pairs: counts, promotion, reproduced: false,
+    model: promotion?.model ?? model, metrics, baselines, pairs: counts, heads: headReports, promotion, reproduced: false,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -252,9 +268,11 @@ async function liveData(evidence: EvidenceRepository, projectId: string, feature
   const index = new Map(rows.map((r, i) => [r.videoId, i]));
   const features = new Float32Array(rows.length * featureDim);
   rows.forEach((r, i) => features.set(r.features, i * featureDim));
+  const dimensionsOf = rows.map((r) => r.dimensions);
   return {
     source: { preferenceSetId: null, createdAt: new Date() },
     nItems: rows.length, features, generatorOf: generatorIndex(rows), droppedTies: 0,
+    headPairs: (name) => liveHeadPairs(videos, dimensionsOf, name, index, LIVE_SPLIT_SEED),
     a: Int32Array.from(pairs, (p) => index.get(p.chosenId)!),
     b: Int32Array.from(pairs, (p) => index.get(p.rejectedId)!),
     outcome: Float32Array.from(pairs, (p) => (p.tie ? 0.5 : 1)),
@@ -284,8 +302,19 @@ async function preferenceSetData(
   const index = new Map<string, number>();
   const item = (id: string) => index.get(id) ?? (index.set(id, index.size), index.size - 1);
   let droppedTies = 0;
+  const head = new Map<string, { a: number[]; b: number[]; split: number[] }>();
   for await (const page of deps.sets.pairPages(setId)) {
     for (const pair of page) {
+      // A pair is labelled for a dimension when both videos were rated on it and their mean ratings differ.
+      for (const [name, difference] of Object.entries(pair.dimensions ?? {})) {
+        if (!(difference !== 0 && Number.isFinite(difference))) continue;
+        const h = head.get(name) ?? { a: [], b: [], split: [] };
+        const [winner, loser] = difference > 0 ? [pair.chosenId, pair.rejectedId] : [pair.rejectedId, pair.chosenId];
+        h.a.push(item(winner));
+        h.b.push(item(loser));
+        h.split.push(SPLIT_CODE[pair.split]);
+        head.set(name, h);
+      }
       if (pair.tie && !keepTies) {
         droppedTies++;
         continue;
@@ -317,6 +346,10 @@ async function preferenceSetData(
   return {
     source: { preferenceSetId: setId, createdAt: new Date(set.createdAt) },
     nItems: ids.length, features, generatorOf: generatorIndex(rows), droppedTies,
+    headPairs: (name) => {
+      const h = head.get(name);
+      return { a: Int32Array.from(h?.a ?? []), b: Int32Array.from(h?.b ?? []), split: Uint8Array.from(h?.split ?? []) };
+    },
     a: Int32Array.from(a), b: Int32Array.from(b), outcome: Float32Array.from(outcome), weight: Float32Array.from(weight),
     split: Uint8Array.from(split),
   };

@@ -8,6 +8,8 @@ import { MAX_SCORE_CANDIDATES, ScoreRequest } from './score.dto';
  * Validates POST /v1/score in one pass. class-transformer copied every feature of every candidate (4,096 numbers
  * for 64 × 64), which was most of a score request's 2 ms; this keeps it near the HTTP floor.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 @Injectable()
 export class ScoreRequestPipe implements PipeTransform<unknown, ScoreRequest> {
   transform(body: unknown): ScoreRequest {
@@ -16,7 +18,9 @@ export class ScoreRequestPipe implements PipeTransform<unknown, ScoreRequest> {
     const candidates = (body as { candidates?: unknown } | null)?.candidates;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('body', 'must be a JSON object with a candidates array');
     else {
-      for (const key of Object.keys(body)) if (key !== 'candidates') fail(`property ${key}`, 'should not exist');
+      for (const key of Object.keys(body)) if (key !== 'candidates' && key !== 'modelId') fail(`property ${key}`, 'should not exist');
+      const modelId = (body as { modelId?: unknown }).modelId;
+      if (modelId !== undefined && (typeof modelId !== 'string' || !UUID.test(modelId))) fail('modelId', 'must be a UUID');
       if (!Array.isArray(candidates) || candidates.length < 1 || candidates.length > MAX_SCORE_CANDIDATES) {
         fail('candidates', `must be an array of 1 to ${MAX_SCORE_CANDIDATES} candidates`);
       } else {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { IsFiniteNumberArray } from '../feedback/custom.validators';
 import { MAX_ID_LENGTH } from '@flywheel/contracts';
 
@@ -19,6 +19,8 @@ export class ScoreCandidateDto {
 /** What the handler receives (an interface, so the global ValidationPipe leaves it to ScoreRequestPipe). */
 export interface ScoreRequest {
   candidates: { videoId?: string; features?: number[] }[];
+  /** Score with this model of the project instead of production. */
+  modelId?: string;
 }
 
 /** The documented shape (OpenAPI); ScoreRequestPipe enforces it. */
@@ -27,4 +29,8 @@ export class ScoreRequestDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_SCORE_CANDIDATES)
   @ValidateNested({ each: true }) @Type(() => ScoreCandidateDto)
   candidates: ScoreCandidateDto[];
+
+  @ApiPropertyOptional({ description: 'Score with this model (any status) instead of the production one' })
+  @IsOptional() @IsUUID()
+  modelId?: string;
 }

@@ -5,6 +5,8 @@ import { FlywheelError, FieldProblem } from '@flywheel/errors';
 import { ScoreRequest } from './score.dto';
 
 const RELOAD_INTERVAL_MS = 2000;
+/** Sessions of models named in a request (not production) kept per process. */
+const MAX_NAMED_MODELS = 8;
 /** A replaced session may still be running a request; release it a little later. */
 const RELEASE_DELAY_MS = 5000;
 
@@ -17,7 +19,10 @@ interface Loaded {
 export interface ScoreResponse {
   modelId: string;
   modelVersion: number;
-  rewards: { index: number; videoId: string | null; reward: number }[];
+  /** The model's dimension heads, in order (empty for a model without heads). */
+  dimensions: string[];
+  /** `dimensions` holds each head's score (absent for a model without heads). */
+  rewards: { index: number; videoId: string | null; reward: number; dimensions?: Record<string, number> }[];
   /** Candidate indices, best first. */
   ranking: number[];
 }
@@ -32,6 +37,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ScoringService.name);
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Loaded | null>>();
+  private readonly namedModels = new Map<string, Loaded>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly models: ModelsRepository, private readonly reads: ReadRepository, private readonly database: DatabaseHealth) {}
@@ -43,11 +49,12 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await Promise.all([...this.loaded.values()].map((l) => l.scorer.release()));
+    await Promise.all([...this.loaded.values(), ...this.namedModels.values()].map((l) => l.scorer.release()));
   }
 
   async score(projectId: string, featureDim: number, request: ScoreRequest): Promise<ScoreResponse> {
-    const model = this.loaded.get(projectId) ?? (await this.load(projectId));
+    const named = request.modelId !== undefined ? await this.named(projectId, request.modelId) : null;
+    const model = named ?? this.loaded.get(projectId) ?? (await this.load(projectId));
     if (!model) throw new FlywheelError('CONFLICT', 'this project has no production reward model yet: train one and promote it');
     const n = request.candidates.length;
     const features = new Float32Array(n * featureDim);
@@ -75,14 +82,42 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
       }
     }
     if (problems.length) throw new FlywheelError('VALIDATION_FAILED', problems[0].problems[0], { details: problems });
-    const rewards = await model.scorer.score(features, n);
+    const { reward: rewards, rewards: perDimension } = await model.scorer.scoreAll(features, n);
+    const names = model.scorer.dimensions;
     const ranking = Array.from({ length: n }, (_, i) => i).sort((a, b) => rewards[b] - rewards[a] || a - b);
     return {
       modelId: model.modelId,
       modelVersion: model.version,
-      rewards: request.candidates.map((c, index) => ({ index, videoId: c.videoId ?? null, reward: rewards[index] })),
+      dimensions: names,
+      rewards: request.candidates.map((c, index) => ({
+        index, videoId: c.videoId ?? null, reward: rewards[index],
+        ...(names.length ? { dimensions: Object.fromEntries(names.map((name, k) => [name, perDimension[index * names.length + k]])) } : {}),
+      })),
       ranking,
     };
+  }
+
+  /**
+   * A named model of the project (production or not), so two models can be compared without promoting either.
+   * Sessions of named models are kept (a few per process, the oldest released first).
+   */
+  private async named(projectId: string, modelId: string): Promise<Loaded> {
+    const key = `${projectId}:${modelId}`;
+    const cached = this.namedModels.get(key);
+    if (cached) return cached;
+    const row = await this.models.find(projectId, modelId);
+    const bytes = row ? await this.models.onnx(projectId, modelId) : null;
+    if (!row || !bytes) {
+      throw new FlywheelError('VALIDATION_FAILED', `modelId: no model ${modelId} in this project`, { details: [{ field: 'modelId', problems: [`modelId: no model ${modelId} in this project`] }] });
+    }
+    const loaded = { modelId: row.id, version: row.version, scorer: await RewardScorer.create(bytes) };
+    if (this.namedModels.size >= MAX_NAMED_MODELS) {
+      const [oldestKey, oldest] = this.namedModels.entries().next().value as [string, Loaded];
+      this.namedModels.delete(oldestKey);
+      setTimeout(() => void oldest.scorer.release(), RELEASE_DELAY_MS).unref();
+    }
+    this.namedModels.set(key, loaded);
+    return loaded;
   }
 
   private load(projectId: string): Promise<Loaded | null> {

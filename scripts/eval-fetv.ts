@@ -1,0 +1,275 @@
+/**
+ * `npm run eval:fetv`: reward models on real human ratings of AI-generated videos, per dimension.
+ *
+ * Replays FETV (the dev half in ../shared/data/fetv-dev; see its README and licence: CC BY 4.0, Liu et al.,
+ * NeurIPS 2023 Datasets and Benchmarks) through the real api and ingest-worker of this machine's PostgreSQL and
+ * Kafka: every video is a generation (the four generators' videos of a prompt are the candidates of one request;
+ * features = the five automatic metric scores + a one-hot of the generator), every rater a user, every rating a
+ * `rate` event for its dimension (visual_quality = static_quality, motion_quality = temporal_quality,
+ * text_alignment = alignment). What the pipeline made of them is read back through GET /v1/videos/:id (per-dimension
+ * mean ratings, and satisfaction under the current policy, which scores dimension-only raters by their mean rating).
+ *
+ * Then 5-fold cross-validation by prompt, as the field evaluates: on each fold's held-out prompts, pairwise accuracy
+ * on strict pairs (two videos of one prompt whose mean rating differs; equal means are ties and not counted), per
+ * dimension and overall (the mean of the three dimension means). Each head is the trainer's Bradley–Terry model
+ * (library defaults: stopping by validation loss on 10% of the training prompts) trained only on pairs labelled for
+ * its dimension; the overall head on the pipeline's satisfaction. Next to it, on the same folds and pairs, the
+ * outsider's baseline: logistic-regression Bradley–Terry on the same features (no intercept, L2 with C = 1).
+ * Finally one training run through the api and trainer, and POST /v1/score with the model's per-dimension scores.
+ *
+ *   npm run eval:fetv                         # all 310 prompts (needs PostgreSQL and Kafka up: npm run infra:up)
+ *   npm run eval:fetv -- --prompts 40         # a smoke-size run
+ *
+ * Last line: JSON { overall, visual_quality, motion_quality, text_alignment, baseline: {…}, linear: {…}, … }.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@flywheel/config';
+import { dropDatabase, migrate } from '@flywheel/database';
+import { RewardModelKind, logisticRegressionBt, predict, trainRewardModel } from '@flywheel/reward-model';
+import { AppProcess, TestContext, get, post, sleep, waitFor } from '../test/support/harness';
+
+const DIMENSIONS = ['visual_quality', 'motion_quality', 'text_alignment'] as const;
+const SOURCE_COLUMN: Record<(typeof DIMENSIONS)[number], string> = {
+  visual_quality: 'static_quality', motion_quality: 'temporal_quality', text_alignment: 'alignment',
+};
+const METRICS = ['CLIPScore', 'CLIPScore-ft', 'BLIPScore', 'UMTScore', 'Otter-VQA'];
+const TARGETS = ['overall', ...DIMENSIONS] as const;
+type Target = (typeof TARGETS)[number];
+
+interface Video {
+  id: string;
+  prompt: number;
+  generator: string;
+  text: string;
+  features: number[];
+  /** Mean rating per dimension and satisfaction, as the pipeline reports them. */
+  rating: Record<string, number>;
+  satisfaction: number;
+}
+
+function readTsv(file: string): Record<string, string>[] {
+  const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+  const columns = header.split('\t');
+  return lines.map((line) => Object.fromEntries(line.split('\t').map((v, i) => [columns[i], v])));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string', default: '../shared/data/fetv-dev' },
+      prompts: { type: 'string' },
+      folds: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const root = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+  const dir = path.resolve(root, values.data!);
+  if (!existsSync(path.join(dir, 'videos.tsv'))) throw new Error(`no FETV data in ${dir} (videos.tsv, ratings.tsv): pass --data <dir>`);
+  const folds = Number(values.folds);
+  const seed = Number(values.seed);
+  const videoRows = readTsv(path.join(dir, 'videos.tsv'));
+  const ratingRows = readTsv(path.join(dir, 'ratings.tsv'));
+  let prompts = [...new Set(videoRows.map((r) => Number(r.prompt_index)))].sort((a, b) => a - b);
+  if (values.prompts) prompts = prompts.slice(0, Number(values.prompts));
+  const keep = new Set(prompts);
+  const generators = [...new Set(videoRows.map((r) => r.generator))].sort();
+  const videos: Video[] = videoRows.filter((r) => keep.has(Number(r.prompt_index))).map((r) => ({
+    id: `fetv-${r.prompt_index}-${r.generator}`, prompt: Number(r.prompt_index), generator: r.generator, text: r.prompt,
+    features: [...METRICS.map((m) => Number(r[m])), ...generators.map((g) => (g === r.generator ? 1 : 0))],
+    rating: {}, satisfaction: NaN,
+  }));
+  const ratings = ratingRows.filter((r) => keep.has(Number(r.prompt_index)));
+  const started = performance.now();
+
+  process.env.PGDATABASE = `flywheel_fetv_${randomBytes(4).toString('hex')}`;
+  process.env.FLYWHEEL_TEST_RUN = 'fetv';
+  const config = loadConfig();
+  await migrate(config.database);
+  const ctx = new TestContext('fetv');
+  let exitCode = 0;
+  try {
+    await ctx.setUp();
+    const project = await ctx.createProject(METRICS.length + generators.length, 'fetv');
+    const [api] = await Promise.all([ctx.startApi(), ctx.startWorker()]);
+    await replay(api, project.ingestKey, videos, ratings);
+    await readBack(api, project.secretKey, videos, ratings.length);
+    const replaySeconds = (performance.now() - started) / 1000;
+
+    const cv = crossValidate(videos, prompts, folds, seed);
+    const served = await trainAndScore(ctx, api, project.secretKey, videos);
+    const round = (x: number) => Math.round(x * 10000) / 10000;
+    const table = TARGETS.map((t) => `| ${t} | ${cv.pairs[t]} | ${cv.mlp[t].toFixed(4)} | ${cv.linear[t].toFixed(4)} | ${cv.baseline[t].toFixed(4)} | ${((cv.mlp[t] - cv.baseline[t]) * 100).toFixed(2)} |`);
+    console.log([
+      `FETV dev: ${prompts.length} prompts, ${videos.length} videos, ${ratings.length * DIMENSIONS.length} rate events through the api (${replaySeconds.toFixed(1)} s)`,
+      `${folds}-fold cross-validation by prompt; strict pairs on held-out prompts`,
+      '',
+      '| target | strict pairs | trainer (mlp [64]) | trainer (linear) | logistic-regression BT | Δ points |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...table,
+      '',
+      `through the api: model v${served.version} (${served.kind}), heads ${served.dimensions.join(', ') || '(none)'}; POST /v1/score answered ${served.scored} candidates with ${served.perDimension ? 'per-dimension scores' : 'the overall score only'}`,
+    ].join('\n'));
+    console.log(JSON.stringify({
+      overall: round(cv.mlp.overall), visual_quality: round(cv.mlp.visual_quality), motion_quality: round(cv.mlp.motion_quality),
+      text_alignment: round(cv.mlp.text_alignment),
+      baseline: Object.fromEntries(TARGETS.map((t) => [t, round(cv.baseline[t])])),
+      linear: Object.fromEntries(TARGETS.map((t) => [t, round(cv.linear[t])])),
+      pairs: cv.pairs, prompts: prompts.length, folds, served,
+    }));
+  } catch (error) {
+    console.error(error);
+    exitCode = 1;
+  } finally {
+    await ctx.tearDown().catch(() => undefined);
+    await dropDatabase(config.database).catch(() => undefined);
+  }
+  process.exit(exitCode);
+}
+
+async function replay(api: AppProcess, ingestKey: string, videos: Video[], ratings: Record<string, string>[]): Promise<void> {
+  const generations = videos.map((v) => ({
+    videoId: v.id, requestId: `fetv-request-${v.prompt}`, prompt: v.text, model: v.generator, modelVersion: '1', features: v.features,
+  }));
+  for (let i = 0; i < generations.length; i += 1000) {
+    const response = await post(`${api.url}/v1/generations`, ingestKey, { generations: generations.slice(i, i + 1000) });
+    if (response.status !== 202) throw new Error(`generations: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  const events = ratings.flatMap((r) => DIMENSIONS.map((dimension) => ({
+    eventId: `fetv-${r.prompt_index}-${r.generator}-${r.rater}-${dimension}`, type: 'rate',
+    videoId: `fetv-${r.prompt_index}-${r.generator}`, userId: `fetv-rater-${r.rater}`, rating: Number(r[SOURCE_COLUMN[dimension]]),
+    dimension, occurredAt: '2026-11-01T12:00:00.000Z',
+  })));
+  for (let i = 0; i < events.length; i += 1000) {
+    const response = await post(`${api.url}/v1/events`, ingestKey, { events: events.slice(i, i + 1000) });
+    if (response.status !== 202) throw new Error(`events: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+}
+
+/** Polls GET /v1/videos/:id until every rating is folded, and keeps what the pipeline reports. */
+async function readBack(api: AppProcess, secretKey: string, videos: Video[], ratingRows: number): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  let pending = videos;
+  while (pending.length) {
+    const next: Video[] = [];
+    for (let i = 0; i < pending.length; i += 16) {
+      await Promise.all(pending.slice(i, i + 16).map(async (v) => {
+        const body = (await get(`${api.url}/v1/videos/${encodeURIComponent(v.id)}`, secretKey)).body;
+        const complete = DIMENSIONS.every((d) => body?.ratings?.[d]?.n === 3);
+        if (!complete) return next.push(v);
+        for (const d of DIMENSIONS) v.rating[d] = body.ratings[d].meanRating;
+        v.satisfaction = body.satisfaction.mean;
+      }));
+    }
+    pending = next;
+    if (pending.length && Date.now() > deadline) throw new Error(`${pending.length} videos still missing ratings (of ${ratingRows} rows)`);
+    if (pending.length) await sleep(500);
+  }
+}
+
+interface Pairs { a: Int32Array; b: Int32Array; outcome: Float32Array }
+
+/** All pairs of one prompt's videos whose labels differ (strict pairs), the higher label as `a`. */
+function strictPairs(videos: Video[], promptsWanted: Set<number>, label: (v: Video) => number): Pairs {
+  const byPrompt = new Map<number, number[]>();
+  videos.forEach((v, i) => {
+    if (promptsWanted.has(v.prompt)) byPrompt.set(v.prompt, [...(byPrompt.get(v.prompt) ?? []), i]);
+  });
+  const a: number[] = [];
+  const b: number[] = [];
+  for (const members of byPrompt.values()) {
+    for (let x = 0; x < members.length; x++) {
+      for (let y = x + 1; y < members.length; y++) {
+        const d = label(videos[members[x]]) - label(videos[members[y]]);
+        if (!Number.isFinite(d) || d === 0) continue;
+        a.push(d > 0 ? members[x] : members[y]);
+        b.push(d > 0 ? members[y] : members[x]);
+      }
+    }
+  }
+  return { a: Int32Array.from(a), b: Int32Array.from(b), outcome: new Float32Array(a.length).fill(1) };
+}
+
+function correctOn(scores: Float32Array, pairs: Pairs): number {
+  let correct = 0;
+  for (let p = 0; p < pairs.a.length; p++) {
+    const d = scores[pairs.a[p]] - scores[pairs.b[p]];
+    correct += d > 0 ? 1 : d === 0 ? 0.5 : 0;
+  }
+  return correct;
+}
+
+function crossValidate(videos: Video[], prompts: number[], folds: number, seed: number) {
+  const features = Float32Array.from(videos.flatMap((v) => v.features));
+  const dim = videos[0].features.length;
+  // Prompts in a seeded order, dealt to folds; within a fold's training prompts, every tenth validates.
+  const order = [...prompts].sort((x, y) => hash(x, seed) - hash(y, seed));
+  const foldOf = new Map(order.map((p, i) => [p, i % folds]));
+  const testLabel: Record<Target, (v: Video) => number> = {
+    overall: (v) => DIMENSIONS.reduce((s, d) => s + v.rating[d], 0) / DIMENSIONS.length,
+    visual_quality: (v) => v.rating.visual_quality, motion_quality: (v) => v.rating.motion_quality, text_alignment: (v) => v.rating.text_alignment,
+  };
+  // What each head trains on: its dimension's mean rating; the overall head on the pipeline's satisfaction.
+  const trainLabel: Record<Target, (v: Video) => number> = { ...testLabel, overall: (v) => v.satisfaction };
+  const totals = { mlp: zero(), linear: zero(), baseline: zero(), pairs: zero() };
+  for (let f = 0; f < folds; f++) {
+    const trainPrompts = order.filter((p) => foldOf.get(p) !== f);
+    const validation = new Set(trainPrompts.filter((_, i) => i % 10 === 9));
+    const train = new Set(trainPrompts.filter((p) => !validation.has(p)));
+    const test = new Set(order.filter((p) => foldOf.get(p) === f));
+    for (const target of TARGETS) {
+      const trainPairs = strictPairs(videos, train, trainLabel[target]);
+      const validationPairs = strictPairs(videos, validation, trainLabel[target]);
+      const testPairs = strictPairs(videos, test, testLabel[target]);
+      totals.pairs[target] += testPairs.a.length;
+      for (const kind of ['mlp', 'linear'] as RewardModelKind[]) {
+        const result = trainRewardModel(
+          { features, nItems: videos.length, dim, train: trainPairs, validation: validationPairs },
+          { kind, hiddenLayers: kind === 'mlp' ? [64] : undefined, seed },
+        );
+        totals[kind][target] += correctOn(predict(result.model, features, videos.length), testPairs);
+      }
+      const all = strictPairs(videos, new Set(trainPrompts), trainLabel[target]);
+      const baseline = logisticRegressionBt(features, videos.length, dim, all).model;
+      totals.baseline[target] += correctOn(predict(baseline, features, videos.length), testPairs);
+    }
+  }
+  const rate = (x: Record<Target, number>) => Object.fromEntries(TARGETS.map((t) => [t, x[t] / totals.pairs[t]])) as Record<Target, number>;
+  return { mlp: rate(totals.mlp), linear: rate(totals.linear), baseline: rate(totals.baseline), pairs: totals.pairs };
+}
+
+/** One training run through the api and a trainer process, then POST /v1/score on one prompt's candidates. */
+async function trainAndScore(ctx: TestContext, api: AppProcess, secretKey: string, videos: Video[]) {
+  const trainer = await ctx.startTrainer();
+  try {
+    const job = (await post(`${api.url}/v1/models/train`, secretKey, { kind: 'linear', seed: 1 })).body;
+    await waitFor(async () => ['succeeded', 'failed'].includes((await get(`${api.url}/v1/models/jobs/${job.id}`, secretKey)).body.status), 300_000, 'training job', trainer.child);
+    const done = (await get(`${api.url}/v1/models/jobs/${job.id}`, secretKey)).body;
+    if (done.status !== 'succeeded') throw new Error(`training through the api failed: ${done.error}`);
+    const model = (await get(`${api.url}/v1/models/${done.modelId}`, secretKey)).body;
+    const candidates = videos.slice(0, 4).map((v) => ({ videoId: v.id }));
+    const scored = (await post(`${api.url}/v1/score`, secretKey, { modelId: model.id, candidates })).body;
+    return {
+      modelId: model.id as string, version: model.version as number, kind: model.kind as string, status: model.status as string,
+      dimensions: (scored.dimensions ?? []) as string[], scored: (scored.rewards ?? []).length as number,
+      perDimension: Boolean(scored.rewards?.[0]?.dimensions),
+      heads: (model.metrics?.heads ?? null) as unknown,
+    };
+  } finally {
+    await ctx.stopApp(trainer);
+  }
+}
+
+function zero(): Record<Target, number> {
+  return { overall: 0, visual_quality: 0, motion_quality: 0, text_alignment: 0 };
+}
+
+function hash(x: number, seed: number): number {
+  let h = (Math.imul(x + 0x9e3779b9, 0x85ebca6b) ^ Math.imul(seed, 0xc2b2ae35)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+void main();
