@@ -40,6 +40,15 @@ if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null && command -v pg_ctlclu
   for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
 fi
 bash deploy/kafka.sh start
+# test/kafka-cluster.test.ts runs a 3-node cluster from $FLYWHEEL_INFRA_DIR/kafka-cluster and stops it itself; this
+# also stops it when the run is cut short, so no JVM outlives the tests.
+stop_test_cluster() {
+  if [ -d "$FLYWHEEL_INFRA_DIR/kafka-cluster" ]; then
+    KAFKA_CLUSTER_DIR="$FLYWHEEL_INFRA_DIR/kafka-cluster" bash deploy/kafka-cluster.sh stop 2>/dev/null || true
+  fi
+}
+trap stop_test_cluster EXIT
+trap "exit 130" INT TERM
 
 status=0
 # ts-jest compiles each file on its own (isolatedModules) and the build leaves tests out: type-check everything

@@ -19,15 +19,16 @@ export class TestContext {
   db!: TestDatabase;
   private readonly children = new Set<ChildProcess>();
 
-  constructor(name: string) {
+  /** `settings` override the environment for this context and every app it starts (e.g. another KAFKA_BROKERS). */
+  constructor(name: string, private readonly settings: Record<string, string> = {}) {
     this.prefix = `t${process.env.FLYWHEEL_TEST_RUN ?? 'local'}-${name}-${randomBytes(2).toString('hex')}`;
     process.env.KAFKA_TOPIC_PREFIX = this.prefix;
-    this.config = loadConfig();
+    this.config = loadConfig({ ...process.env, ...settings });
     this.kafka = createKafka(this.config, `test-${name}`);
   }
 
   async setUp(): Promise<this> {
-    await ensureTopics(this.kafka, this.prefix);
+    await ensureTopics(this.kafka, this.prefix, this.config.kafka);
     this.db = createDataSource(this.config.database, { poolSize: 4 });
     await this.db.initialize();
     return this;
@@ -52,6 +53,7 @@ export class TestContext {
       KAFKA_TOPIC_PREFIX: this.prefix,
       WORKER_GROUP_ID: `${this.prefix}-ingest`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...this.settings,
       ...overrides,
     };
   }

@@ -161,7 +161,7 @@ program
     const config = loadConfigOrExit();
     const applied = await migrate(config.database).catch(fail);
     process.stderr.write(`[infra] database ${config.database.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
-    const created = await ensureTopics(createKafka(config, 'cli'), config.kafka.topicPrefix).catch(fail);
+    const created = await ensureTopics(createKafka(config, 'cli'), config.kafka.topicPrefix, config.kafka).catch(fail);
     process.stderr.write(`[infra] topics: ${created.length ? `created ${created.join(', ')}` : 'all present'}\n`);
   });
 

@@ -24,6 +24,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'a:1, b:2' }).kafka.brokers).toEqual(['a:1', 'b:2']);
     expect(() => loadConfig({ KAFKA_TOPIC_PREFIX: 'a b' })).toThrow(/KAFKA_TOPIC_PREFIX/);
   });
+
+  it('leaves topic durability to the broker unless set, and refuses a minimum no write could meet', () => {
+    expect(loadConfig({}).kafka).toMatchObject({ replicationFactor: null, minInsyncReplicas: null });
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).kafka).toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR: must be between 1 and 32/);
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS: must not exceed/);
+  });
 });
 
 describe('loadConfig: CORS, admin token, rate limits', () => {

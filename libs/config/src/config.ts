@@ -8,7 +8,15 @@ import { FlywheelError } from '@flywheel/errors';
 export interface FlywheelConfig {
   env: 'development' | 'test' | 'production';
   database: { host: string; port: number; user: string; password: string; name: string; poolSize: number };
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sendTimeoutMs: number };
+  kafka: {
+    brokers: string[]; clientId: string; topicPrefix: string; sendTimeoutMs: number;
+    /**
+     * Replicas and minimum in-sync replicas of the topics the project creates; null leaves it to the broker's
+     * default.replication.factor and min.insync.replicas (deploy/kafka.sh: 1 and 1; deploy/kafka-cluster.sh: 3 and 2).
+     */
+    replicationFactor: number | null;
+    minInsyncReplicas: number | null;
+  };
   api: {
     port: number; host: string; bodyLimitBytes: number; keyCacheTtlMs: number;
     /**
@@ -81,6 +89,11 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return value;
 }
 
+function optionalInt(env: Env, name: string, min: number, max: number): number | null {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? null : int(env, name, 0, min, max);
+}
+
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
   const value = str(env, name, fallback);
   if (!allowed.includes(value as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
@@ -116,6 +129,12 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
   }
   const hmacKey = str(env, 'FLYWHEEL_USER_HMAC_KEY', production ? undefined : DEV_HMAC_KEY);
   if (hmacKey.length < 16) throw new ConfigError('FLYWHEEL_USER_HMAC_KEY', 'must be at least 16 characters');
+  const replicationFactor = optionalInt(env, 'KAFKA_REPLICATION_FACTOR', 1, 32);
+  const minInsyncReplicas = optionalInt(env, 'KAFKA_MIN_INSYNC_REPLICAS', 1, 32);
+  if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
+    // No write could ever be acknowledged.
+    throw new ConfigError('KAFKA_MIN_INSYNC_REPLICAS', `must not exceed KAFKA_REPLICATION_FACTOR (${replicationFactor}), got ${minInsyncReplicas}`);
+  }
   const topicPrefix = str(env, 'KAFKA_TOPIC_PREFIX', '');
   const adminToken = env.FLYWHEEL_ADMIN_TOKEN || null;
   if (adminToken !== null && adminToken.length < 24) throw new ConfigError('FLYWHEEL_ADMIN_TOKEN', 'must be at least 24 characters');
@@ -141,6 +160,8 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       clientId: str(env, 'KAFKA_CLIENT_ID', 'flywheel'),
       topicPrefix,
       sendTimeoutMs: int(env, 'KAFKA_SEND_TIMEOUT_MS', 5000, 100, 120000),
+      replicationFactor,
+      minInsyncReplicas,
     },
     api: {
       port: int(env, 'PORT', 8080, 0, 65535),

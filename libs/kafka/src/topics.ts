@@ -1,15 +1,27 @@
-import { Kafka } from 'kafkajs';
+import { ConfigResourceTypes, Kafka } from 'kafkajs';
 import { topicNames, topicSpecs } from '@flywheel/contracts';
 
-/** Creates the project's topics with their partition counts if missing (the broker never auto-creates). */
-export async function ensureTopics(kafka: Kafka, prefix: string): Promise<string[]> {
+/** How many copies of each topic, and how many must be in sync for a write; null: the broker's default. */
+export interface TopicDurability {
+  replicationFactor: number | null;
+  minInsyncReplicas: number | null;
+}
+
+/**
+ * Creates the project's topics with their partition counts if missing (the broker never auto-creates). Topics
+ * that exist keep their settings: changing replicas is a partition reassignment, an operator's decision.
+ */
+export async function ensureTopics(kafka: Kafka, prefix: string, durability?: TopicDurability): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topicSpecs(prefix).filter((spec) => !existing.has(spec.topic));
     if (missing.length) {
-      await admin.createTopics({ topics: missing.map((s) => ({ ...s, replicationFactor: -1 })), waitForLeaders: true });
+      const replicationFactor = durability?.replicationFactor ?? -1;
+      const minIsr = durability?.minInsyncReplicas;
+      const configEntries = minIsr ? [{ name: 'min.insync.replicas', value: String(minIsr) }] : [];
+      await admin.createTopics({ topics: missing.map((s) => ({ ...s, replicationFactor, configEntries })), waitForLeaders: true });
     }
     return missing.map((s) => s.topic);
   } finally {
@@ -25,6 +37,60 @@ export async function deleteTopics(kafka: Kafka, prefix: string): Promise<void> 
     const existing = new Set(await admin.listTopics());
     const present = names.filter((n) => existing.has(n));
     if (present.length) await admin.deleteTopics({ topics: present, timeout: 10000 });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TopicReplicas {
+  topic: string;
+  /** The topic's effective min.insync.replicas (its own setting or the broker's default). */
+  minInsyncReplicas: number;
+  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
+}
+
+/** Where each partition's replicas live and which are in sync: for operators and the cluster tests. */
+export async function describeTopics(kafka: Kafka, topics: string[]): Promise<TopicReplicas[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [metadata, configs] = await Promise.all([
+      admin.fetchTopicMetadata({ topics }),
+      admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) }),
+    ]);
+    return metadata.topics.map((t) => ({
+      topic: t.name,
+      minInsyncReplicas: Number(configs.resources.find((r) => r.resourceName === t.name)?.configEntries[0]?.configValue),
+      partitions: t.partitions
+        .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas].sort(), isr: [...p.isr].sort() }))
+        .sort((a, b) => a.partition - b.partition),
+    }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A consumer group's state ('Stable' once a rebalance settled) and its members' client ids. */
+export async function describeGroup(kafka: Kafka, groupId: string): Promise<{ state: string; members: string[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups: [group] } = await admin.describeGroups([groupId]);
+    return { state: group.state, members: group.members.map((m) => m.memberId) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Per partition: the end of the log and the group's committed offset (what is left is end − committed). */
+export async function groupOffsets(kafka: Kafka, groupId: string, topic: string): Promise<{ partition: number; end: number; committed: number }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    return ends
+      .map((e) => ({ partition: e.partition, end: Number(e.high), committed: Number(committed.partitions.find((c) => c.partition === e.partition)?.offset ?? -1) }))
+      .sort((a, b) => a.partition - b.partition);
   } finally {
     await admin.disconnect();
   }
