@@ -1,4 +1,4 @@
-import { FlywheelError } from '@flywheel/errors';
+import { FlywheelError, classifyFailure } from '@flywheel/errors';
 import { CompressionTypes, IHeaders, Kafka, Producer } from 'kafkajs';
 import { keyHashPartitioner } from './partitioner';
 
@@ -8,6 +8,9 @@ export class BrokerUnavailableError extends FlywheelError<'BROKER_UNAVAILABLE'> 
     super('BROKER_UNAVAILABLE', message, options);
   }
 }
+
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 1000;
 
 export interface OutgoingMessage {
   key: string;
@@ -19,6 +22,11 @@ export interface OutgoingMessage {
  * Sends batches with acks from all in-sync replicas, or fails within `timeoutMs` with BrokerUnavailableError.
  * kafkajs's idempotent producer is experimental (lost sends under concurrency were reported), so it stays off:
  * delivery is at-least-once and consumers deduplicate by a unique key.
+ *
+ * The retries are ours, not kafkajs's: its retry of a send keeps the answers of the brokers that already
+ * acknowledged their part, so when a broker dies and its partitions move to one of those, the retry sends nothing
+ * for them and resolves — acknowledged, never written (seen with a broker SIGKILLed under load:
+ * test/kafka-cluster.test.ts). Each attempt here is a new send of the whole batch to the current leaders.
  */
 export class KafkaPublisher {
   private readonly producer: Producer;
@@ -29,7 +37,7 @@ export class KafkaPublisher {
       createPartitioner: keyHashPartitioner,
       allowAutoTopicCreation: false,
       idempotent: false,
-      retry: { initialRetryTime: 100, retries: 3, maxRetryTime: Math.max(500, timeoutMs / 2) },
+      retry: { retries: 0 },
     });
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connecting = null;
@@ -38,9 +46,21 @@ export class KafkaPublisher {
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    const deadline = Date.now() + this.timeoutMs;
     await this.withDeadline(async () => {
-      await this.connect();
-      await this.producer.send({ topic, acks: -1, timeout: this.timeoutMs, compression: CompressionTypes.None, messages });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.connect();
+          const timeout = Math.max(100, deadline - Date.now());
+          await this.producer.send({ topic, acks: -1, timeout, compression: CompressionTypes.None, messages });
+          return;
+        } catch (error) {
+          // kafkajs refreshed its metadata before throwing: the next attempt goes to the partitions' new leaders.
+          if (classifyFailure(error) !== 'transient' || Date.now() >= deadline) throw error;
+          await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
+          if (Date.now() >= deadline) throw error;
+        }
+      }
     }, topic);
   }
 
@@ -73,4 +93,8 @@ export class KafkaPublisher {
       clearTimeout(timer);
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,56 @@
+import { EventEmitter } from 'node:events';
+import { Kafka, ProducerConfig, ProducerRecord } from 'kafkajs';
+import { BrokerUnavailableError, KafkaPublisher } from './publisher';
+
+/** A kafkajs producer stand-in whose sends fail or succeed as the test says. */
+class FakeProducer extends EventEmitter {
+  readonly events = { DISCONNECT: 'producer.disconnect' };
+  readonly sends: ProducerRecord[] = [];
+  constructor(private readonly outcomes: (() => Promise<void>)[]) {
+    super();
+  }
+  connect = async () => undefined;
+  disconnect = async () => undefined;
+  send = async (record: ProducerRecord) => {
+    this.sends.push(record);
+    await (this.outcomes.shift() ?? (async () => undefined))();
+    return [];
+  };
+}
+
+function publisherWith(outcomes: (() => Promise<void>)[], timeoutMs = 2000) {
+  const producer = new FakeProducer(outcomes);
+  let config: ProducerConfig | undefined;
+  const kafka = { producer: (c: ProducerConfig) => ((config = c), producer) } as unknown as Kafka;
+  return { publisher: new KafkaPublisher(kafka, timeoutMs), producer, config: () => config! };
+}
+
+const leaderMoved = () => Promise.reject(Object.assign(new Error('Connection error: read ECONNRESET'), { name: 'KafkaJSConnectionError', retriable: true }));
+const messages = [{ key: 'p:v1', value: 'a' }, { key: 'p:v2', value: 'b' }, { key: 'p:v3', value: 'c' }];
+
+describe('KafkaPublisher', () => {
+  it("turns kafkajs's own retries off: they keep the brokers that already answered, and can drop the partitions that moved to them", () => {
+    const { config } = publisherWith([]);
+    expect(config().retry?.retries).toBe(0);
+  });
+
+  it('sends the whole batch again, with acks from all in-sync replicas, after a failed attempt', async () => {
+    const { publisher, producer } = publisherWith([leaderMoved, leaderMoved]);
+    await expect(publisher.send('t', messages)).resolves.toBeUndefined();
+    expect(producer.sends).toHaveLength(3);
+    for (const send of producer.sends) expect(send).toMatchObject({ topic: 't', acks: -1, messages });
+  });
+
+  it('gives up with BrokerUnavailableError when nothing is acknowledged before the deadline', async () => {
+    const { publisher, producer } = publisherWith(Array.from({ length: 1000 }, () => leaderMoved), 300);
+    await expect(publisher.send('t', messages)).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(producer.sends.length).toBeGreaterThan(1);
+  });
+
+  it('does not retry what can never succeed', async () => {
+    const tooLarge = () => Promise.reject(Object.assign(new Error('The request included a message larger than the max message size'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false, code: 10 }));
+    const { publisher, producer } = publisherWith([tooLarge]);
+    await expect(publisher.send('t', messages)).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(producer.sends).toHaveLength(1);
+  });
+});
