@@ -69,6 +69,19 @@ describe('one definition of valid (property)', () => {
     expect(events.length).toBeLessThan(EVENTS);
   }, 300000);
 
+  it('accepts and stores a batch larger than one Kafka message can carry (4 MB of generations)', async () => {
+    const wide = await ctx.createProject(4096, 'wide');
+    const random = prng(SEED);
+    const generations = Array.from({ length: 40 }, (_, i) => ({
+      videoId: `wide-${i}`, requestId: 'wide', prompt: 'p', model: 'm', modelVersion: '1',
+      features: Array.from({ length: 4096 }, () => random() * 2 - 1),
+    }));
+    const body = JSON.stringify({ generations });
+    expect(body.length).toBeGreaterThan(3_000_000); // the broker takes at most 1 MiB per partition batch
+    await expect(post(`${api.url}/v1/generations`, wide.ingestKey, body, true)).resolves.toMatchObject({ status: 202, body: { accepted: 40 } });
+    await waitFor(async () => (await ctx.count('SELECT count(*) FROM generations WHERE project_id = $1', [wide.projectId])) === 40, 60000, 'wide generations stored');
+  }, 120000);
+
   /** Posts each input alone; returns the accepted ones and records any answer that breaks the property. */
   async function postEach(name: 'events' | 'generations', inputs: ContractInput<Record<string, unknown>>[], failures: string[]) {
     const accepted: Record<string, unknown>[] = [];

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Kafka, ProducerConfig, ProducerRecord } from 'kafkajs';
-import { BrokerUnavailableError, KafkaPublisher } from './publisher';
+import { BrokerUnavailableError, KafkaPublisher, chunks } from './publisher';
 
 /** A kafkajs producer stand-in whose sends fail or succeed as the test says. */
 class FakeProducer extends EventEmitter {
@@ -52,5 +52,24 @@ describe('KafkaPublisher', () => {
     const { publisher, producer } = publisherWith([tooLarge]);
     await expect(publisher.send('t', messages)).rejects.toBeInstanceOf(BrokerUnavailableError);
     expect(producer.sends).toHaveLength(1);
+  });
+});
+
+describe('chunks', () => {
+  const message = (n: number, bytes: number) => ({ key: `k${n}`, value: 'x'.repeat(bytes - `k${n}`.length) });
+
+  it('keeps a batch under the limit whole, and splits a larger one in order at the limit', () => {
+    const small = Array.from({ length: 10 }, (_, i) => message(i, 100));
+    expect(chunks(small, 1000)).toEqual([small]);
+    const large = Array.from({ length: 25 }, (_, i) => message(i, 100));
+    const split = chunks(large, 1000);
+    expect(split.map((c) => c.length)).toEqual([10, 10, 5]);
+    expect(split.flat()).toEqual(large);
+  });
+
+  it('counts UTF-8 bytes, and sends a message larger than the limit on its own', () => {
+    const emoji = { key: 'k', value: '🐈'.repeat(300) }; // 1,201 bytes in 601 UTF-16 units
+    expect(chunks([emoji, emoji], 2000).map((c) => c.length)).toEqual([1, 1]);
+    expect(chunks([message(0, 10), message(1, 5000), message(2, 10)], 1000).map((c) => c.length)).toEqual([1, 1, 1]);
   });
 });

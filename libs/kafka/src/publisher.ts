@@ -12,6 +12,27 @@ export class BrokerUnavailableError extends FlywheelError<'BROKER_UNAVAILABLE'> 
 const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 1000;
 
+/** Payload bytes per produce request: well under the broker's default message.max.bytes (1 MiB) per partition batch. */
+export const CHUNK_BYTES = 512 * 1024;
+
+export function chunks(messages: OutgoingMessage[], limit = CHUNK_BYTES): OutgoingMessage[][] {
+  const out: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.key) + (typeof message.value === 'string' ? Buffer.byteLength(message.value) : message.value.length);
+    if (current.length && bytes + size > limit) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  out.push(current);
+  return out;
+}
+
 export interface OutgoingMessage {
   key: string;
   value: string | Buffer;
@@ -44,21 +65,29 @@ export class KafkaPublisher {
     });
   }
 
+  /**
+   * Sends in chunks of at most CHUNK_BYTES: kafkajs writes one record batch per partition per request, and the
+   * broker refuses a batch over message.max.bytes (1 MiB by default), so 4 MB of valid generations in one request
+   * was refused on every retry (a 503 forever). Chunks are sent in order; if a later one fails, the earlier ones
+   * are durable and the client's retry is deduplicated by eventId / videoId downstream, as for any partial failure.
+   */
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const deadline = Date.now() + this.timeoutMs;
     await this.withDeadline(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.connect();
-          const timeout = Math.max(100, deadline - Date.now());
-          await this.producer.send({ topic, acks: -1, timeout, compression: CompressionTypes.None, messages });
-          return;
-        } catch (error) {
-          // kafkajs refreshed its metadata before throwing: the next attempt goes to the partitions' new leaders.
-          if (classifyFailure(error) !== 'transient' || Date.now() >= deadline) throw error;
-          await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
-          if (Date.now() >= deadline) throw error;
+      for (const chunk of chunks(messages)) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.connect();
+            const timeout = Math.max(100, deadline - Date.now());
+            await this.producer.send({ topic, acks: -1, timeout, compression: CompressionTypes.None, messages: chunk });
+            break;
+          } catch (error) {
+            // kafkajs refreshed its metadata before throwing: the next attempt goes to the partitions' new leaders.
+            if (classifyFailure(error) !== 'transient' || Date.now() >= deadline) throw error;
+            await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
+            if (Date.now() >= deadline) throw error;
+          }
         }
       }
     }, topic);
