@@ -4,6 +4,7 @@ import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { DatabaseHealth, SatisfactionRepository } from '@flywheel/database';
 import { SATISFACTION_POLICIES } from '@flywheel/satisfaction';
+import { describeFailure } from '@flywheel/errors';
 import { BatchConsumer, KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { FeedbackEventsConsumer } from './feedback-events.consumer';
 import { WorkerMetrics } from './worker-metrics';
@@ -36,9 +37,15 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
       partitionsConsumedConcurrently: this.config.worker.partitionsConsumedConcurrently,
       maxBytesPerPartition: this.config.worker.maxBytesPerPartition,
       sessionTimeoutMs: this.config.worker.sessionTimeoutMs,
-      onRetry: (error, attempt, topic, partition) => {
+      stallAfterMs: this.config.worker.stallAfterMs,
+      dependenciesAvailable: () => this.databaseAnswers(),
+      onRetry: (error, attempt, topic, partition, failure) => {
         this.metrics.recordRetry();
-        this.logger.warn({ msg: 'batch_retry', topic, partition, attempt, err: error });
+        this.logger.warn({ msg: 'batch_retry', topic, partition, attempt, failure, err: error });
+      },
+      onSplit: ({ topic, partition, messages, error }) => {
+        this.metrics.recordSplit(topic);
+        this.logger.warn({ msg: 'batch_split', topic, partition, messages, reason: describeFailure(error) });
       },
       onDeadLetters: (count, topic) => {
         this.metrics.recordDeadLetters(topic, count);
@@ -46,6 +53,7 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
       },
       onBatchDone: ({ topic, partition, lag }) => this.metrics.recordLag(topic, partition, lag),
     }, (topic, partition, messages) => this.handler.handle(topic, partition, messages));
+    this.metrics.watchPartitions(() => this.consumer?.partitionWaits() ?? []);
     await this.startServer();
     await this.consumer.start();
     this.consuming = true;
@@ -59,6 +67,10 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
   }
 
+  private databaseAnswers(): Promise<boolean> {
+    return this.database.ping().then(() => true, () => false);
+  }
+
   private startServer(): Promise<void> {
     this.server = createServer(async (req, res) => {
       if (req.url === '/metrics') {
@@ -67,9 +79,13 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
       } else if (req.url === '/health/live') {
         res.end('{"status":"ok"}');
       } else if (req.url === '/health/ready') {
-        const ok = this.consuming && (await this.database.ping().then(() => true, () => false));
-        res.statusCode = ok ? 200 : 503;
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', consuming: this.consuming }));
+        // Not ready: not consuming, the database does not answer, or a partition has not advanced for
+        // WORKER_STALL_AFTER_MS while messages wait (503 "degraded", naming the partitions and the last error).
+        const ok = this.consuming && (await this.databaseAnswers());
+        const stalled = this.consumer?.stalledPartitions() ?? [];
+        res.statusCode = ok && stalled.length === 0 ? 200 : 503;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ status: !ok ? 'unavailable' : stalled.length ? 'degraded' : 'ok', consuming: this.consuming, stalled }));
       } else {
         res.statusCode = 404;
         res.end();

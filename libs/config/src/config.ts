@@ -33,6 +33,8 @@ export interface FlywheelConfig {
     groupId: string; partitionsConsumedConcurrently: number; maxBytesPerPartition: number; metricsPort: number;
     /** A killed worker's partitions move to another after this long without heartbeats. */
     sessionTimeoutMs: number;
+    /** A partition whose offset has not moved for this long while messages wait is stalled (/health/ready, gauge). */
+    stallAfterMs: number;
   };
   trainer: {
     /** How often the trainer looks for queued jobs. */
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       maxBytesPerPartition: int(env, 'WORKER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       metricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
       sessionTimeoutMs: int(env, 'WORKER_SESSION_TIMEOUT_MS', 10000, 6000, 300000),
+      stallAfterMs: int(env, 'WORKER_STALL_AFTER_MS', 30000, 100, 3_600_000),
     },
     trainer: {
       pollMs: int(env, 'TRAINER_POLL_MS', 2000, 100, 600000),

@@ -1,5 +1,7 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DeadLetter } from '@flywheel/contracts';
+import { FailureClass, classifyFailure, describeFailure } from '@flywheel/errors';
+import { PartitionWait, PartitionWatch } from './partition-watch';
 import { KafkaPublisher } from './publisher';
 
 export interface DeadLetterCandidate {
@@ -12,6 +14,11 @@ export interface BatchOutcome {
   deadLetters: DeadLetterCandidate[];
 }
 
+/**
+ * Processes a contiguous run of one partition's messages in one database transaction, returning the messages it
+ * could not decode. It may be called again with any sub-run of a batch (when the batch is split), so it must be
+ * idempotent per message.
+ */
 export type BatchHandler = (topic: string, partition: number, messages: KafkaMessage[]) => Promise<BatchOutcome>;
 
 export interface BatchConsumerOptions {
@@ -20,22 +27,46 @@ export interface BatchConsumerOptions {
   partitionsConsumedConcurrently: number;
   maxBytesPerPartition: number;
   sessionTimeoutMs: number;
-  /** Called on every failed attempt of a batch (transient: database or broker unavailable). */
-  onRetry?: (error: Error, attempt: number, topic: string, partition: number) => void;
+  /** A partition whose offset has not moved for this long while it has messages waiting is stalled. */
+  stallAfterMs: number;
+  /**
+   * Asked before an unexplained failure is blamed on the messages: false (a dependency does not answer) keeps the
+   * batch retrying instead, so an outage whose errors carry no code never dead-letters anything.
+   */
+  dependenciesAvailable?: () => Promise<boolean>;
+  /** Called on every failed attempt that will be retried (transient, or unknown within its bound). */
+  onRetry?: (error: Error, attempt: number, topic: string, partition: number, failure: FailureClass) => void;
+  /** Called when a run of messages failed permanently and is split in two to find the message(s) at fault. */
+  onSplit?: (info: { topic: string; partition: number; messages: number; error: Error }) => void;
   onDeadLetters?: (count: number, topic: string) => void;
   onBatchDone?: (info: { topic: string; partition: number; messages: number; lag: number; ms: number }) => void;
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** Attempts at a run whose failure the classifier cannot place before it is treated as permanent (then split). */
+export const UNKNOWN_FAILURE_ATTEMPTS = 4;
+const DEPENDENCY_PROBE_TIMEOUT_MS = 5_000;
+
+type Attempt = { kind: 'stored' } | { kind: 'stopped' } | { kind: 'refused'; error: unknown; failure: FailureClass; attempts: number };
 
 /**
- * The eachBatch loop of STYLE.md §5: the handler commits its database transaction, dead letters are published,
- * and only then is the last offset resolved and committed. A handler that throws is retried with bounded backoff
- * while the consumer still owns the partition; nothing is resolved, so after a crash or a rebalance the batch is
- * delivered again and the idempotent insert makes the replay harmless.
+ * The eachBatch loop of STYLE.md §5, with failures classified by @flywheel/errors (README, "One error model"):
+ *
+ * - transient (the database or the broker is unavailable): retry the same messages with bounded exponential backoff;
+ *   nothing is resolved, so nothing is dead-lettered and no offset moves, however long the outage.
+ * - permanent (a SQLSTATE class 22/23/54 refusal, …): split the run in two halves and process each on its own,
+ *   in order, each in its own transaction; a half that is stored moves the offset past it; a single message that
+ *   still fails goes to `<topic>.dlq` with the reason and the offset moves past it. One bad message among n costs
+ *   about 2·log2(n) extra transactions and never holds the partition.
+ * - unknown: retried UNKNOWN_FAILURE_ATTEMPTS times, then — if the dependencies answer — treated as permanent.
+ *
+ * Offsets follow durability (invariant 3): a run's offset is resolved and committed only after its transaction and
+ * its dead letters are. After a crash or a rebalance the uncommitted rest is delivered again and the idempotent
+ * insert makes the replay harmless.
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
+  private readonly watch = new PartitionWatch();
 
   constructor(
     kafka: Kafka,
@@ -52,6 +83,7 @@ export class BatchConsumer {
       heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)),
       allowAutoTopicCreation: false,
     });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.watch.assigned(payload.memberAssignment));
   }
 
   async start(): Promise<void> {
@@ -60,6 +92,8 @@ export class BatchConsumer {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
+      // Commit each resolved run at once: a split batch's stored halves stay stored across a crash.
+      autoCommitThreshold: 1,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.processBatch(payload),
     });
@@ -69,30 +103,113 @@ export class BatchConsumer {
     await this.consumer.disconnect();
   }
 
+  /** Every assigned partition and how long it has waited to advance (0: nothing waiting). */
+  partitionWaits(): PartitionWait[] {
+    return this.watch.waits();
+  }
+
+  /** Partitions that have waited longer than `stallAfterMs` with messages to process. */
+  stalledPartitions(): PartitionWait[] {
+    return this.watch.stalled(this.options.stallAfterMs);
+  }
+
   private async processBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch } = payload;
     if (batch.messages.length === 0) return;
     const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      if (!isRunning() || isStale()) return;
-      try {
-        const outcome = await this.handler(batch.topic, batch.partition, batch.messages);
-        await this.publishDeadLetters(batch.topic, batch.partition, outcome.deadLetters);
-        break;
-      } catch (error) {
-        this.options.onRetry?.(error as Error, attempt, batch.topic, batch.partition);
-        await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt - 1, 6)));
-        await heartbeat().catch(() => undefined);
-      }
+    this.watch.batchStarted(batch.topic, batch.partition);
+    let settled = false;
+    try {
+      settled = await this.settle(payload, batch.messages);
+    } finally {
+      this.watch.batchEnded(batch.topic, batch.partition, settled ? Number(batch.offsetLag()) : Number(batch.offsetLagLow()));
     }
-    // Offsets follow durability: the transaction (and dead letters) are committed; now the offset may move.
-    resolveOffset(batch.lastOffset());
-    await commitOffsetsIfNecessary();
-    await heartbeat();
+    if (!settled) return;
     this.options.onBatchDone?.({
       topic: batch.topic, partition: batch.partition, messages: batch.messages.length,
-      lag: Number(batch.offsetLagLow()), ms: Date.now() - started,
+      lag: Number(batch.offsetLag()), ms: Date.now() - started,
     });
+  }
+
+  /** Stores a contiguous run of the batch, splitting it around messages that fail permanently; false: stop. */
+  private async settle(payload: EachBatchPayload, messages: KafkaMessage[]): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    const result = await this.attempt(payload, messages);
+    if (result.kind === 'stopped') return false;
+    if (result.kind === 'refused') {
+      if (messages.length > 1) {
+        this.options.onSplit?.({ topic, partition, messages: messages.length, error: result.error as Error });
+        const half = Math.ceil(messages.length / 2);
+        return (await this.settle(payload, messages.slice(0, half))) && (await this.settle(payload, messages.slice(half)));
+      }
+      const reason = result.failure === 'permanent'
+        ? `refused: ${describeFailure(result.error)}`
+        : `failed ${result.attempts} times, cause unknown: ${describeFailure(result.error)}`;
+      const sent = await this.retrying(payload, () => this.publishDeadLetters(topic, partition, [{ message: messages[0], reason }]));
+      if (!sent) return false;
+    }
+    // Offsets follow durability: the run's transaction (and its dead letters) committed; now the offset may move.
+    payload.resolveOffset(messages[messages.length - 1].offset);
+    await payload.commitOffsetsIfNecessary();
+    await payload.heartbeat();
+    this.watch.advanced(topic, partition);
+    return true;
+  }
+
+  /** One run, retried while its failure is transient (or unknown, within the bound). */
+  private async attempt(payload: EachBatchPayload, messages: KafkaMessage[]): Promise<Attempt> {
+    const { topic, partition } = payload.batch;
+    let unknown = 0;
+    for (let attempt = 1; ; attempt++) {
+      if (!payload.isRunning() || payload.isStale()) return { kind: 'stopped' };
+      try {
+        const outcome = await this.handler(topic, partition, messages);
+        await this.publishDeadLetters(topic, partition, outcome.deadLetters);
+        return { kind: 'stored' };
+      } catch (error) {
+        this.watch.failed(topic, partition, error);
+        let failure = classifyFailure(error);
+        if (failure === 'unknown' && ++unknown >= UNKNOWN_FAILURE_ATTEMPTS && (await this.dependenciesAvailable())) {
+          return { kind: 'refused', error, failure, attempts: unknown };
+        }
+        if (failure === 'permanent') return { kind: 'refused', error, failure, attempts: attempt };
+        this.options.onRetry?.(error as Error, attempt, topic, partition, failure);
+        await this.backoff(payload, attempt);
+      }
+    }
+  }
+
+  /** Retries `send` (a dead letter) until it succeeds; false when the consumer stops first. */
+  private async retrying(payload: EachBatchPayload, send: () => Promise<void>): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    for (let attempt = 1; ; attempt++) {
+      if (!payload.isRunning() || payload.isStale()) return false;
+      try {
+        await send();
+        return true;
+      } catch (error) {
+        this.watch.failed(topic, partition, error);
+        this.options.onRetry?.(error as Error, attempt, topic, partition, classifyFailure(error));
+        await this.backoff(payload, attempt);
+      }
+    }
+  }
+
+  private async backoff(payload: EachBatchPayload, attempt: number): Promise<void> {
+    await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt - 1, 6)));
+    await payload.heartbeat().catch(() => undefined);
+  }
+
+  private async dependenciesAvailable(): Promise<boolean> {
+    const probe = this.options.dependenciesAvailable;
+    if (!probe) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), DEPENDENCY_PROBE_TIMEOUT_MS); });
+    try {
+      return await Promise.race([probe().catch(() => false), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async publishDeadLetters(topic: string, partition: number, letters: DeadLetterCandidate[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, Kafka } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { topicNames, topicSpecs } from '@flywheel/contracts';
 
 /** How many copies of each topic, and how many must be in sync for a write; null: the broker's default. */
@@ -21,7 +21,8 @@ export async function ensureTopics(kafka: Kafka, prefix: string, durability?: To
       const replicationFactor = durability?.replicationFactor ?? -1;
       const minIsr = durability?.minInsyncReplicas;
       const configEntries = minIsr ? [{ name: 'min.insync.replicas', value: String(minIsr) }] : [];
-      await admin.createTopics({ topics: missing.map((s) => ({ ...s, replicationFactor, configEntries })), waitForLeaders: true });
+      await admin.createTopics({ topics: missing.map((s) => ({ ...s, replicationFactor, configEntries })), waitForLeaders: false });
+      await waitForLeaders(admin, missing.map((s) => s.topic));
     }
     return missing.map((s) => s.topic);
   } finally {
@@ -93,5 +94,22 @@ export async function groupOffsets(kafka: Kafka, groupId: string, topic: string)
       .sort((a, b) => a.partition - b.partition);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * kafkajs's own `waitForLeaders` retries only LEADER_NOT_AVAILABLE, but a broker that just created a topic may also
+ * answer UNKNOWN_TOPIC_OR_PARTITION for a moment: wait until every partition has a leader, whatever it answers.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin.fetchTopicMetadata({ topics }).then(
+      (m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      () => false,
+    );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
