@@ -78,7 +78,7 @@ describe('failure paths', () => {
     const p = await ctx.createProject(4);
     const proxy = new CuttableProxy(ctx.config.database.host, ctx.config.database.port);
     const pgPort = String(await proxy.start());
-    const worker = await ctx.startWorker({ PGPORT: pgPort });
+    const worker = await ctx.startWorker({ PGPORT: pgPort, WORKER_STALL_AFTER_MS: '1000' });
     const dbApi = await ctx.startApi({ PGPORT: pgPort, API_KEY_CACHE_TTL_MS: '600000' });
     const first = batch('dbdown', 0, 300);
     await expect(post(`${dbApi.url}/v1/events`, p.ingestKey, { events: first })).resolves.toMatchObject({ status: 202 });
@@ -95,10 +95,31 @@ describe('failure paths', () => {
     expect(unseen.headers.get('retry-after')).toBe('5');
     await sleep(3000); // the worker fails and retries its batch meanwhile
     expect(await stored(p.projectId)).toBe(300);
+    // The partition holding the second batch does not advance: /health/ready names it, and so does the gauge.
+    const events = `${ctx.prefix}.flywheel.events.v1`;
+    let health: any = null;
+    await waitFor(async () => {
+      const response = await fetch(`${worker.url}/health/ready`);
+      health = { status: response.status, body: await response.json() };
+      return health.body.stalled.some((s: { topic: string }) => s.topic === events);
+    }, 30000, 'the stalled partition in /health/ready');
+    expect(health.status).toBe(503);
+    const stall = health.body.stalled.find((s: { topic: string }) => s.topic === events);
+    expect(stall).toMatchObject({ partition: expect.any(Number), seconds: expect.any(Number), lastError: expect.any(String) });
+    const gauge = new RegExp(`flywheel_worker_partition_stalled_seconds\\{topic="${events.replace(/\./g, '\\.')}",partition="${stall.partition}"\\} ([0-9.e+]+)`);
+    const stalledSeconds = Number(gauge.exec(await (await fetch(`${worker.url}/metrics`)).text())?.[1]);
+    expect(stalledSeconds).toBeGreaterThanOrEqual(1);
 
     await proxy.restore();
     await waitFor(async () => (await stored(p.projectId)) === 570, 60000, 'second batch after the database is back');
     await expect(signalEvents(p.projectId)).resolves.toBe(570);
+    await waitFor(async () => (await fetch(`${worker.url}/health/ready`)).status === 200, 30000, 'ready again once the partition advanced');
+    // Nothing went to the dead-letter topic during the outage.
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    const dlq = await admin.fetchTopicOffsets(`${events}.dlq`);
+    await admin.disconnect();
+    expect(dlq.every((d) => d.high === d.low)).toBe(true);
     const metrics = await (await fetch(`${worker.url}/metrics`)).text();
     expect(Number(/flywheel_batch_retries_total (\d+)/.exec(metrics)![1])).toBeGreaterThan(0);
     await Promise.all([ctx.stopApp(worker), ctx.stopApp(dbApi)]);

@@ -1,0 +1,124 @@
+import { topicNames } from '@flywheel/contracts';
+import { CreatedProject } from '@flywheel/database';
+import { AppProcess, TestContext, prng, waitFor } from './support/harness';
+
+/**
+ * Messages the database refuses, produced straight onto the topics (bypassing the api), each among good messages on
+ * the same partition: the worker stores the good ones exactly once, dead-letters the bad ones with a reason, and its
+ * committed offset moves past them (invariant 8). On the old worker the partition stalled behind the first of them.
+ */
+describe('poison messages on the topics', () => {
+  const ctx = new TestContext('poison');
+  const topics = topicNames(ctx.prefix);
+  let worker: AppProcess;
+  let project: CreatedProject;
+  const at = new Date(Date.UTC(2026, 10, 1, 12)).toISOString();
+
+  beforeAll(async () => {
+    await ctx.setUp();
+    project = await ctx.createProject(4);
+    worker = await ctx.startWorker();
+  }, 60000);
+  afterAll(() => ctx.tearDown(), 30000);
+
+  /** Produces the values in order with one key (one partition); returns the partition and the last offset. */
+  async function produce(topic: string, key: string, values: object[]): Promise<{ partition: number; lastOffset: number }> {
+    const producer = ctx.kafka.producer();
+    await producer.connect();
+    try {
+      const [meta] = await producer.send({ topic, acks: -1, messages: values.map((v) => ({ key, value: JSON.stringify(v) })) });
+      return { partition: meta.partition, lastOffset: Number(meta.baseOffset) + values.length - 1 };
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  async function committedOffset(topic: string, partition: number): Promise<number> {
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    try {
+      const [{ partitions }] = await admin.fetchOffsets({ groupId: `${ctx.prefix}-ingest`, topics: [topic] });
+      return Number(partitions.find((p) => p.partition === partition)!.offset);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Dead letters of `dlqTopic` whose payload has `field` among `ids`, read from the beginning. */
+  async function deadLetters(dlqTopic: string, field: string, ids: string[]): Promise<Map<string, { reason: string; offset: string }>> {
+    const found = new Map<string, { reason: string; offset: string }>();
+    const reader = ctx.kafka.consumer({ groupId: `${ctx.prefix}-dlq-${Date.now()}` });
+    await reader.connect();
+    await reader.subscribe({ topic: dlqTopic, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const letter = JSON.parse(message.value!.toString());
+        const payload = JSON.parse(Buffer.from(letter.rawPayload, 'base64').toString());
+        if (ids.includes(payload[field])) found.set(payload[field], { reason: letter.reason, offset: letter.offset });
+      },
+    });
+    try {
+      await waitFor(async () => found.size === ids.length, 60000, `dead letters for ${ids.join(', ')}`);
+    } finally {
+      await reader.disconnect();
+    }
+    return found;
+  }
+
+  it('events: a fractional rating and an out-of-range rating go to the DLQ; the events around them are stored once', async () => {
+    const event = (eventId: string, extra: object = {}) => ({
+      v: 1, projectId: project.projectId, eventId, type: 'play', videoId: 'poison-video', userHash: `user-${eventId}`,
+      occurredAt: at, receivedAt: at, ...extra,
+    });
+    const good = Array.from({ length: 15 }, (_, i) => event(`good-${i}`, i % 3 === 0 ? { type: 'rate', rating: 1 + (i % 5) } : {}));
+    const bad = {
+      'bad-fraction': event('bad-fraction', { type: 'rate', rating: 4.5 }), // the signal row's rating is a smallint
+      'bad-overflow': event('bad-overflow', { type: 'rate', rating: 40000 }),
+    };
+    const values = [...good.slice(0, 5), bad['bad-fraction'], ...good.slice(5, 10), bad['bad-overflow'], ...good.slice(10)];
+    const { partition, lastOffset } = await produce(topics.events, `${project.projectId}:poison-video`, values);
+
+    await waitFor(async () => (await committedOffset(topics.events, partition)) > lastOffset, 90000, 'the committed offset past the last event');
+    const rows: { event_id: string }[] = await ctx.db.query('SELECT event_id FROM feedback_events WHERE project_id = $1', [project.projectId]);
+    expect(rows.map((r) => r.event_id).sort()).toEqual(good.map((e) => e.eventId).sort());
+    // Derived state counted each stored event once, across the split transactions.
+    await expect(ctx.count('SELECT coalesce(sum(event_count), 0) FROM video_user_signals WHERE project_id = $1', [project.projectId])).resolves.toBe(good.length);
+
+    const letters = await deadLetters(topics.eventsDlq, 'eventId', Object.keys(bad));
+    for (const [eventId, letter] of letters) {
+      expect(letter.reason.length).toBeGreaterThan(0);
+      expect(Number(letter.offset)).toBe(Number(lastOffset) - values.length + 1 + values.indexOf(bad[eventId as keyof typeof bad]));
+    }
+  }, 180000);
+
+  it('generations: features a float32 cannot hold and a prompt too large to index go to the DLQ; the rest are stored', async () => {
+    const random = prng(7);
+    const generation = (videoId: string, extra: object = {}) => ({
+      v: 1, projectId: project.projectId, videoId, requestId: 'poison-request', prompt: `a prompt for ${videoId}`, model: 'm',
+      modelVersion: '1', features: [0.1, 0.2, 0.3, 0.4], createdAt: at, receivedAt: at, ...extra,
+    });
+    const good = Array.from({ length: 12 }, (_, i) => generation(`good-${i}`));
+    const bad = {
+      'bad-underflow': generation('bad-underflow', { features: [0.1, 1e-50, 0.3, 0.4] }), // finite, below float32's range
+      'bad-overflow': generation('bad-overflow', { features: [0.1, 1e39, 0.3, 0.4] }), // finite, above it
+      // 10,000 characters the decoder accepts; random CJK does not compress below the btree's 2,704-byte row limit.
+      'bad-prompt': generation('bad-prompt', { prompt: Array.from({ length: 10000 }, () => String.fromCharCode(0x4e00 + Math.floor(random() * 20000))).join('') }),
+    };
+    const values = [
+      ...good.slice(0, 3), bad['bad-underflow'], ...good.slice(3, 6), bad['bad-overflow'], ...good.slice(6, 9), bad['bad-prompt'], ...good.slice(9),
+    ];
+    const { partition, lastOffset } = await produce(topics.generations, `${project.projectId}:poison-request`, values);
+
+    await waitFor(async () => (await committedOffset(topics.generations, partition)) > lastOffset, 90000, 'the committed offset past the last generation');
+    const rows: { video_id: string }[] = await ctx.db.query('SELECT video_id FROM generations WHERE project_id = $1', [project.projectId]);
+    expect(rows.map((r) => r.video_id).sort()).toEqual(good.map((g) => g.videoId).sort());
+
+    const letters = await deadLetters(topics.generationsDlq, 'videoId', Object.keys(bad));
+    for (const letter of letters.values()) expect(letter.reason.length).toBeGreaterThan(0);
+
+    // The partition advanced: nothing is reported stalled, and the worker is ready.
+    const ready = await fetch(`${worker.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    await expect(ready.json()).resolves.toMatchObject({ status: 'ok', stalled: [] });
+  }, 180000);
+});
