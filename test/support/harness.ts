@@ -234,11 +234,18 @@ export function feedbackBatch(tag: string, b: number, size: number, occurredAt =
 /** Posts the batches with four concurrent clients; records the eventIds that got 202. */
 export async function postAll(api: AppProcess, key: string, batches: Record<string, unknown>[][], accepted: Set<string>): Promise<void> {
   let next = 0;
+  // As a real client does: a batch answered 503 (Kafka did not acknowledge within the api's deadline, as happens on a
+  // loaded machine) or 429 is sent again with the same eventIds, a few times, so `accepted` is what a client that
+  // retries gets acknowledged; whatever is still refused after that stays out of it.
   const client = async () => {
     while (next < batches.length) {
       const events = batches[next++];
-      const response = await post(`${api.url}/v1/events`, key, { events });
-      if (response.status === 202) for (const e of events) accepted.add(e.eventId as string);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const response = await post(`${api.url}/v1/events`, key, { events });
+        if (response.status === 202) for (const e of events) accepted.add(e.eventId as string);
+        if (response.status !== 503 && response.status !== 429) break;
+        await sleep(200 * (attempt + 1));
+      }
     }
   };
   await Promise.all([client(), client(), client(), client()]);

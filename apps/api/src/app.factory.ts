@@ -20,7 +20,7 @@ export async function createApiApp(logger: LoggerService | false = new PinoNestL
   const adapter = new FastifyAdapter({
     bodyLimit: config.api.bodyLimitBytes, genReqId: requestId,
     // Errors before any route (router, HTTP parser) in the documented shape too; see framework-errors.ts.
-    maxParamLength: MAX_PARAM_LENGTH, frameworkErrors, clientErrorHandler,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, frameworkErrors, clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger, bufferLogs: false });
   app.useGlobalPipes(createValidationPipe());
