@@ -54,7 +54,10 @@ describe('reward-model training', () => {
 
   async function buildSet(projectId: string, request: Record<string, unknown>): Promise<string> {
     const created = await deps.sets.create(projectId, request);
-    const claimed = await deps.sets.claimBuild(60_000);
+    // Every file of a run shares its database, and an earlier file may have left sets queued (a trainer it stopped
+    // before building them): the queue is oldest first, so claim past those until this one comes up.
+    let claimed = await deps.sets.claimBuild(60_000);
+    for (let i = 0; claimed && claimed.id !== created.id && i < 1000; i++) claimed = await deps.sets.claimBuild(60_000);
     expect(claimed?.id).toBe(created.id);
     await buildPreferenceSet({ ...deps, satisfaction: new SatisfactionRepository(ctx.db) }, claimed!, request);
     return created.id;
