@@ -1,20 +1,8 @@
 import { GenerationMessage, MAX_GENERATIONS_PER_BATCH } from './events';
 import { FieldProblem, GENERATION_INPUT_RULES, parseBatch } from './field-rules';
 
-/** One generated video of `POST /v1/generations`. */
-export interface GenerationInput {
-  videoId: string;
-  requestId: string;
-  prompt: string;
-  model: string;
-  modelVersion: string;
-  category?: string;
-  segment?: string;
-  durationMs?: number;
-  uri?: string;
-  features: number[];
-  createdAt?: string;
-}
+/** One generated video of `POST /v1/generations`: the message without what the api adds (`createdAt` optional). */
+export type GenerationInput = Omit<GenerationMessage, 'v' | 'projectId' | 'createdAt' | 'receivedAt'> & { createdAt?: string };
 
 export type ParsedGenerationBatch = { ok: true; generations: GenerationInput[] } | { ok: false; problems: FieldProblem[] };
 
