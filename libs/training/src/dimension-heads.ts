@@ -1,6 +1,6 @@
 import { Pair, VideoEvidence, buildPairs } from '@flywheel/preferences';
 import {
-  DimensionHead, PAIR_SPLIT, PairMetrics, RewardModel, RewardModelError, TrainOptions, evaluatePairs, predict, selectPairs,
+  DimensionHead, HeadCardEntry, PAIR_SPLIT, RewardModel, RewardModelError, TrainOptions, evaluatePairs, predict, selectPairs,
   trainRewardModel,
 } from '@flywheel/reward-model';
 
@@ -11,17 +11,8 @@ export interface HeadPairs {
   split: Uint8Array;
 }
 
-export interface HeadReport {
-  name: string;
-  trained: boolean;
-  /** Why a head was left untrained (it then scores every candidate 0). */
-  reason: string | null;
-  pairs: { train: number; validation: number; test: number };
-  metrics: PairMetrics | null;
-  epochsRun: number | null;
-  bestEpoch: number | null;
-  stoppedBy: string | null;
-}
+/** What training did with one head: exactly what its model card lists (an untrained head scores every candidate 0). */
+export type HeadReport = HeadCardEntry;
 
 const MIN_HEAD_PAIRS = { train: 20, test: 5 };
 const SPLIT_CODE = { train: PAIR_SPLIT.train, validation: PAIR_SPLIT.validation, test: PAIR_SPLIT.test } as const;
