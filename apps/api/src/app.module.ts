@@ -22,7 +22,7 @@ import { PreferenceSetsService } from './preferences/preference-sets.service';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { ScoringController } from './scoring/scoring.controller';
 import { ScoringService } from './scoring/scoring.service';
-import { ProjectController } from './videos/project.controller';
+import { ProjectController } from './keys/project.controller';
 import { VideosController } from './videos/videos.controller';
 
 @Module({

@@ -6,7 +6,7 @@ import { DatabaseHealth, SatisfactionRepository } from '@flywheel/database';
 import { SATISFACTION_POLICIES } from '@flywheel/satisfaction';
 import { describeFailure } from '@flywheel/errors';
 import { BatchConsumer, KafkaPublisher, createKafka } from '@flywheel/kafka';
-import { FeedbackEventsConsumer } from './feedback-events.consumer';
+import { IngestBatchHandler } from './ingest-batch.handler';
 import { WorkerMetrics } from './worker-metrics';
 
 /** Owns the Kafka consumer and the small HTTP server for /metrics and /health/*. */
@@ -20,7 +20,7 @@ export class IngestRunner implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     @Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig,
-    private readonly handler: FeedbackEventsConsumer,
+    private readonly handler: IngestBatchHandler,
     private readonly metrics: WorkerMetrics,
     private readonly database: DatabaseHealth,
     private readonly satisfaction: SatisfactionRepository,

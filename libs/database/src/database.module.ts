@@ -7,7 +7,7 @@ import { DatabaseHealth } from './database-health';
 import { IngestRepository } from './ingest.repository';
 import { MetricsRepository } from './metrics.repository';
 import { ProjectsRepository } from './projects.repository';
-import { ReadRepository } from './read.repository';
+import { VideosRepository } from './videos.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
 import { ModelsRepository } from './models.repository';
 import { EvidenceRepository } from './evidence.repository';
@@ -16,7 +16,7 @@ import { PreferenceSetsRepository } from './preference-sets.repository';
 
 /** Every repository takes the data source; the apps get them all. */
 const REPOSITORIES = [
-  ProjectsRepository, IngestRepository, ReadRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
+  ProjectsRepository, IngestRepository, VideosRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
   MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository,
 ] as const;
 

@@ -3,7 +3,7 @@ export { DatabaseUnavailableError } from './connection-failure';
 export * from './database.module';
 export * from './projects.repository';
 export * from './ingest.repository';
-export * from './read.repository';
+export * from './videos.repository';
 export * from './api-keys';
 export * from './satisfaction.repository';
 export * from './models.repository';

@@ -183,4 +183,10 @@ export class ProjectsRepository {
     );
     return new Map(rows.map((r) => [r.id, r.featureDim]));
   }
+
+  /** How many feedback events the project has stored. */
+  async eventCount(projectId: string): Promise<number> {
+    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM feedback_events WHERE project_id = $1`, [projectId]);
+    return row.n;
+  }
 }

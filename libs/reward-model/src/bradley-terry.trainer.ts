@@ -5,7 +5,7 @@ import {
   type IndexedPairs,
   type Trainee,
   type TraineeInput,
-} from './bradley-terry.trainees';
+} from './trainee';
 import { Prng } from './prng';
 import { RewardModelError } from './reward-model.errors';
 import {

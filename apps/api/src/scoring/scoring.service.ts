@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DatabaseHealth, ModelsRepository, ReadRepository } from '@flywheel/database';
+import { DatabaseHealth, ModelsRepository, VideosRepository } from '@flywheel/database';
 import { RewardScorer } from '@flywheel/reward-model';
 import { FlywheelError, FieldProblem } from '@flywheel/errors';
 import { ScoreRequest } from './score.dto';
@@ -40,7 +40,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
   private readonly namedModels = new Map<string, Loaded>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly models: ModelsRepository, private readonly reads: ReadRepository, private readonly database: DatabaseHealth) {}
+  constructor(private readonly models: ModelsRepository, private readonly videos: VideosRepository, private readonly database: DatabaseHealth) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.reload().catch(() => undefined), RELOAD_INTERVAL_MS);
@@ -72,7 +72,7 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
       }
     });
     if (byVideo.size) {
-      const stored = await this.reads.features(projectId, [...byVideo.keys()]);
+      const stored = await this.videos.features(projectId, [...byVideo.keys()]);
       for (const [videoId, indices] of byVideo) {
         const vector = stored.get(videoId);
         for (const i of indices) {

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { KeyOwner, ReadRepository } from '@flywheel/database';
+import { KeyOwner, VideosRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
 
@@ -10,12 +10,12 @@ import { FlywheelError } from '@flywheel/errors';
 @RequireKey('secret')
 @Controller('v1/videos')
 export class VideosController {
-  constructor(private readonly reads: ReadRepository) {}
+  constructor(private readonly videos: VideosRepository) {}
 
   /** The generation and a summary of users' current signals on it. */
   @Get(':videoId')
   async show(@Auth() key: KeyOwner, @Param('videoId') videoId: string) {
-    const video = await this.reads.video(key.projectId, videoId);
+    const video = await this.videos.video(key.projectId, videoId);
     if (!video) throw new FlywheelError('NOT_FOUND', `no video ${videoId} in this project`);
     return video;
   }

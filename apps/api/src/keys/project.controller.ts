@@ -1,8 +1,8 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { KeyOwner, ProjectsRepository, ReadRepository } from '@flywheel/database';
+import { KeyOwner, ProjectsRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
-import { projectView } from '../keys/keys.service';
+import { projectView } from './keys.service';
 
 @ApiTags('project')
 @ApiBearerAuth()
@@ -10,11 +10,11 @@ import { projectView } from '../keys/keys.service';
 @RequireKey('secret')
 @Controller('v1/project')
 export class ProjectController {
-  constructor(private readonly projects: ProjectsRepository, private readonly reads: ReadRepository) {}
+  constructor(private readonly projects: ProjectsRepository) {}
 
   @Get()
   async show(@Auth() key: KeyOwner) {
     const project = await this.projects.find(key.projectId);
-    return { id: project!.id, ...projectView(project!), events: await this.reads.eventCount(key.projectId) };
+    return { id: project!.id, ...projectView(project!), events: await this.projects.eventCount(key.projectId) };
   }
 }

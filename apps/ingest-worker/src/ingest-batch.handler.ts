@@ -8,13 +8,13 @@ import { BatchOutcome, DeadLetterCandidate, KafkaMessage } from '@flywheel/kafka
 import { WorkerMetrics } from './worker-metrics';
 
 /**
- * Turns batches of `flywheel.events.v1` and `flywheel.generations.v1` into rows, one transaction per batch:
+ * The batch handler BatchConsumer calls for both of the worker's topics. Turns batches of `flywheel.events.v1` and `flywheel.generations.v1` into rows, one transaction per batch:
  * events are inserted idempotently, and signal state and rollups change only for the events that were new
  * (invariant 2).
  */
 @Injectable()
-export class FeedbackEventsConsumer {
-  private readonly logger = new Logger(FeedbackEventsConsumer.name);
+export class IngestBatchHandler {
+  private readonly logger = new Logger(IngestBatchHandler.name);
   private readonly topics: ReturnType<typeof topicNames>;
   private readonly featureDims = new Map<string, number>();
   private readonly pipeline: SignalPipeline;

@@ -18,8 +18,9 @@ export interface VideoSummary {
   ratings: Record<string, { n: number; meanRating: number; satisfaction: number }>;
 }
 
-/** Read-side queries of the api. Every query is scoped by project: a key never sees another project's rows. */
-export class ReadRepository {
+/** What the api reads about videos: their generation, users' signals on them, their features. Every query is scoped by
+ * project: a key never sees another project's rows. */
+export class VideosRepository {
   constructor(private readonly db: DataSource) {}
 
   async video(projectId: string, videoId: string): Promise<VideoSummary | null> {
@@ -72,10 +73,5 @@ export class ReadRepository {
       [projectId, videoIds],
     );
     return new Map(rows.map((r) => [r.video_id, r.features]));
-  }
-
-  async eventCount(projectId: string): Promise<number> {
-    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM feedback_events WHERE project_id = $1`, [projectId]);
-    return row.n;
   }
 }
