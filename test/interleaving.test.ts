@@ -2,15 +2,15 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { EventType, FeedbackEventMessage, GenerationMessage, topicNames } from '@flywheel/contracts';
 import { Producer } from '@flywheel/kafka';
-import { diffDerivedState, readDerivedState } from './support/derived-state';
+import { aggregateProblems, diffDerivedState, readDerivedState } from './support/derived-state';
 import { AppProcess, ROOT, TestContext, prng, sleep, waitFor } from './support/harness';
 
 /**
  * Invariant 9 end to end: generations and feedback events produced straight onto their topics, on random partitions,
  * in a random order (generations before, during or after their feedback), some events delivered twice, and on some
- * seeds the worker SIGKILLed halfway and restarted. Once everything is stored, the worker's incremental signal rows
- * and hourly and daily rollups must equal, column by column, what `flywheel metrics rebuild` computes from the stored
- * events and generations. Seeded: a failure names its seed; FLYWHEEL_INTERLEAVE_SEEDS=7,8 runs those seeds.
+ * seeds the worker SIGKILLed halfway and restarted. Once everything is stored, the worker's incremental signal rows,
+ * hourly and daily rollups, per-video and per-user aggregates and cluster moments must equal, column by column, what
+ * `flywheel metrics rebuild` computes from the stored events and generations. Seeded: a failure names its seed; FLYWHEEL_INTERLEAVE_SEEDS=7,8 runs those seeds.
  */
 describe('derived state under interleaved arrival orders', () => {
   const ctx = new TestContext('interleave');
@@ -66,7 +66,7 @@ describe('derived state under interleaved arrival orders', () => {
     expect(incremental.signals.some((r) => r.passed_over)).toBe(true);
     execFileSync(process.execPath, [path.join(ROOT, 'dist/apps/cli/src/main.js'), 'metrics', 'rebuild', '--project', projectId, '--json'], { env: ctx.env() });
     const rebuilt = await readDerivedState(ctx.db, projectId);
-    const difference = diffDerivedState(incremental, rebuilt);
+    const difference = [diffDerivedState(incremental, rebuilt), aggregateProblems(incremental)].filter(Boolean).join('\n');
     if (difference) {
       throw new Error(`seed ${seed}${kill ? ` (worker SIGKILLed at message ${killAt} of ${sequence.length})` : ''}: incremental state differs from the rebuild; rerun with FLYWHEEL_INTERLEAVE_SEEDS=${seed}\n${difference}`);
     }

@@ -1,7 +1,7 @@
 import { loadConfig } from '@flywheel/config';
 import { ROLLUP_COLUMNS, createDataSource } from '@flywheel/database';
 import type { TestDatabase } from '@flywheel/database/testing';
-import { ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 
 /**
  * Facts the code declares once (libs/satisfaction's ROLLUP_COUNTERS) that the schema repeats in SQL: the migrated
@@ -15,7 +15,8 @@ describe('one source per fact: the rollup counters', () => {
   });
   afterAll(() => db?.destroy());
 
-  const KEYS = new Set(['project_id', 'hour', 'day', 'model', 'model_version', 'category', 'segment', 'policy_id']);
+  const KEYS = new Set(['project_id', 'hour', 'day', 'model', 'model_version', 'category', 'segment', 'policy_id',
+    'video_id', 'user_hash', 'created_at', 'unit', 'clusters']);
   const counterColumns = async (table: string): Promise<string[]> => {
     const rows: { column_name: string }[] = await db.query(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
@@ -31,6 +32,12 @@ describe('one source per fact: the rollup counters', () => {
   it('satisfaction_rollups and satisfaction_rollups_daily have exactly those counters, in that order', async () => {
     await expect(counterColumns('satisfaction_rollups')).resolves.toEqual([...ROLLUP_COUNTERS]);
     await expect(counterColumns('satisfaction_rollups_daily')).resolves.toEqual([...ROLLUP_COUNTERS]);
+  });
+
+  it('the per-video and per-user aggregates have those counters, the cluster moments the moment columns', async () => {
+    await expect(counterColumns('video_aggregates')).resolves.toEqual([...ROLLUP_COUNTERS]);
+    await expect(counterColumns('user_aggregates')).resolves.toEqual([...ROLLUP_COUNTERS]);
+    await expect(counterColumns('cluster_moments')).resolves.toEqual(MOMENT_COLUMNS.map((m) => m.name));
   });
 
   it('one writer for both rollup tables: no trigger copies hourly rows into the daily table behind the code', async () => {

@@ -4,8 +4,8 @@ import { IngestRepository, IngestTransaction, ProjectsRepository, createDataSour
 import type { TestDatabase } from '@flywheel/database/testing';
 import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
-import { diffDerivedState, readDerivedState } from '../support/derived-state';
-import { waitFor } from '../support/harness';
+import { aggregateProblems, diffDerivedState, readDerivedState } from '../support/derived-state';
+import { prng, waitFor } from '../support/harness';
 
 /**
  * Medium tier: SignalPipeline and IngestTransaction in-process against the real PostgreSQL (no Kafka, no worker
@@ -44,7 +44,8 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
   async function differenceFromRebuild(projectId: string): Promise<string> {
     const incremental = await readDerivedState(db, projectId);
     await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId);
-    return diffDerivedState(incremental, await readDerivedState(db, projectId));
+    const rebuilt = await readDerivedState(db, projectId);
+    return [diffDerivedState(incremental, rebuilt), aggregateProblems(incremental), aggregateProblems(rebuilt)].filter(Boolean).join('\n');
   }
 
   const signal = async (projectId: string, videoId: string, user: string) => {
@@ -175,5 +176,30 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
       await expect(signal(p, 's', 'u1')).resolves.toMatchObject({ passed_over: true, rollup_attributed: true });
       await expect(differenceFromRebuild(p)).resolves.toBe('');
     });
+  });
+
+  it('keeps per-video and per-user aggregates and cluster moments equal to a rebuild under replays, toggles and late generations', async () => {
+    const p = await newProject();
+    const rand = prng(5);
+    const types: FeedbackEventMessage['type'][] = ['impression', 'play', 'like', 'unlike', 'favorite', 'share', 'complete', 'dislike', 'rate', 'discard'];
+    const videos = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const all: FeedbackEventMessage[] = [];
+    for (let i = 0; i < 240; i++) {
+      const video = videos[Math.floor(rand() * videos.length)];
+      const user = `u${Math.floor(rand() * 9)}`;
+      all.push(event(p, `e${i}`, types[Math.floor(rand() * types.length)], video, user, Math.floor(rand() * 180)));
+    }
+    await generations([generation(p, 'a', 'r1'), generation(p, 'b', 'r1'), generation(p, 'c', 'r2')]);
+    for (let i = 0; i < all.length; i += 30) {
+      await events(all.slice(i, i + 30));
+      if (i === 90) await generations([generation(p, 'd', 'r2'), generation(p, 'e', 'r3')]); // some rows move to their version
+      if (i % 60 === 0) await events(all.slice(Math.max(0, i - 40), i + 10)); // replays change nothing
+    }
+    const state = await readDerivedState(db, p);
+    expect(state.videos.filter((r) => r.model_version !== '').length).toBeGreaterThan(3);
+    expect(state.users.length).toBeGreaterThan(9);
+    expect(state.moments.filter((m) => m.unit === 'user').length).toBeGreaterThan(3);
+    expect(state.videos.every((r) => (r.model === '') === (r.created_at === null))).toBe(true);
+    await expect(differenceFromRebuild(p)).resolves.toBe('');
   });
 });

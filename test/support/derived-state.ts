@@ -1,19 +1,28 @@
 import type { TestDatabase } from '@flywheel/database/testing';
-import { ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 
 /**
- * Derived state of one project — signal rows, hourly and daily rollups — read column by column, in key order, so
- * incremental state can be compared with what a rebuild from the stored events and generations writes.
+ * Derived state of one project — signal rows, hourly and daily rollups, per-video and per-user aggregates and their
+ * cluster moments — read column by column, in key order, so incremental state can be compared with what a rebuild
+ * from the stored events and generations writes.
  */
 export interface DerivedState {
   signals: Row[];
   hourly: Row[];
   daily: Row[];
+  videos: Row[];
+  users: Row[];
+  moments: Row[];
 }
+
+const PARTS = ['signals', 'hourly', 'daily', 'videos', 'users', 'moments'] as const;
+const MOMENT_NAMES = ['clusters', ...MOMENT_COLUMNS.map((m) => m.name)];
 
 type Row = Record<string, unknown>;
 
 const FLOAT_COUNTERS = new Set(['rating_sum', 'watch_sum', 'watch_sumsq', 'sat_sum', 'sat_sumsq']);
+/** Moments built from float sums (products of sums added in another order): compared to 1e-9 like them. */
+const FLOAT_MOMENTS = new Set(MOMENT_COLUMNS.filter((m) => FLOAT_COUNTERS.has(m.a) || FLOAT_COUNTERS.has(m.b)).map((m) => m.name));
 
 export async function readDerivedState(db: TestDatabase, projectId: string): Promise<DerivedState> {
   const signals: Row[] = await db.query(
@@ -24,35 +33,45 @@ export async function readDerivedState(db: TestDatabase, projectId: string): Pro
        FROM video_user_signals WHERE project_id = $1 ORDER BY video_id, user_hash`,
     [projectId],
   );
-  const rollups = async (table: string, time: string): Promise<Row[]> => {
+  const sums = async (table: string, keys: string, values: readonly string[]): Promise<Row[]> => {
     const rows: Row[] = await db.query(
-      `SELECT ${time}, model, model_version, category, segment, ${ROLLUP_COUNTERS.join(', ')}
-         FROM ${table} WHERE project_id = $1 ORDER BY ${time}, model, model_version, category, segment`,
+      `SELECT ${keys}, ${values.join(', ')} FROM ${table} WHERE project_id = $1 ORDER BY ${keys.replace(/, created_at$/, '')}`,
       [projectId],
     );
-    // A row whose every counter went back to zero carries nothing (contributions moved away); a rebuild never writes one.
+    // A row whose every sum went back to zero carries nothing (contributions moved away); a rebuild never writes one.
     return rows
-      .map((r) => ({ ...r, ...Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, Number(r[c])])) }))
-      .filter((r) => ROLLUP_COUNTERS.some((c) => Math.abs(r[c] as number) > 1e-9));
+      .map((r) => ({ ...r, ...Object.fromEntries(values.map((c) => [c, Number(r[c])])) }))
+      .filter((r) => values.some((c) => Math.abs(r[c] as number) > 1e-9));
   };
+  const dims = 'model, model_version, category, segment';
   return {
     signals: signals.map((r) => canonical(r)),
-    hourly: (await rollups('satisfaction_rollups', 'hour')).map((r) => canonical(r)),
-    daily: (await rollups('satisfaction_rollups_daily', 'day')).map((r) => canonical(r)),
+    hourly: (await sums('satisfaction_rollups', `hour, ${dims}`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
+    daily: (await sums('satisfaction_rollups_daily', `day, ${dims}`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
+    videos: (await sums('video_aggregates', `video_id, ${dims}, created_at`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
+    users: (await sums('user_aggregates', 'user_hash, model, model_version', ROLLUP_COUNTERS)).map((r) => canonical(r)),
+    moments: (await sums('cluster_moments', 'unit, model, model_version', MOMENT_NAMES)).map((r) => canonical(r)),
   };
 }
 
 /**
  * The first differences between two states, as text (empty when equal). Every column must be equal, except the
- * float sums of rollups (rating, watch and satisfaction sums), which are added in a different order incrementally
- * than in a rebuild and may differ in the last bits: they must agree to 1e-9 relative.
+ * float sums (rating, watch and satisfaction sums, and the cluster moments built from them), which are added in a
+ * different order incrementally than in a rebuild and may differ in the last bits: they must agree to 1e-9 relative.
  */
 export function diffDerivedState(actual: DerivedState, expected: DerivedState, limit = 5): string {
   const out: string[] = [];
-  for (const part of ['signals', 'hourly', 'daily'] as const) {
+  for (const part of PARTS) {
     const a = actual[part];
     const e = expected[part];
-    const key = (r: Row) => (part === 'signals' ? `${r.video_id}|${r.user_hash}` : `${r.hour ?? r.day}|${r.model}|${r.model_version}|${r.category}|${r.segment}`);
+    const key = (r: Row) => ({
+      signals: () => `${r.video_id}|${r.user_hash}`,
+      hourly: () => `${r.hour}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
+      daily: () => `${r.day}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
+      videos: () => `${r.video_id}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
+      users: () => `${r.user_hash}|${r.model}|${r.model_version}`,
+      moments: () => `${r.unit}|${r.model}|${r.model_version}`,
+    })[part]();
     const byKey = new Map(e.map((r) => [key(r), r]));
     const seen = new Set<string>();
     let shown = 0;
@@ -79,7 +98,7 @@ export function diffDerivedState(actual: DerivedState, expected: DerivedState, l
 }
 
 function sameValue(column: string, a: unknown, b: unknown): boolean {
-  if (FLOAT_COUNTERS.has(column) && typeof a === 'number' && typeof b === 'number') {
+  if ((FLOAT_COUNTERS.has(column) || FLOAT_MOMENTS.has(column)) && typeof a === 'number' && typeof b === 'number') {
     return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
   }
   return JSON.stringify(a) === JSON.stringify(b);
@@ -96,4 +115,43 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Row)[k])]));
   return v;
+}
+
+/**
+ * What the aggregates must satisfy among themselves, whatever wrote them: per (model, model version) the video
+ * aggregates and the user aggregates each sum to the hourly rollups, and each cluster-moment row equals Σ S_a·S_b
+ * and the count of clusters with viewers recomputed from its aggregate rows. Empty when they hold.
+ */
+export function aggregateProblems(state: DerivedState, limit = 5): string {
+  const out: string[] = [];
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  const byVersion = (rows: Row[]) => {
+    const m = new Map<string, Row[]>();
+    for (const r of rows) {
+      const k = `${r.model}|${r.model_version}`;
+      m.set(k, [...(m.get(k) ?? []), r]);
+    }
+    return m;
+  };
+  const hourly = byVersion(state.hourly);
+  for (const [unit, rows] of [['video', state.videos], ['user', state.users]] as const) {
+    const groups = byVersion(rows);
+    for (const k of new Set([...groups.keys(), ...hourly.keys()])) {
+      for (const c of ROLLUP_COUNTERS) {
+        const a = (groups.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
+        const h = (hourly.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
+        if (!close(a, h)) out.push(`${unit} aggregates of ${k}: ${c} sums to ${a}, the hourly rollups to ${h}`);
+      }
+      const moment = state.moments.find((m) => m.unit === unit && `${m.model}|${m.model_version}` === k);
+      const list = groups.get(k) ?? [];
+      const clusters = list.filter((r) => (r.viewers as number) > 0).length;
+      if ((moment ? (moment.clusters as number) : 0) !== clusters) out.push(`${unit} moments of ${k}: clusters ${moment?.clusters} vs ${clusters}`);
+      for (const m of MOMENT_COLUMNS) {
+        const direct = list.reduce((s, r) => s + (r[m.a] as number) * (r[m.b] as number), 0);
+        const kept = moment ? (moment[m.name] as number) : 0;
+        if (!close(kept, direct)) out.push(`${unit} moments of ${k}: ${m.name} kept ${kept}, recomputed ${direct}`);
+      }
+    }
+  }
+  return out.slice(0, limit).join('\n') + (out.length > limit ? `\n… ${out.length - limit} more` : '');
 }

@@ -43,6 +43,39 @@ export interface RollupDelta extends VideoDims {
   values: Float64Array;
 }
 
+/** A change to one video's aggregate (video_aggregates), under the video's rollup dimensions. */
+export interface VideoClusterDelta extends VideoDims {
+  projectId: string;
+  videoId: string;
+  values: Float64Array;
+}
+
+/** A change to one user's aggregate for one (model, model version) (user_aggregates). */
+export interface UserClusterDelta {
+  projectId: string;
+  userHash: string;
+  model: string;
+  modelVersion: string;
+  values: Float64Array;
+}
+
+/**
+ * Everything one batch changes in the derived sums, from the same (new − old) contributions of its signal rows:
+ * the hourly (and daily) rollups, the per-video and per-user aggregates (and through them the cluster moments).
+ */
+export interface DerivedDeltas {
+  rollups: RollupDelta[];
+  videos: VideoClusterDelta[];
+  users: UserClusterDelta[];
+}
+
+/** Which counters pair up in cluster_moments (libs/satisfaction MOMENT_COLUMNS), passed in by the caller. */
+export interface MomentSpec {
+  name: string;
+  a: string;
+  b: string;
+}
+
 /**
  * An event time as the fold sees it (Date.parse: millisecond precision, further digits dropped). PostgreSQL would
  * round `…59.9999996Z` up to the next second — another hour for the rollup — so what is stored is what was folded,
@@ -192,10 +225,18 @@ export class IngestTransaction {
 
   /**
    * Adds the deltas to their hourly rollups in one statement, then the same deltas summed per UTC day to the daily
-   * rollups in another (rollups are sums, so order does not matter): the one writer of both tables, in the caller's
-   * transaction, so they can never disagree. Rows are upserted in key order (concurrent batches lock them in one order).
+   * rollups in another (rollups are sums, so order does not matter); then the per-video and per-user aggregates with
+   * their cluster moments (applyClusterDeltas). The one writer of these tables, in the caller's transaction, so they
+   * can never disagree. Rows are upserted in key order, tables always in this order (concurrent batches lock them in
+   * one order). A feature that takes contributions out (a user's deletion) goes through here and reaches them all.
    */
-  async applyRollupDeltas(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
+  async applyRollupDeltas(derived: DerivedDeltas, counters: readonly string[], moments: readonly MomentSpec[]): Promise<void> {
+    await this.applyHourlyAndDaily(derived.rollups, counters);
+    await this.applyClusterDeltas('video', derived.videos, counters, moments);
+    await this.applyClusterDeltas('user', derived.users, counters, moments);
+  }
+
+  private async applyHourlyAndDaily(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
     if (deltas.length === 0) return;
     const sorted = [...deltas].sort((a, b) => rollupKey(a).localeCompare(rollupKey(b)));
     const params: unknown[] = [
@@ -231,17 +272,78 @@ export class IngestTransaction {
     );
   }
 
+  /**
+   * Adds per-cluster deltas to video_aggregates or user_aggregates and, in the same statement, the resulting change
+   * of the cluster moments: a cluster whose sums went from S − δ to S (S read back with RETURNING, under the row's
+   * lock) changes Σ S_a·S_b by δ_a·S_b + S_a·δ_b − δ_a·δ_b, and the cluster count by [S_viewers > 0] −
+   * [S_viewers − δ_viewers > 0]. Moment rows are upserted per (model, model version) in key order.
+   */
+  private async applyClusterDeltas(
+    unit: 'video' | 'user', deltas: (VideoClusterDelta | UserClusterDelta)[], counters: readonly string[], moments: readonly MomentSpec[],
+  ): Promise<void> {
+    const live = deltas.filter((d) => d.values.some((v) => v !== 0));
+    if (live.length === 0) return;
+    const video = unit === 'video';
+    const keyOf = (d: VideoClusterDelta | UserClusterDelta) => (video
+      ? `${d.projectId}|${(d as VideoClusterDelta).videoId}|${d.model}|${d.modelVersion}|${(d as VideoClusterDelta).category}|${(d as VideoClusterDelta).segment}`
+      : `${d.projectId}|${(d as UserClusterDelta).userHash}|${d.model}|${d.modelVersion}`);
+    const sorted = [...live].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    const keyColumns = video
+      ? ['project_id', 'video_id', 'model', 'model_version', 'category', 'segment']
+      : ['project_id', 'user_hash', 'model', 'model_version'];
+    const keyTypes = video ? ['uuid', 'text', 'text', 'text', 'text', 'text'] : ['uuid', 'text', 'text', 'text'];
+    const keyValues: unknown[][] = video
+      ? [sorted.map((d) => d.projectId), sorted.map((d) => (d as VideoClusterDelta).videoId), sorted.map((d) => d.model),
+        sorted.map((d) => d.modelVersion), sorted.map((d) => (d as VideoClusterDelta).category), sorted.map((d) => (d as VideoClusterDelta).segment)]
+      : [sorted.map((d) => d.projectId), sorted.map((d) => (d as UserClusterDelta).userHash), sorted.map((d) => d.model), sorted.map((d) => d.modelVersion)];
+    const params: unknown[] = [...keyValues, ...counters.map((_, i) => sorted.map((d) => d.values[i]))];
+    const table = video ? 'video_aggregates' : 'user_aggregates';
+    const deltaCols = counters.map((c) => `d_${c}`);
+    const join = keyColumns.map((c) => `u.${c} = d.${c}`).join(' AND ');
+    // The generation's created_at, for a video filed under its generation's dimensions.
+    const createdAt = video
+      ? `, (SELECT g.created_at FROM generations g WHERE g.project_id = d.project_id AND g.video_id = d.video_id AND d.model <> '')`
+      : '';
+    const momentDelta = (m: MomentSpec) => `sum(d.d_${m.a} * u.${m.b} + u.${m.a} * d.d_${m.b} - d.d_${m.a} * d.d_${m.b})`;
+    await this.em.query(
+      `WITH d AS (
+         SELECT * FROM unnest(${[...keyTypes, ...counters.map(() => 'float8')].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+           AS d(${[...keyColumns, ...deltaCols].join(', ')})
+       ), u AS (
+         INSERT INTO ${table} AS a (${keyColumns.join(', ')}${video ? ', created_at' : ''}, ${counters.join(', ')})
+         SELECT ${keyColumns.map((c) => `d.${c}`).join(', ')}${createdAt}, ${deltaCols.map((c) => `d.${c}`).join(', ')}
+           FROM d ORDER BY ${keyColumns.map((_, i) => i + 1).join(', ')}
+         ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET
+           ${counters.map((c) => `${c} = a.${c} + excluded.${c}`).join(', ')}
+         RETURNING ${keyColumns.map((c) => `a.${c}`).join(', ')}, ${[...new Set(moments.flatMap((m) => [m.a, m.b]).concat('viewers'))].map((c) => `a.${c}`).join(', ')}
+       )
+       INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, clusters, ${moments.map((m) => m.name).join(', ')})
+       SELECT u.project_id, '${unit}', u.model, u.model_version,
+              sum((u.viewers > 0)::int - (u.viewers - d.d_viewers > 0)::int), ${moments.map(momentDelta).join(', ')}
+         FROM u JOIN d ON ${join}
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
+       ON CONFLICT (project_id, unit, model, model_version) DO UPDATE SET
+         clusters = m.clusters + excluded.clusters, ${moments.map((x) => `${x.name} = m.${x.name} + excluded.${x.name}`).join(', ')}`,
+      params,
+    );
+  }
+
   // ---- rebuild (flywheel metrics rebuild) ----
 
   /** Blocks the ingest-worker's writes (events and generations) until this transaction ends, after its in-flight batches. */
   async lockForRebuild(): Promise<void> {
-    await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups, satisfaction_rollups_daily IN SHARE ROW EXCLUSIVE MODE`);
+    await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups, satisfaction_rollups_daily,
+      video_aggregates, user_aggregates, cluster_moments IN SHARE ROW EXCLUSIVE MODE`);
   }
 
   async clearDerived(projectId: string): Promise<void> {
     await this.em.query(`DELETE FROM video_user_signals WHERE project_id = $1`, [projectId]);
     await this.em.query(`DELETE FROM satisfaction_rollups WHERE project_id = $1`, [projectId]);
     await this.em.query(`DELETE FROM satisfaction_rollups_daily WHERE project_id = $1`, [projectId]);
+    await this.em.query(`DELETE FROM video_aggregates WHERE project_id = $1`, [projectId]);
+    await this.em.query(`DELETE FROM user_aggregates WHERE project_id = $1`, [projectId]);
+    await this.em.query(`DELETE FROM cluster_moments WHERE project_id = $1`, [projectId]);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { SignalRecord, emptySignalRecord, emptySignalState, foldEvent } from '@flywheel/contracts';
 import { FoldRow, IngestRepository, SatisfactionRepository, StoredSignal, UNATTRIBUTED } from '@flywheel/database';
 import {
-  ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles, effectiveWatchRatio, learnWatchQuantiles,
+  SatisfactionPolicyParams, WatchQuantiles, effectiveWatchRatio, learnWatchQuantiles,
   scoreAndContribute,
 } from '@flywheel/satisfaction';
-import { QuantilesSource, HOUR_MS, RollupAccumulator } from './signal-pipeline';
+import { QuantilesSource, HOUR_MS, RollupAccumulator, applyDerivedDeltas } from './signal-pipeline';
 
 const FETCH_ROWS = 20_000;
 const WRITE_ROWS = 5_000;
@@ -54,7 +54,7 @@ export async function rebuildProject(
         const { satisfaction, contribution } = scoreAndContribute(current.record, policy, quantiles);
         const hourMs = Math.floor(current.record.firstEventAt! / HOUR_MS) * HOUR_MS;
         const videoDims = dims.get(current.videoId);
-        rollups.add(projectId, hourMs, videoDims ?? UNATTRIBUTED, contribution, 1);
+        rollups.add({ projectId, videoId: current.videoId, userHash: current.userHash }, hourMs, videoDims ?? UNATTRIBUTED, contribution, 1);
         pending.push({ projectId, videoId: current.videoId, userHash: current.userHash, record: current.record,
           rollup: { satisfaction, policyId: policy.id, hourMs, attributed: videoDims !== undefined } });
         signalRows++;
@@ -81,7 +81,11 @@ export async function rebuildProject(
     }
     await finish(true);
     const deltas = rollups.deltas();
-    for (let i = 0; i < deltas.length; i += WRITE_ROWS) await tx.applyRollupDeltas(deltas.slice(i, i + WRITE_ROWS), ROLLUP_COUNTERS);
-    return { projectId, policyId: policy.id, events, signalRows, rollupRows: deltas.length, seconds: (Date.now() - started) / 1000 };
+    const chunks = Math.max(deltas.rollups.length, deltas.videos.length, deltas.users.length);
+    for (let i = 0; i < chunks; i += WRITE_ROWS) {
+      const slice = <T>(list: T[]) => list.slice(i, i + WRITE_ROWS);
+      await applyDerivedDeltas(tx, { rollups: slice(deltas.rollups), videos: slice(deltas.videos), users: slice(deltas.users) });
+    }
+    return { projectId, policyId: policy.id, events, signalRows, rollupRows: deltas.rollups.length, seconds: (Date.now() - started) / 1000 };
   });
 }

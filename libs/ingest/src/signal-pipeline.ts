@@ -2,11 +2,12 @@ import {
   FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, emptySignalRecord, foldEvent,
 } from '@flywheel/contracts';
 import {
-  IngestTransaction, PassedOverRow, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, VideoDims,
+  DerivedDeltas, IngestTransaction, PassedOverRow, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, UserClusterDelta,
+  VideoClusterDelta, VideoDims,
 } from '@flywheel/database';
 import { groupBy } from '@flywheel/preferences';
 import {
-  ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles, contributionOf, scoreAndContribute,
+  MOMENT_COLUMNS, ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles, contributionOf, scoreAndContribute,
 } from '@flywheel/satisfaction';
 
 export const HOUR_MS = 3_600_000;
@@ -131,15 +132,15 @@ export class SignalPipeline {
       const videoDims = dims.get(`${key.projectId}|${key.videoId}`) ?? null;
       if (before?.rollup) {
         const oldDims = before.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
-        rollups.add(key.projectId, before.rollup.hourMs, oldDims, contributionOf(before.record, before.rollup.satisfaction), -1);
+        rollups.add(key, before.rollup.hourMs, oldDims, contributionOf(before.record, before.rollup.satisfaction), -1);
       }
       if (!before && !inserted.has(id)) throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
       const after = before ? refold(key, events, before) : fresh.get(id)!;
-      rollups.add(key.projectId, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1);
+      rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1);
       if (before) updated.push(after);
     }
     await tx.upsertSignals(updated);
-    await tx.applyRollupDeltas(rollups.deltas(), ROLLUP_COUNTERS);
+    await applyDerivedDeltas(tx, rollups.deltas());
   }
 }
 
@@ -172,25 +173,56 @@ function splitId(id: string): { projectId: string; id: string } {
   return { projectId: id.slice(0, bar), id: id.slice(bar + 1) };
 }
 
-/** Sums signed contributions per rollup row, so one statement applies a batch's changes. */
+/**
+ * Sums signed contributions of signal rows per rollup row, per video and per (user, model version), so one statement
+ * per table applies a batch's changes. Every writer of derived sums goes through here: the ingest path, the rebuild,
+ * and anything that takes a row's contribution out (with sign −1).
+ */
 export class RollupAccumulator {
   private readonly rows = new Map<string, RollupDelta>();
+  private readonly videos = new Map<string, VideoClusterDelta>();
+  private readonly users = new Map<string, UserClusterDelta>();
 
   constructor(private readonly policyId: string) {}
 
-  add(projectId: string, hourMs: number, dims: VideoDims, contribution: Float64Array, sign: 1 | -1): void {
+  /** The contribution of signal row `key`, under rollup hour `hourMs` and dimensions `dims`, added with `sign`. */
+  add(key: SignalKey, hourMs: number, dims: VideoDims, contribution: Float64Array, sign: 1 | -1): void {
+    const { projectId } = key;
     const id = `${projectId}|${hourMs}|${dims.model}|${dims.modelVersion}|${dims.category}|${dims.segment}`;
     let row = this.rows.get(id);
     if (!row) {
       row = { projectId, hourMs, ...dims, policyId: this.policyId, values: new Float64Array(ROLLUP_COUNTERS.length) };
       this.rows.set(id, row);
     }
-    for (let i = 0; i < contribution.length; i++) row.values[i] += sign * contribution[i];
+    const videoId = `${projectId}|${key.videoId}|${dims.model}|${dims.modelVersion}|${dims.category}|${dims.segment}`;
+    let video = this.videos.get(videoId);
+    if (!video) {
+      video = { projectId, videoId: key.videoId, ...dims, values: new Float64Array(ROLLUP_COUNTERS.length) };
+      this.videos.set(videoId, video);
+    }
+    const userId = `${projectId}|${key.userHash}|${dims.model}|${dims.modelVersion}`;
+    let user = this.users.get(userId);
+    if (!user) {
+      user = { projectId, userHash: key.userHash, model: dims.model, modelVersion: dims.modelVersion, values: new Float64Array(ROLLUP_COUNTERS.length) };
+      this.users.set(userId, user);
+    }
+    for (let i = 0; i < contribution.length; i++) {
+      const v = sign * contribution[i];
+      row.values[i] += v;
+      video.values[i] += v;
+      user.values[i] += v;
+    }
   }
 
-  deltas(): RollupDelta[] {
-    return [...this.rows.values()].filter((d) => d.values.some((v) => v !== 0));
+  deltas(): DerivedDeltas {
+    const nonZero = <T extends { values: Float64Array }>(list: Iterable<T>) => [...list].filter((d) => d.values.some((v) => v !== 0));
+    return { rollups: nonZero(this.rows.values()), videos: nonZero(this.videos.values()), users: nonZero(this.users.values()) };
   }
+}
+
+/** Applies derived deltas (rollups, video and user aggregates, cluster moments) in the caller's transaction. */
+export async function applyDerivedDeltas(tx: IngestTransaction, deltas: DerivedDeltas): Promise<void> {
+  await tx.applyRollupDeltas(deltas, ROLLUP_COUNTERS, MOMENT_COLUMNS);
 }
 
 /** The fold mutates its record; the old one must stay intact to take its rollup contribution back out. */

@@ -2,3 +2,4 @@ export * from './satisfaction-policy';
 export * from './statistics';
 export * from './watch-quantiles';
 export * from './rollup-contribution';
+export * from './cluster-moments';
