@@ -1,7 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { PinoNestLogger, loadConfigOrExit, loggerFor } from '@flywheel/config';
 import { ProjectsRepository } from '@flywheel/database';
@@ -12,6 +12,7 @@ import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { rejectUnstorableText } from './errors/text-guard';
 import { createValidationPipe } from './errors/validation';
 import { ApiMetrics } from './observability/api-metrics';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { installRequestLog, requestId } from './observability/request-log';
 
 /** Builds the api (shared by main.ts and the in-process tests); logs through pino unless told otherwise. */
@@ -38,12 +39,6 @@ export async function createApiApp(logger: LoggerService | false = new PinoNestL
     done();
   });
 
-  const document = SwaggerModule.createDocument(app, new DocumentBuilder()
-    .setTitle('Flywheel')
-    .setDescription('Feedback ingestion, satisfaction metrics, reward models and preference sets for generative video.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build());
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
 }

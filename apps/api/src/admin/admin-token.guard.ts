@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, UseGuards, applyDecorators } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { FlywheelError } from '@flywheel/errors';
+import { DocumentAuth } from '../openapi/openapi.decorators';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -25,3 +26,6 @@ export class AdminTokenGuard implements CanActivate {
     return true;
   }
 }
+
+/** Admin routes: the guard and what the OpenAPI document says of it. */
+export const AdminOnly = () => applyDecorators(UseGuards(AdminTokenGuard), DocumentAuth('admin'));

@@ -1,18 +1,18 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { ProjectsRepository, createProjectWithKeys, issueKey } from '@flywheel/database';
 import { KeyCache } from '../auth/key-cache';
 import { FlywheelError } from '@flywheel/errors';
 import { KeyCreateDto } from '../keys/keys.dto';
 import { uuidParam } from '../keys/keys.controller';
 import { projectView } from '../keys/keys.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { AdminOnly } from './admin-token.guard';
 import { ProjectCreateDto, ProjectSettingsDto } from './admin.dto';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 /** Operators: projects over HTTP with the admin (bootstrap) token, so only setup needs database access. */
 @ApiTags('admin')
-@ApiBearerAuth()
-@UseGuards(AdminTokenGuard)
+@AdminOnly()
 @Controller('v1/admin/projects')
 export class AdminController {
   constructor(private readonly projects: ProjectsRepository, private readonly keyCache: KeyCache) {}
@@ -32,6 +32,7 @@ export class AdminController {
   }
 
   @Patch(':projectId')
+  @ApiErrors('NOT_FOUND')
   async update(@Param('projectId', uuidParam('projectId')) projectId: string, @Body() body: ProjectSettingsDto) {
     const project = await this.projects.update(projectId, { allowedOrigins: body.allowedOrigins, rateLimits: body.rateLimits });
     if (!project) throw new FlywheelError('NOT_FOUND', `no project ${projectId}`);
@@ -41,6 +42,7 @@ export class AdminController {
 
   /** Another key for a project (e.g. when its last secret key was lost). */
   @Post(':projectId/keys')
+  @ApiErrors('NOT_FOUND')
   async createKey(@Param('projectId', uuidParam('projectId')) projectId: string, @Body() body: KeyCreateDto) {
     const project = await this.projects.find(projectId);
     if (!project || project.deletedAt) throw new FlywheelError('NOT_FOUND', `no project ${projectId}`);
@@ -52,6 +54,7 @@ export class AdminController {
    * TTL in others). Its stored data stays until it is purged.
    */
   @Delete(':projectId')
+  @ApiErrors('NOT_FOUND')
   async remove(@Param('projectId', uuidParam('projectId')) projectId: string) {
     if (!(await this.projects.markDeleted(projectId))) throw new FlywheelError('NOT_FOUND', `no project ${projectId}`);
     this.keyCache.forgetProject(projectId);

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, applyDecorators, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
@@ -6,12 +6,16 @@ import { KeyKind, KeyOwner } from '@flywheel/database';
 import { originAllowed } from '../cors/cors';
 import { FlywheelError } from '@flywheel/errors';
 import { RateLimiter } from '../rate-limit/rate-limiter';
+import { DocumentAuth } from '../openapi/openapi.decorators';
 import { KeyCache } from './key-cache';
 
 const REQUIRED_KIND = 'flywheel:requiredKeyKind';
 
-/** `ingest`: either key may call (ingest keys are write-only). `secret`: only a secret key. */
-export const RequireKey = (kind: KeyKind) => SetMetadata(REQUIRED_KIND, kind);
+/**
+ * `ingest`: either key may call (ingest keys are write-only). `secret`: only a secret key. The OpenAPI document's
+ * security and 401/403/410/429 responses follow from it.
+ */
+export const RequireKey = (kind: KeyKind) => applyDecorators(SetMetadata(REQUIRED_KIND, kind), DocumentAuth(kind));
 
 type AuthedRequest = FastifyRequest & { apiKey?: KeyOwner };
 

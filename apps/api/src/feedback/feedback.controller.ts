@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FeedbackEventInput } from '@flywheel/contracts';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
@@ -7,11 +7,12 @@ import { AcceptedDto, FeedbackBatchDto } from './feedback-event.dto';
 import { FeedbackBatchPipe } from './feedback-batch.pipe';
 import { FeedbackService } from './feedback.service';
 import { GenerationBatchDto } from './generation.dto';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 @ApiTags('ingestion')
-@ApiBearerAuth()
 @ApiResponse({ status: 400, description: 'Invalid batch: the error names the index and the field' })
-@ApiResponse({ status: 503, description: 'Kafka unavailable: nothing was accepted; retry after Retry-After seconds' })
+@ApiResponse({ status: 503, description: 'Kafka or the database unavailable: nothing was accepted; retry after Retry-After seconds' })
+@ApiErrors('BROKER_UNAVAILABLE')
 @UseGuards(ApiKeyGuard)
 @Controller('v1')
 export class FeedbackController {

@@ -3,10 +3,12 @@ import { ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { DatabaseHealth } from '@flywheel/database';
 import { KafkaHealth } from '@flywheel/kafka';
+import { Public } from '../openapi/openapi.decorators';
 
 const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly database: DatabaseHealth, private readonly kafka: KafkaHealth) {}

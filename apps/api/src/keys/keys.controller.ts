@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
 import { KeyCreateDto, KeyRotateDto, ProjectOriginsDto } from './keys.dto';
 import { KeysService } from './keys.service';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 /** A path id that is not a UUID is a 400 naming the parameter. */
 export const uuidParam = (name: string) => new ParseUUIDPipe({
@@ -12,7 +13,6 @@ export const uuidParam = (name: string) => new ParseUUIDPipe({
 });
 
 @ApiTags('project')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/project')
@@ -33,18 +33,21 @@ export class KeysController {
 
   @Delete('keys/:keyId')
   @ApiResponse({ status: 409, description: "Refused: it is the project's last active secret key" })
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
   revoke(@Auth() key: KeyOwner, @Param('keyId', uuidParam('keyId')) keyId: string) {
     return this.keys.revoke(key.projectId, keyId);
   }
 
   /** A new key of the same kind; the old one keeps working for `overlapSeconds` (default a day). */
   @Post('keys/:keyId/rotate')
+  @ApiErrors('NOT_FOUND')
   rotate(@Auth() key: KeyOwner, @Param('keyId', uuidParam('keyId')) keyId: string, @Body() body: KeyRotateDto) {
     return this.keys.rotate(key.projectId, keyId, body.overlapSeconds ?? 86400);
   }
 
   /** Browser origins allowed to post events with this project's ingest keys (null: the api's default). */
   @Patch()
+  @ApiErrors('NOT_FOUND')
   @HttpCode(200)
   settings(@Auth() key: KeyOwner, @Body() body: ProjectOriginsDto) {
     return this.keys.updateOrigins(key.projectId, body.allowedOrigins);

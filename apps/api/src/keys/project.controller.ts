@@ -1,11 +1,10 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { KeyOwner, ProjectsRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { projectView } from './keys.service';
 
 @ApiTags('project')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/project')

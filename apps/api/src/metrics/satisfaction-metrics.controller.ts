@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto } from './metrics-query.dto';
@@ -7,7 +7,6 @@ import { ComparisonDto, DimensionsDto, SatisfactionSeriesDto, VideoRankingDto } 
 import { SatisfactionMetricsService } from './satisfaction-metrics.service';
 
 @ApiTags('metrics')
-@ApiBearerAuth()
 @ApiResponse({ status: 400, description: 'Invalid query: the error names the parameter' })
 @ApiResponse({ status: 403, description: 'An ingest key: reading metrics needs a secret key' })
 @UseGuards(ApiKeyGuard)

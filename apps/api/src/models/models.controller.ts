@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, ModelsRepository, PreferenceSetsRepository } from '@flywheel/database';
 import { promoteIfBetter } from '@flywheel/training';
@@ -7,11 +7,11 @@ import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
 import { validationFailed } from '../errors/validation';
 import { PromoteDto, TrainRequestDto } from './models.dto';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => validationFailed([{ field: 'id', problems: ['id must be a UUID'] }]) });
 
 @ApiTags('reward models')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/models')
@@ -44,17 +44,20 @@ export class ModelsController {
   }
 
   @Get('jobs/:id')
+  @ApiErrors('NOT_FOUND')
   async job(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return (await this.models.job(key.projectId, id)) ?? notFound(`no training job ${id}`);
   }
 
   @Get(':id')
+  @ApiErrors('NOT_FOUND')
   async show(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
     return { ...model, card: (await this.models.card(key.projectId, id))!.card };
   }
 
   @Get(':id/card.md')
+  @ApiErrors('NOT_FOUND')
   async cardMarkdown(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
     const card = (await this.models.card(key.projectId, id)) ?? notFound(`no model ${id}`);
     void reply.type('text/markdown; charset=utf-8').send(card.markdown);
@@ -62,6 +65,7 @@ export class ModelsController {
 
   /** The ONNX file (input `features` float32 [N, D], output `reward` float32 [N]). */
   @Get(':id/onnx')
+  @ApiErrors('NOT_FOUND')
   async onnx(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
     const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
     const bytes = (await this.models.onnx(key.projectId, id))!;
@@ -76,6 +80,7 @@ export class ModelsController {
    * frozen evaluation pairs (decision and statistics recorded either way); `force` needs a reason.
    */
   @Post(':id/promote')
+  @ApiErrors('MODEL_NOT_FOUND', 'NOT_A_CANDIDATE', 'OVERRIDE_NEEDS_REASON')
   @HttpCode(200)
   async promote(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Body() body: PromoteDto) {
     if (body.force && !body.reason) {

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, PreferenceSetsRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { validationFailed } from '../errors/validation';
 import { ExportQueryDto, GeneratorVersionDto, PreferenceSetCreateDto } from './preference-sets.dto';
 import { PreferenceSetsService } from './preference-sets.service';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => validationFailed([{ field: 'id', problems: ['id must be a UUID'] }]) });
 const publicationUuid = new ParseUUIDPipe({
@@ -13,7 +14,6 @@ const publicationUuid = new ParseUUIDPipe({
 });
 
 @ApiTags('preference sets')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/preference-sets')
@@ -26,6 +26,7 @@ export class PreferenceSetsController {
    */
   @Post()
   @HttpCode(202)
+  @ApiErrors('INVALID_OPTIONS')
   create(@Auth() key: KeyOwner, @Body() body: PreferenceSetCreateDto) {
     return this.service.create(key.projectId, body);
   }
@@ -36,12 +37,14 @@ export class PreferenceSetsController {
   }
 
   @Get(':id')
+  @ApiErrors('NOT_FOUND')
   show(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.find(key.projectId, id);
   }
 
   /** Streams the set in a trainer-ready format; the same set always gives the same bytes. */
   @Get(':id/export')
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
   async export(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Query() query: ExportQueryDto, @Res() reply: FastifyReply) {
     const { stream, contentType, filename } = await this.service.export(key.projectId, id, query.format);
     void reply.type(contentType).header('Content-Disposition', `attachment; filename="${filename}"`).send(stream);
@@ -53,6 +56,7 @@ export class PreferenceSetsController {
    * resumes it). While one is unfinished, asking again answers that one.
    */
   @Post(':id/publish')
+  @ApiErrors('NOT_FOUND', 'CONFLICT')
   @HttpCode(202)
   publish(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.publish(key.projectId, id);
@@ -60,18 +64,19 @@ export class PreferenceSetsController {
 
   /** The set's publications, newest first. */
   @Get(':id/publications')
+  @ApiErrors('NOT_FOUND')
   publications(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.publicationList(key.projectId, id);
   }
 
   @Get(':id/publications/:publicationId')
+  @ApiErrors('NOT_FOUND')
   publication(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Param('publicationId', publicationUuid) publicationId: string) {
     return this.service.publication(key.projectId, id, publicationId);
   }
 }
 
 @ApiTags('generators')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/generators')

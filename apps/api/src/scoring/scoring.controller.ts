@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { ScoreRequest, ScoreRequestDto } from './score.dto';
 import { ScoreRequestPipe } from './score-request.pipe';
 import { ScoringService } from './scoring.service';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 @ApiTags('reward models')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @Controller('v1/score')
 export class ScoringController {
@@ -15,6 +15,7 @@ export class ScoringController {
 
   /** Rewards and the ranking of up to 1,000 candidates from the production reward model. */
   @Post()
+  @ApiErrors('CONFLICT')
   @HttpCode(200)
   @RequireKey('secret')
   @ApiBody({ type: ScoreRequestDto })

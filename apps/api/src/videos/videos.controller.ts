@@ -1,11 +1,11 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { KeyOwner, VideosRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
+import { ApiErrors } from '../openapi/openapi.decorators';
 
 @ApiTags('videos')
-@ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/videos')
@@ -14,6 +14,7 @@ export class VideosController {
 
   /** The generation and a summary of users' current signals on it. */
   @Get(':videoId')
+  @ApiErrors('NOT_FOUND')
   async show(@Auth() key: KeyOwner, @Param('videoId') videoId: string) {
     const video = await this.videos.video(key.projectId, videoId);
     if (!video) throw new FlywheelError('NOT_FOUND', `no video ${videoId} in this project`);
