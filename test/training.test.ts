@@ -185,6 +185,49 @@ describe('reward-model training', () => {
     expect(card.markdown).toMatch(/\| visual_quality \| \d+ \/ \d+ \/ \d+ \| 0\.\d{4} \|/);
   }, 120000);
 
+  it('blocks a candidate whose dimension head is significantly worse than production\'s, though it is better overall', async () => {
+    const gated = await ctx.createProject(3, 'head-gate');
+    const random = prng(23);
+    const n = 300;
+    // Frozen pairs: overall, a is preferred when f0 + f2 is larger; visual_quality, when f1 is larger.
+    const featuresA = Float32Array.from({ length: n * 3 }, () => random());
+    const featuresB = Float32Array.from({ length: n * 3 }, () => random());
+    const prefer = (i: number, score: (f: Float32Array, o: number) => number) => (score(featuresA, 3 * i) > score(featuresB, 3 * i) ? 1 : 0);
+    const overallOutcome = Float32Array.from({ length: n }, (_, i) => prefer(i, (f, o) => f[o] + f[o + 2]));
+    const visualOutcome = Float32Array.from({ length: n }, (_, i) => prefer(i, (f, o) => f[o + 1]));
+    const linear = (...w: number[]) => ({ kind: 'linear' as const, inputDim: 3, hiddenLayers: [], layers: [{ inDim: 3, outDim: 1, weights: Float32Array.from(w), bias: new Float32Array(1) }] });
+    const register = async (overall: number[], visual: number[], promoted: boolean) => {
+      const evaluationSetId = await deps.models.saveEvaluationSet(gated.projectId, { featureDim: 3, pairs: n, featuresA, featuresB, outcome: overallOutcome, weight: new Float32Array(n).fill(1) });
+      await deps.models.saveEvaluationSet(gated.projectId, { featureDim: 3, pairs: n, featuresA, featuresB, outcome: visualOutcome, weight: new Float32Array(n).fill(1) }, { of: evaluationSetId, dimension: 'visual_quality' });
+      const onnx = writeOnnx(linear(...overall), { policyVersion: 'v2', preferenceSetId: 'live', metrics: {}, seed: 1, createdAt: new Date(0) }, [
+        { name: 'visual_quality', model: linear(...visual) }, { name: 'motion_quality', model: linear(0, 0, 0) },
+      ]);
+      const row = await deps.models.insert(
+        { id: randomUUID(), projectId: gated.projectId, kind: 'linear', featureDim: 3, policyId: 'v2', preferenceSetId: null, metrics: {}, evaluationSetId },
+        () => ({ onnx, card: { training: {}, baselines: {} }, cardMarkdown: '' }),
+      );
+      if (promoted) await deps.models.promote(gated.projectId, row.id, 'test production');
+      return row.id;
+    };
+    // Production: overall from f0 only (about 80% right), a visual head that is always right.
+    await register([1, 0, 0], [0, 1, 0], true);
+    // Candidate 1: overall exactly right (clearly better), but its visual head ranks backwards.
+    const backwards = await register([1, 0, 1], [0, -1, 0], false);
+    const blocked = await promoteIfBetter(deps.models, gated.projectId, backwards);
+    expect(blocked.statistics!.difference).toBeGreaterThan(0.1);
+    expect(blocked.promoted).toBe(false);
+    expect(blocked.reason).toContain('significantly not worse and better');
+    expect(blocked.reason).toContain('but the visual_quality head is significantly worse than production\'s');
+    expect(blocked.heads).toEqual([expect.objectContaining({ name: 'visual_quality', gated: true, worse: true, decisivePairs: n, candidateAccuracy: 0, productionAccuracy: 1 })]);
+    const card = (await deps.models.card(gated.projectId, backwards))!;
+    // A hand-registered model keeps its markdown; the decision with its per-head statistics is in the card's JSON.
+    expect((card.card as { promotion: { heads: unknown[] } }).promotion.heads).toEqual([expect.objectContaining({ name: 'visual_quality', worse: true })]);
+    // Candidate 2: the same overall gain with a visual head as good as production's: promoted.
+    const good = await register([1, 0, 1], [0, 1, 0], false);
+    const decision = await promoteIfBetter(deps.models, gated.projectId, good);
+    expect(decision).toMatchObject({ promoted: true, heads: [expect.objectContaining({ name: 'visual_quality', gated: true, worse: false, difference: 0 })] });
+  }, 60000);
+
   it('refuses a project whose pairs are all ties, saying so', async () => {
     const flat = await ctx.createProject(4, 'all-ties');
     await seed(flat.projectId, () => 0.25);

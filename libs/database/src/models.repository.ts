@@ -71,17 +71,36 @@ const JOB_COLUMNS = `id, project_id AS "projectId", options, status, progress, m
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const floats = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
+function evaluationSetOf(row: Record<string, unknown>): EvaluationSetRow {
+  return {
+    id: row.id as string, featureDim: row.feature_dim as number, pairs: row.pairs as number, featuresA: floats(row.features_a as Buffer),
+    featuresB: floats(row.features_b as Buffer), outcome: floats(row.outcome as Buffer), weight: floats(row.weight as Buffer),
+  };
+}
+
 /** The reward-model registry and the training job queue. */
 export class ModelsRepository {
   constructor(private readonly db: DataSource) {}
 
-  async saveEvaluationSet(projectId: string, set: Omit<EvaluationSetRow, 'id'>): Promise<string> {
+  /** Stores frozen evaluation pairs; `head` makes it the set of one dimension head, next to an overall set. */
+  async saveEvaluationSet(projectId: string, set: Omit<EvaluationSetRow, 'id'>, head?: { of: string; dimension: string }): Promise<string> {
     const [row] = await this.db.query(
-      `INSERT INTO evaluation_sets (project_id, feature_dim, pairs, features_a, features_b, outcome, weight)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [projectId, set.featureDim, set.pairs, bytes(set.featuresA), bytes(set.featuresB), bytes(set.outcome), bytes(set.weight)],
+      `INSERT INTO evaluation_sets (project_id, feature_dim, pairs, features_a, features_b, outcome, weight, head_of, dimension)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [projectId, set.featureDim, set.pairs, bytes(set.featuresA), bytes(set.featuresB), bytes(set.outcome), bytes(set.weight),
+        head?.of ?? null, head?.dimension ?? null],
     );
     return row.id;
+  }
+
+  /** The per-head evaluation sets stored next to an overall set, by dimension name. */
+  async headEvaluationSets(projectId: string, overallSetId: string): Promise<Array<EvaluationSetRow & { dimension: string }>> {
+    const rows = await this.db.query(
+      `SELECT id, feature_dim, pairs, features_a, features_b, outcome, weight, dimension FROM evaluation_sets
+        WHERE project_id = $1 AND head_of = $2 ORDER BY dimension`,
+      [projectId, overallSetId],
+    );
+    return rows.map((row: Record<string, unknown>) => ({ ...evaluationSetOf(row), dimension: row.dimension as string }));
   }
 
   async evaluationSet(projectId: string, id: string): Promise<EvaluationSetRow | null> {
@@ -89,11 +108,7 @@ export class ModelsRepository {
       `SELECT id, feature_dim, pairs, features_a, features_b, outcome, weight FROM evaluation_sets WHERE project_id = $1 AND id = $2`,
       [projectId, id],
     );
-    if (!row) return null;
-    return {
-      id: row.id, featureDim: row.feature_dim, pairs: row.pairs, featuresA: floats(row.features_a),
-      featuresB: floats(row.features_b), outcome: floats(row.outcome), weight: floats(row.weight),
-    };
+    return row ? evaluationSetOf(row) : null;
   }
 
   /**

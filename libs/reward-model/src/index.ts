@@ -44,4 +44,6 @@ export {
   type GateOptions,
   type GateDecision,
   type GateStatistics,
+  headGate,
+  type HeadGateStatistics,
 } from './promotion-gate';

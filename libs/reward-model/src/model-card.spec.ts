@@ -1,5 +1,6 @@
 import { selectPairs, trainRewardModel } from './bradley-terry.trainer';
-import { modelCard } from './model-card';
+import { modelCard, withPromotion } from './model-card';
+import { headGate } from './promotion-gate';
 import { evaluatePairs } from './pair-evaluation';
 import { predict } from './predict';
 import { PAIR_SPLIT } from './reward-model.types';
@@ -51,5 +52,18 @@ describe('modelCard', () => {
     expect(markdown).toContain('- per-generator mean: win share of the generator that made the video');
     expect(markdown).toContain('**not promoted**: too few frozen pairs');
     expect(markdown).toContain('| evaluationPairs | 12 |');
+  });
+
+  it('renders the per-dimension promotion check as a table', () => {
+    const data = syntheticPreferences({ nItems: 50, nPairs: 200, dim: 2, truth: 'linear', seed: 2 });
+    const result = trainRewardModel({ ...data, pairs: data.pairs, split: data.split }, { kind: 'linear', seed: 1, maxEpochs: 1 });
+    const metrics = evaluatePairs(Float32Array.of(1, 0, 2), Float32Array.of(0, 1, 1), Float32Array.of(1, 1, 1));
+    const card = modelCard({ model: result.model, training: result, provenance: { policyVersion: 'v2', preferenceSetId: 'live', createdAt: '2025-01-02T00:00:00.000Z' }, metrics, baselines: {} });
+    const worse = headGate('text_alignment', Float64Array.from({ length: 300 }, () => 0), Float64Array.from({ length: 300 }, () => 1), { heads: 2 });
+    const few = headGate('visual_quality', new Float64Array(20), new Float64Array(20), { heads: 2 });
+    const { markdown } = withPromotion(card.json, { promoted: false, reason: 'a head is worse', heads: [worse, few] });
+    expect(markdown).toContain('### Per dimension');
+    expect(markdown).toContain('| text_alignment | 300 | 0.0000 | 1.0000 | -100.00 | -100.00 | yes | **yes** |');
+    expect(markdown).toContain('| visual_quality | 20 | 0.0000 | 0.0000 | 0.00 | 0.00 | no | no |');
   });
 });

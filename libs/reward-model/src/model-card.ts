@@ -1,3 +1,4 @@
+import type { HeadGateStatistics } from './promotion-gate';
 import type { ResolvedTrainOptions, TrainResult } from './bradley-terry.trainer';
 import { randomBaseline, type BaselineMetrics, type PairMetrics } from './pair-evaluation';
 import type { RewardModel } from './reward-model.types';
@@ -234,7 +235,16 @@ function promotionSection(promotion: ModelCard['promotion']): string[] {
   const rows = Object.entries(statistics)
     .filter(([, v]) => v === null || ['number', 'string', 'boolean'].includes(typeof v))
     .map(([k, v]) => `| ${k} | ${typeof v === "number" && !Number.isInteger(v) ? format(v, 4) : String(v)} |`);
-  return ['## Promotion', '', `**${promoted ? 'promoted' : 'not promoted'}**: ${reason}`, '', '| | |', '|---|---|', ...rows, ''];
+  const heads = Array.isArray(statistics.heads) ? (statistics.heads as HeadGateStatistics[]) : [];
+  const headRows = heads.length === 0 ? [] : [
+    '### Per dimension (a head significantly worse than production\'s blocks the promotion)',
+    '',
+    '| head | frozen pairs | candidate | production | Δ points | upper bound | gated | significantly worse |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
+    ...heads.map((h) => `| ${h.name} | ${h.decisivePairs} | ${format(h.candidateAccuracy, 4)} | ${format(h.productionAccuracy, 4)} | ${format(100 * h.difference, 2)} | ${format(100 * h.upperBound, 2)} | ${h.gated ? 'yes' : 'no'} | ${h.worse ? '**yes**' : 'no'} |`),
+    '',
+  ];
+  return ['## Promotion', '', `**${promoted ? 'promoted' : 'not promoted'}**: ${reason}`, '', '| | |', '|---|---|', ...rows, '', ...headRows];
 }
 
 function format(value: number, digits: number): string {

@@ -1,4 +1,4 @@
-import { exactMcNemar, normalQuantile, pairCorrectness, promotionGate } from './promotion-gate';
+import { exactMcNemar, headGate, normalQuantile, pairCorrectness, promotionGate } from './promotion-gate';
 
 /** mulberry32: seeded and fast enough for millions of draws under jest's vm (Prng is made for shuffles). */
 function rngOf(seed: number): () => number {
@@ -94,5 +94,42 @@ describe('promotionGate', () => {
     expect(exactMcNemar(0, 5)).toBeCloseTo(2 / 32, 10);
     expect(exactMcNemar(3, 7)).toBeCloseTo(0.34375, 5);
     expect(normalQuantile(0.95)).toBeCloseTo(1.6449, 3);
+  });
+
+  describe('headGate (per-dimension veto)', () => {
+    /** How often at least one of `heads` heads, each truly `delta` from production, blocks a candidate. */
+    function blockRate(seed: number, replicates: number, heads: number, n: number, delta: number): number {
+      const rng = rngOf(seed);
+      let blocked = 0;
+      for (let r = 0; r < replicates; r++) {
+        let any = false;
+        for (let h = 0; h < heads; h++) {
+          const { c, p } = simulate(rng, n, 0.7, delta, 0.25);
+          if (headGate(`h${h}`, c, p, { heads }).worse) any = true;
+        }
+        if (any) blocked++;
+      }
+      return blocked / replicates;
+    }
+
+    it.each([1, 3])('blocks a candidate whose %i head(s) are all truly as good as production at most 5%% of the time, in all', (heads) => {
+      const replicates = 3000;
+      const rate = blockRate(40 + heads, replicates, heads, 300, 0);
+      expect(rate).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / replicates));
+      // Bonferroni is conservative but not vacuous.
+      expect(rate).toBeGreaterThan(0.02);
+    });
+
+    it('blocks a head truly 10 points worse almost always, and never gates a head with too few pairs', () => {
+      expect(blockRate(7, 1000, 3, 300, -0.1)).toBeGreaterThan(0.95);
+      const worse = Float64Array.from({ length: 150 }, () => 0);
+      const right = Float64Array.from({ length: 150 }, () => 1);
+      expect(headGate('text_alignment', worse, right, { heads: 1 })).toMatchObject({
+        gated: false, worse: false, decisivePairs: 150, reason: expect.stringContaining('only 150 decisive frozen pairs'),
+      });
+      const decided = headGate('text_alignment', Float64Array.from({ length: 300 }, () => 0), Float64Array.from({ length: 300 }, () => 1), { heads: 3 });
+      expect(decided).toMatchObject({ gated: true, worse: true, difference: -1, reason: expect.stringContaining('significantly worse') });
+      expect(decided.confidence).toBeCloseTo(1 - 0.05 / 3, 10);
+    });
   });
 });

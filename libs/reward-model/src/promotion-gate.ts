@@ -80,9 +80,22 @@ export function pairCorrectness(scoresA: ArrayLike<number>, scoresB: ArrayLike<n
   return out;
 }
 
-/** Compares candidate and production correctness on the same pairs (NaN entries, i.e. ties, are skipped). */
-export function promotionGate(candidate: Float64Array, production: Float64Array, options: GateOptions = {}): GateDecision {
-  const o = { ...GATE_DEFAULTS, ...options };
+/** The paired per-pair correctness differences of two models on the same pairs (NaN entries, i.e. ties, skipped). */
+interface PairedSummary {
+  n: number;
+  candidateAccuracy: number;
+  productionAccuracy: number;
+  difference: number;
+  /** Standard error of the mean difference. */
+  se: number;
+  /** McNemar's b and c: pairs only the candidate / only production got right. */
+  b: number;
+  c: number;
+  /** Pairs with a non-finite score from one model only. */
+  undefinedScores: number;
+}
+
+function pairedSummary(candidate: Float64Array, production: Float64Array): PairedSummary {
   let n = 0;
   let sumC = 0;
   let sumP = 0;
@@ -105,11 +118,18 @@ export function promotionGate(candidate: Float64Array, production: Float64Array,
     if (d > 0) b++;
     else if (d < 0) c++;
   }
-  const candidateAccuracy = n > 0 ? sumC / n : NaN;
-  const productionAccuracy = n > 0 ? sumP / n : NaN;
   const difference = n > 0 ? sumD / n : NaN;
   const variance = n > 1 ? Math.max(0, (sumD2 - n * difference * difference) / (n - 1)) : NaN;
-  const se = Math.sqrt(variance / n);
+  return {
+    n, candidateAccuracy: n > 0 ? sumC / n : NaN, productionAccuracy: n > 0 ? sumP / n : NaN, difference,
+    se: Math.sqrt(variance / n), b, c, undefinedScores,
+  };
+}
+
+/** Compares candidate and production correctness on the same pairs (NaN entries, i.e. ties, are skipped). */
+export function promotionGate(candidate: Float64Array, production: Float64Array, options: GateOptions = {}): GateDecision {
+  const o = { ...GATE_DEFAULTS, ...options };
+  const { n, candidateAccuracy, productionAccuracy, difference, se, b, c, undefinedScores } = pairedSummary(candidate, production);
   const z = normalQuantile(o.confidence);
   const lowerBound = difference - z * se;
   const shifted = difference + o.nonInferiorityMargin;
@@ -138,6 +158,59 @@ export function promotionGate(candidate: Float64Array, production: Float64Array,
     return refuse(`${summary}: not worse, but not better by more than ${(100 * o.improvementMargin).toFixed(1)} points`);
   }
   return { promote: true, reason: `${summary}: significantly not worse and better`, statistics };
+}
+
+/** One dimension head of candidate and production on that head's own frozen pairs. */
+export interface HeadGateStatistics {
+  name: string;
+  /** False when the head could not be compared (too few pairs, production has no such head): it does not block. */
+  gated: boolean;
+  /** The candidate's head is significantly worse than production's: promotion is blocked. */
+  worse: boolean;
+  reason: string;
+  decisivePairs: number;
+  candidateAccuracy: number;
+  productionAccuracy: number;
+  difference: number;
+  /** One-sided upper confidence bound of Δ at `confidence` (already Bonferroni-adjusted over the compared heads). */
+  upperBound: number;
+  /** p-value of H0: Δ ≥ 0 (the head is not worse). */
+  pValue: number;
+  confidence: number;
+}
+
+/**
+ * The per-dimension check that runs next to the overall gate when both models have dimension heads: a deployment
+ * that weights several heads (DanceGRPO-style trainers mix per-dimension rewards) must not silently lose one. Each
+ * head compared is tested on its own frozen pairs (the candidate's test pairs labelled for that dimension) for being
+ * significantly **worse** — a one-sided paired test of Δ < 0 at level (1 − confidence)/heads (Bonferroni, so a
+ * candidate whose heads are all truly as good as production's is blocked at most 5% of the time in all). It does not
+ * ask each head to prove itself better: the overall gate decides whether the candidate is an improvement; a head
+ * only vetoes. Below `minPairs` decisive pairs a head is reported and not gated (the test would rest on too few
+ * discordant pairs).
+ */
+export function headGate(
+  name: string, candidate: Float64Array, production: Float64Array, options: { heads: number; confidence?: number; minPairs?: number },
+): HeadGateStatistics {
+  const confidence = 1 - (1 - (options.confidence ?? GATE_DEFAULTS.confidence)) / Math.max(1, options.heads);
+  const minPairs = options.minPairs ?? GATE_DEFAULTS.minPairs;
+  const s = pairedSummary(candidate, production);
+  const upperBound = s.difference + normalQuantile(confidence) * s.se;
+  const pValue = !(s.n > 1) ? NaN : s.se > 0 ? normalCdf(s.difference / s.se) : s.difference < 0 ? 0 : 1;
+  const base = {
+    name, decisivePairs: s.n, candidateAccuracy: s.candidateAccuracy, productionAccuracy: s.productionAccuracy,
+    difference: s.difference, upperBound, pValue, confidence,
+  };
+  const points = (x: number) => (100 * x).toFixed(2);
+  if (s.undefinedScores > 0 || !isFinite(s.difference)) {
+    return { ...base, gated: false, worse: false, reason: `${name}: accuracy not defined on its ${candidate.length} frozen pairs: not gated` };
+  }
+  if (s.n < minPairs) {
+    return { ...base, gated: false, worse: false, reason: `${name}: only ${s.n} decisive frozen pairs (needs ${minPairs}): not gated` };
+  }
+  const worse = upperBound < 0;
+  const summary = `${name}: Δ ${points(s.difference)} points on ${s.n} pairs, upper bound ${points(upperBound)} (p = ${pValue.toPrecision(3)})`;
+  return { ...base, gated: true, worse, reason: worse ? `${summary}: significantly worse than production` : `${summary}: not significantly worse` };
 }
 
 /** Exact two-sided McNemar p-value: binomial(b + c, ½) tail at min(b, c), doubled, capped at 1. */

@@ -51,9 +51,11 @@ export function trainHeads(
   pairsOf: (name: string) => HeadPairs,
   data: { features: Float32Array; nItems: number; dim: number },
   options: TrainOptions,
-): { heads: DimensionHead[]; reports: HeadReport[] } {
+): { heads: DimensionHead[]; reports: HeadReport[]; tests: Map<string, { a: Int32Array; b: Int32Array }> } {
   const heads: DimensionHead[] = [];
   const reports: HeadReport[] = [];
+  /** Each trained head's test pairs (item indices, preferred first): its frozen evaluation pairs. */
+  const tests = new Map<string, { a: Int32Array; b: Int32Array }>();
   for (const name of names) {
     const pairs = pairsOf(name);
     const counts = { train: 0, validation: 0, test: 0 };
@@ -82,12 +84,13 @@ export function trainHeads(
     const scores = predict(result.model, data.features, data.nItems);
     const metrics = evaluatePairs(Float32Array.from(test.a, (i) => scores[i]), Float32Array.from(test.b, (i) => scores[i]), test.outcome, test.weight);
     heads.push({ name, model: result.model });
+    tests.set(name, { a: test.a, b: test.b });
     reports.push({
       name, trained: true, reason: null, pairs: counts, metrics, epochsRun: result.history.length, bestEpoch: result.bestEpoch,
       stoppedBy: result.stoppedBy,
     });
   }
-  return { heads, reports };
+  return { heads, reports, tests };
 }
 
 function zeroModel(dim: number): RewardModel {

@@ -192,7 +192,7 @@ export async function trainProject(
   if (kind === 'mlp') baselines.linear = { ...evaluate(predict(train('linear').model, data.features, data.nItems)), note: 'the same trainer, linear, same seed' };
   // One head per declared dimension, each trained only on pairs labelled for it (separately, with this run's kind).
   onProgress({ stage: 'training dimension heads', dimensions: ratingDimensions });
-  const { heads, reports: headReports } = trainHeads(ratingDimensions, data.headPairs, { features: data.features, nItems: data.nItems, dim: featureDim }, { ...trainOptions(kind), onEpoch: undefined });
+  const { heads, reports: headReports, tests: headTests } = trainHeads(ratingDimensions, data.headPairs, { features: data.features, nItems: data.nItems, dim: featureDim }, { ...trainOptions(kind), onEpoch: undefined });
 
   const provenance = {
     policyVersion: CURRENT_POLICY.id, preferenceSetId: data.source.preferenceSetId ?? 'live', createdAt: data.source.createdAt,
@@ -214,6 +214,14 @@ export async function trainProject(
     featureDim, pairs: test.a.length, outcome: test.outcome, weight: test.weight,
     featuresA: gather(data.features, test.a, featureDim), featuresB: gather(data.features, test.b, featureDim),
   });
+  // Each trained head's test pairs, frozen beside the overall set: the gate checks heads on them (model-promotion.ts).
+  for (const [dimension, pairsOfHead] of headTests) {
+    const n = pairsOfHead.a.length;
+    await deps.models.saveEvaluationSet(projectId, {
+      featureDim, pairs: n, outcome: new Float32Array(n).fill(1), weight: new Float32Array(n).fill(1),
+      featuresA: gather(data.features, pairsOfHead.a, featureDim), featuresB: gather(data.features, pairsOfHead.b, featureDim),
+    }, { of: evaluationSetId, dimension });
+  }
   const cardTraining = { ...result, threads: result.threads };
   const model = await deps.models.insert(
     {
