@@ -38,6 +38,8 @@ const SMOKE: Smoke[] = [
   { run: 'eval:policy', args: ['--file', KUAIRAND_SAMPLE], keys: ['auc', 'rows'], holds: { rows: SYNTHETIC_ROWS } },
   // 40 real FETV prompts (test/fixtures/fetv-smoke), through the api and worker, 5-fold CV, one run through the trainer.
   { run: 'eval:fetv', args: ['--data', 'test/fixtures/fetv-smoke'], keys: ['overall', 'visual_quality', 'motion_quality', 'text_alignment', 'baseline'], holds: { prompts: 40, folds: 5, served: { perDimension: true, dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] } } },
+  // A/A and power worlds through the api and worker at a few replicates each (the full run: 200 and 100).
+  { run: 'eval:calibration', args: ['--replicates', '6', '--power-replicates', '4', '--scale', '0.2'], keys: ['aaFalsePositiveRate', 'aaAnyMetricRate', 'peekingRate', 'powerAtLift', 'powerReferenceFixed', 'byWorld'], holds: { replicates: 6, powerReplicates: 4 } },
 ];
 
 const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;

@@ -1,0 +1,526 @@
+/**
+ * `npm run eval:calibration`: is "did version B satisfy users more?" answered at the error rate it claims?
+ *
+ * A/A simulations through the real api, ingest-worker, Kafka and PostgreSQL of this machine (as eval:fetv starts
+ * them): two versions drawn from the same generator, no true difference. Some generated videos are simply better than
+ * others (a video effect, N(0, 0.7²) on the logit of every positive signal) and some users like everything (a user
+ * effect, N(0, 0.8²)), so viewers of one video, and videos of one user, are correlated: the unit of independence is
+ * not the (video, user) row.
+ *
+ * Worlds (each replicate is one pair of versions: model `<world>-<replicate>`, versions `a` and `b`, all in one
+ * project, all ingested at once in batches of 1000, then one compare per replicate and look):
+ *   - design `feed`: every user sees videos of both versions; `split`: users are split in two, each sees one version.
+ *   - several cluster sizes: 4, 16 and 100 viewers per video.
+ *   - first events spread uniformly over 7 days; worlds marked "looks" are also asked once a day (`to` = day 1 … 7),
+ *     as a dashboard looked at daily would be (peeking).
+ *   - a power world: version b has +3 points of like rate (its like logit shifted so the marginal rate rises by 0.03).
+ * Per viewer: one `progress` event (watch ratio; completed at ≥ 98%), and like / favorite / share / export / dislike /
+ * regenerate events each with its own base rate and the same video and user effects (negative signals take them with
+ * a minus sign).
+ *
+ * What is counted, per replicate:
+ *   - fixed horizon (`fixedHorizon=true` when the api knows it; otherwise the api's only answer): each metric's
+ *     p < 0.05 (per-metric false positives), any metric `significant` (any-metric false positives);
+ *   - the default answer (always-valid when the api has it) at each of the 7 daily looks: significant at any look
+ *     (peeking), and the same for the fixed-horizon answer looked at daily;
+ *   - power: like significant and positive. Next to it, a correctly-sized fixed test computed here from the
+ *     simulated rows: Welch t on per-video like rates (videos are the clusters), and its own A/A rate.
+ *   - se ratio: the spread of the A/A differences across replicates ÷ the mean standard error the api's fixed-horizon
+ *     interval implies (half-width / 1.96): 1 when the intervals are as wide as the data allow.
+ *
+ *   npm run eval:calibration                                 # 200 replicates per A/A world, 100 for power
+ *   npm run eval:calibration -- --replicates 20 --power-replicates 10 --scale 0.25   # a smoke-size run
+ *
+ * Needs PostgreSQL and Kafka up (npm run infra:up). Last line: JSON { aaFalsePositiveRate, aaAnyMetricRate,
+ * peekingRate, powerAtLift, … }.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@flywheel/config';
+import { dropDatabase, migrate } from '@flywheel/database';
+import { AppProcess, TestContext, get, post, prng, sleep } from '../test/support/harness';
+
+const DAY = 86_400_000;
+const VIDEO_SIGMA = 0.7;
+const USER_SIGMA = 0.8;
+const LOOKS = 7;
+const ALPHA = 0.05;
+/** Videos a user sees in a replicate, on average (sets the number of users). */
+const VIDEOS_PER_USER = 8;
+const DURATION_MS = 10_000;
+
+type Design = 'feed' | 'split';
+interface World {
+  name: string;
+  design: Design;
+  videosPerArm: number;
+  viewersPerVideo: number;
+  replicates: number;
+  /** Points of like rate added to version b (0: an A/A world). */
+  lift: number;
+  /** Asked once a day for 7 days, not only at the end. */
+  looks: boolean;
+}
+
+/** Base logits and how each signal loads on the video and user effects. */
+const SIGNALS = [
+  { type: 'like', base: -1.4, load: 1 },
+  { type: 'favorite', base: -2.6, load: 1 },
+  { type: 'share', base: -3.0, load: 1 },
+  { type: 'export', base: -2.5, load: 1 },
+  { type: 'dislike', base: -2.8, load: -1 },
+  { type: 'regenerate', base: -3.0, load: -1 },
+] as const;
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+function normal(rand: () => number): number {
+  let u = 0;
+  while (u === 0) u = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** E[sigmoid(base + e)] with e ~ N(0, σ²): the marginal rate of a signal (Gauss–Hermite-like midpoint rule). */
+function marginalRate(base: number, sigma: number): number {
+  let sum = 0;
+  let weight = 0;
+  for (let z = -6; z <= 6; z += 0.01) {
+    const w = Math.exp(-z * z / 2);
+    sum += w * sigmoid(base + sigma * z);
+    weight += w;
+  }
+  return sum / weight;
+}
+
+/** The shift of the like logit that raises the marginal like rate by `points` (bisection). */
+function logitShiftFor(points: number): number {
+  const sigma = Math.hypot(VIDEO_SIGMA, USER_SIGMA);
+  const target = marginalRate(SIGNALS[0].base, sigma) + points;
+  let lo = 0;
+  let hi = 3;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (marginalRate(SIGNALS[0].base + mid, sigma) < target) lo = mid; else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+interface Replicate {
+  world: World;
+  index: number;
+  model: string;
+  /** Per arm, per video: [viewers, likes], for the reference cluster test. */
+  videoLikes: [number, number][][];
+}
+
+interface Generated {
+  generations: Record<string, unknown>[];
+  events: Record<string, unknown>[];
+  replicates: Replicate[];
+}
+
+/** One world's generations and events, deterministic in (seed, world). */
+function generate(world: World, seed: number, start: number): Generated {
+  const rand = prng(seed);
+  const generations: Record<string, unknown>[] = [];
+  const events: Record<string, unknown>[] = [];
+  const replicates: Replicate[] = [];
+  const shift = world.lift ? logitShiftFor(world.lift / 100) : 0;
+  const viewsPerArm = world.videosPerArm * world.viewersPerVideo;
+  // Enough users that each sees about VIDEOS_PER_USER videos, and at least a video's viewers per pool.
+  const pool = Math.max(world.viewersPerVideo, Math.ceil((world.design === 'feed' ? 2 * viewsPerArm : viewsPerArm) / VIDEOS_PER_USER));
+  for (let r = 0; r < world.replicates; r++) {
+    const model = `${world.name}-${r}`;
+    const users = world.design === 'feed' ? pool : 2 * pool;
+    const userEffect = Array.from({ length: users }, () => USER_SIGMA * normal(rand));
+    const replicate: Replicate = { world, index: r, model, videoLikes: [[], []] };
+    for (let arm = 0; arm < 2; arm++) {
+      const version = arm === 0 ? 'a' : 'b';
+      const offset = world.design === 'split' ? arm * pool : 0;
+      const ids = Array.from({ length: pool }, (_, i) => offset + i);
+      for (let v = 0; v < world.videosPerArm; v++) {
+        const videoId = `${model}-${version}${v}`;
+        generations.push({
+          videoId, requestId: `${model}-r${v}`, prompt: `calibration ${model} ${v}`, model, modelVersion: version,
+          durationMs: DURATION_MS, features: [0],
+        });
+        const videoEffect = VIDEO_SIGMA * normal(rand);
+        let likes = 0;
+        // m distinct viewers: a partial Fisher–Yates shuffle of the pool.
+        for (let k = 0; k < world.viewersPerVideo; k++) {
+          const j = k + Math.floor(rand() * (pool - k));
+          [ids[k], ids[j]] = [ids[j], ids[k]];
+          const user = ids[k];
+          const effect = videoEffect + userEffect[user];
+          const at = start + Math.floor(rand() * LOOKS * DAY);
+          let step = 0;
+          const event = (type: string, extra: Record<string, unknown> = {}) => events.push({
+            eventId: `${videoId}-${user}-${step}`, type, videoId, userId: `${model}-u${user}`,
+            occurredAt: new Date(at + 1000 * step++).toISOString(), ...extra,
+          });
+          const ratio = Math.min(1.2, 1.25 * sigmoid(0.4 + effect + normal(rand)));
+          event('progress', { watchMs: Math.round(ratio * DURATION_MS), durationMs: DURATION_MS });
+          for (const signal of SIGNALS) {
+            const logit = signal.base + signal.load * effect + (signal.type === 'like' && arm === 1 ? shift : 0);
+            if (rand() < sigmoid(logit)) {
+              event(signal.type);
+              if (signal.type === 'like') likes++;
+            }
+          }
+        }
+        replicate.videoLikes[arm].push([world.viewersPerVideo, likes]);
+      }
+    }
+    replicates.push(replicate);
+  }
+  return { generations, events, replicates };
+}
+
+// ---- the reference: a correctly-sized fixed test from the simulated rows ----
+
+/** Continued fraction of the regularized incomplete beta function (Numerical Recipes, betacf). */
+function betacf(a: number, b: number, x: number): number {
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = 1 / (Math.abs(d) < 1e-300 ? 1e-300 : d);
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d; d = 1 / (Math.abs(d) < 1e-300 ? 1e-300 : d);
+    c = 1 + aa / c; if (Math.abs(c) < 1e-300) c = 1e-300;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d; d = 1 / (Math.abs(d) < 1e-300 ? 1e-300 : d);
+    c = 1 + aa / c; if (Math.abs(c) < 1e-300) c = 1e-300;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-12) break;
+  }
+  return h;
+}
+
+function logGamma(x: number): number {
+  const g = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let ser = 1.000000000190015;
+  for (const c of g) ser += c / ++y;
+  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+}
+
+/** Two-sided p-value of Student's t with df degrees of freedom. */
+function tPValue(t: number, df: number): number {
+  const x = df / (df + t * t);
+  const bt = Math.exp(logGamma((df + 1) / 2) - logGamma(df / 2) - logGamma(0.5) + (df / 2) * Math.log(x) + 0.5 * Math.log(1 - x));
+  const ibeta = x < (df / 2 + 1) / (df / 2 + 0.5 + 1) ? (bt * betacf(df / 2, 0.5, x)) / (df / 2) : 1 - (bt * betacf(0.5, df / 2, 1 - x)) / 0.5;
+  return Math.min(1, Math.max(0, ibeta));
+}
+
+/** Welch t test on per-video like rates, b − a: videos are the clusters. */
+function referenceTest(replicate: Replicate): { difference: number; p: number } {
+  const rates = replicate.videoLikes.map((arm) => arm.map(([n, likes]) => likes / n));
+  const stats = rates.map((xs) => {
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1);
+    return { mean, se2: variance / xs.length, n: xs.length };
+  });
+  const se2 = stats[0].se2 + stats[1].se2;
+  const difference = stats[1].mean - stats[0].mean;
+  if (!(se2 > 0)) return { difference, p: 1 };
+  const df = se2 ** 2 / (stats[0].se2 ** 2 / (stats[0].n - 1) + stats[1].se2 ** 2 / (stats[1].n - 1));
+  return { difference, p: tPValue(difference / Math.sqrt(se2), df) };
+}
+
+// ---- the api ----
+
+interface MetricRow {
+  metric: string;
+  pValue: number | null;
+  significant: boolean;
+  difference: { value: number | null; low: number | null; high: number | null };
+}
+interface Answer { metrics: MetricRow[]; method?: unknown; [key: string]: unknown }
+
+class Api {
+  fixedHorizon = false;
+  queries = 0;
+  constructor(private readonly api: AppProcess, private readonly key: string, private readonly from: number) {}
+
+  async compare(model: string, toMs: number, fixedHorizon: boolean): Promise<Answer> {
+    const params = new URLSearchParams({
+      model, baseline: 'a', candidate: 'b', from: new Date(this.from).toISOString(), to: new Date(toMs).toISOString(),
+    });
+    if (fixedHorizon && this.fixedHorizon) params.set('fixedHorizon', 'true');
+    for (let attempt = 0; ; attempt++) {
+      const response = await get(`${this.api.url}/v1/metrics/compare?${params}`, this.key);
+      this.queries++;
+      if (response.status === 200) return response.body as Answer;
+      if (response.status !== 429 && response.status !== 503 || attempt > 5) {
+        throw new Error(`compare ${params}: ${response.status} ${JSON.stringify(response.body)}`);
+      }
+      await sleep(200 * (attempt + 1));
+    }
+  }
+
+  /** Whether this api has a classical mode next to its default (it answers 400 naming fixedHorizon otherwise). */
+  async probe(model: string, toMs: number): Promise<void> {
+    this.fixedHorizon = true;
+    try {
+      await this.compare(model, toMs, true);
+    } catch {
+      this.fixedHorizon = false;
+    }
+  }
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+async function postBatches(api: AppProcess, key: string, path: string, field: string, rows: Record<string, unknown>[]): Promise<number> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < rows.length; i += 1000) batches.push(rows.slice(i, i + 1000));
+  let accepted = 0;
+  await pool(batches, 4, async (batch) => {
+    for (let attempt = 0; ; attempt++) {
+      const response = await post(`${api.url}${path}`, key, { [field]: batch });
+      if (response.status === 202) { accepted += batch.length; return; }
+      if (response.status !== 429 && response.status !== 503 || attempt > 8) {
+        throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body).slice(0, 500)}`);
+      }
+      await sleep(250 * (attempt + 1));
+    }
+  });
+  return accepted;
+}
+
+async function waitForCount(ctx: TestContext, table: string, projectId: string, expected: number, what: string): Promise<void> {
+  const deadline = Date.now() + 3_600_000;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const n = await ctx.count(`SELECT count(*) FROM ${table} WHERE project_id = $1`, [projectId]);
+    if (n >= expected) return;
+    if (n !== last) { last = n; lastChange = Date.now(); }
+    if (Date.now() > deadline || Date.now() - lastChange > 300_000) throw new Error(`${what}: ${n} of ${expected} stored`);
+    await sleep(1000);
+  }
+}
+
+// ---- counting ----
+
+interface Tally { hits: number; n: number }
+const tally = (): Tally => ({ hits: 0, n: 0 });
+const add = (t: Tally, hit: boolean) => { t.n++; if (hit) t.hits++; };
+const rate = (t: Tally) => (t.n ? t.hits / t.n : null);
+/** The largest rate a 5% test shows within binomial noise (two standard errors) at n replicates. */
+const noiseBound = (n: number) => ALPHA + 2 * Math.sqrt((ALPHA * (1 - ALPHA)) / n);
+const anySignificant = (a: Answer) => a.metrics.some((m) => m.significant);
+const halfWidthSe = (m: MetricRow) => (m.difference.low !== null && m.difference.high !== null ? (m.difference.high - m.difference.low) / 2 / 1.959964 : null);
+
+interface WorldResult {
+  world: World;
+  perMetric: Map<string, Tally>;
+  satisfaction: Tally;
+  anyFixed: Tally;
+  anyDefaultFinal: Tally;
+  peekDefault: Tally;
+  peekFixed: Tally;
+  likeFixed: Tally;
+  likeDefault: Tally;
+  reference: Tally;
+  differences: Map<string, number[]>;
+  ses: Map<string, number[]>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      replicates: { type: 'string', default: '200' },
+      'power-replicates': { type: 'string', default: '100' },
+      scale: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '11' },
+      concurrency: { type: 'string', default: '6' },
+    },
+  });
+  const replicates = Number(values.replicates);
+  const powerReplicates = Number(values['power-replicates']);
+  const scale = Number(values.scale);
+  const seed = Number(values.seed);
+  const videos = (n: number) => Math.max(4, Math.round(n * scale));
+  const worlds: World[] = [
+    { name: 'feed-m4', design: 'feed', videosPerArm: videos(20), viewersPerVideo: 4, replicates, lift: 0, looks: false },
+    { name: 'feed-m16', design: 'feed', videosPerArm: videos(20), viewersPerVideo: 16, replicates, lift: 0, looks: true },
+    { name: 'split-m16', design: 'split', videosPerArm: videos(20), viewersPerVideo: 16, replicates, lift: 0, looks: true },
+    { name: 'feed-m100', design: 'feed', videosPerArm: videos(8), viewersPerVideo: 100, replicates, lift: 0, looks: false },
+    { name: 'split-m100', design: 'split', videosPerArm: videos(8), viewersPerVideo: 100, replicates, lift: 0, looks: false },
+    { name: 'power-feed-m16', design: 'feed', videosPerArm: videos(100), viewersPerVideo: 16, replicates: powerReplicates, lift: 3, looks: false },
+  ];
+  const start = Math.floor(Date.now() / DAY) * DAY - 8 * DAY;
+  const end = start + LOOKS * DAY;
+  const started = performance.now();
+
+  process.env.PGDATABASE = `flywheel_calibration_${randomBytes(4).toString('hex')}`;
+  process.env.FLYWHEEL_TEST_RUN = 'calibration';
+  const config = loadConfig();
+  await migrate(config.database);
+  const ctx = new TestContext('calibration');
+  let exitCode = 0;
+  try {
+    await ctx.setUp();
+    const project = await ctx.createProject(1, 'calibration');
+    const limits = { RATE_LIMIT_INGEST_PER_SECOND: '0', RATE_LIMIT_SECRET_PER_SECOND: '0' };
+    const [app] = await Promise.all([ctx.startApi(limits), ctx.startWorker()]);
+
+    // Ingest: every world's generations first (so every event is attributed when it lands), then the events.
+    // A world is generated twice (it is deterministic): once for its generations, once for its events, so that only
+    // one world's events are in memory at a time.
+    const generated = worlds.map((w, i) => ({ ...generate(w, seed * 1000 + i, start), events: [] }));
+    const generations = generated.flatMap((g) => g.generations);
+    await postBatches(app, project.ingestKey, '/v1/generations', 'generations', generations);
+    await waitForCount(ctx, 'generations', project.projectId, generations.length, 'generations');
+    let events = 0;
+    for (const [i, w] of worlds.entries()) {
+      events += await postBatches(app, project.ingestKey, '/v1/events', 'events', generate(w, seed * 1000 + i, start).events);
+    }
+    await waitForCount(ctx, 'feedback_events', project.projectId, events, 'events');
+    const ingestSeconds = (performance.now() - started) / 1000;
+    const viewers = worlds.reduce((s, w) => s + w.replicates * 2 * w.videosPerArm * w.viewersPerVideo, 0);
+
+    // Queries: per replicate the fixed-horizon answer and the default one at the end, and at every daily look.
+    const api = new Api(app, project.secretKey, start);
+    await api.probe(generated[0].replicates[0].model, end);
+    const queryStarted = performance.now();
+    const results: WorldResult[] = [];
+    let method: unknown = null;
+    for (const g of generated) {
+      const world = g.replicates[0].world;
+      const result: WorldResult = {
+        world, perMetric: new Map(), satisfaction: tally(), anyFixed: tally(), anyDefaultFinal: tally(), peekDefault: tally(),
+        peekFixed: tally(), likeFixed: tally(), likeDefault: tally(), reference: tally(), differences: new Map(), ses: new Map(),
+      };
+      await pool(g.replicates, Number(values.concurrency), async (replicate) => {
+        const fixed = await api.compare(replicate.model, end, true);
+        const final = api.fixedHorizon ? await api.compare(replicate.model, end, false) : fixed;
+        method ??= final.method ?? null;
+        for (const m of fixed.metrics) {
+          if (m.pValue === null) continue;
+          if (!result.perMetric.has(m.metric)) result.perMetric.set(m.metric, tally());
+          add(result.perMetric.get(m.metric)!, m.pValue < ALPHA);
+          if (m.difference.value !== null) (result.differences.get(m.metric) ?? result.differences.set(m.metric, []).get(m.metric)!).push(m.difference.value);
+          const se = halfWidthSe(m);
+          if (se !== null) (result.ses.get(m.metric) ?? result.ses.set(m.metric, []).get(m.metric)!).push(se);
+        }
+        const sat = fixed.metrics.find((m) => m.metric === 'satisfaction');
+        add(result.satisfaction, sat?.pValue !== null && sat?.pValue !== undefined && sat.pValue < ALPHA);
+        add(result.anyFixed, anySignificant(fixed));
+        add(result.anyDefaultFinal, anySignificant(final));
+        const likeWins = (a: Answer) => a.metrics.some((m) => m.metric === 'like' && m.significant && (m.difference.value ?? 0) > 0);
+        add(result.likeFixed, likeWins(fixed));
+        add(result.likeDefault, likeWins(final));
+        const reference = referenceTest(replicate);
+        add(result.reference, reference.p < ALPHA && (world.lift === 0 || reference.difference > 0));
+        if (world.looks) {
+          let peekDefault = anySignificant(final);
+          let peekFixed = anySignificant(fixed);
+          for (let day = 1; day < LOOKS; day++) {
+            const to = start + day * DAY;
+            const answer = await api.compare(replicate.model, to, false);
+            peekDefault ||= anySignificant(answer);
+            peekFixed ||= api.fixedHorizon ? anySignificant(await api.compare(replicate.model, to, true)) : peekDefault;
+          }
+          add(result.peekDefault, peekDefault);
+          add(result.peekFixed, peekFixed);
+        }
+      });
+      results.push(result);
+    }
+    const querySeconds = (performance.now() - queryStarted) / 1000;
+    report(results, { viewers, events, ingestSeconds, querySeconds, queries: api.queries, fixedHorizon: api.fixedHorizon, method, replicates, powerReplicates });
+  } catch (error) {
+    console.error(error);
+    exitCode = 1;
+  } finally {
+    await ctx.tearDown().catch(() => undefined);
+    await dropDatabase(config.database).catch(() => undefined);
+  }
+  process.exit(exitCode);
+}
+
+function report(results: WorldResult[], run: {
+  viewers: number; events: number; ingestSeconds: number; querySeconds: number; queries: number; fixedHorizon: boolean;
+  method: unknown; replicates: number; powerReplicates: number;
+}): void {
+  const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
+  const flag = (t: Tally) => (t.n === 0 ? '' : rate(t)! <= noiseBound(t.n) ? ' ok' : ' OVER');
+  const cell = (t: Tally) => (t.n ? `${pct(rate(t))} (${t.hits}/${t.n})${flag(t)}` : '–');
+  const aa = results.filter((r) => r.world.lift === 0);
+  const power = results.filter((r) => r.world.lift !== 0);
+  const pooled = (pick: (r: WorldResult) => Tally, from = aa) => from.reduce((s, r) => ({ hits: s.hits + pick(r).hits, n: s.n + pick(r).n }), tally());
+  const sd = (xs: number[]) => { const m = xs.reduce((s, x) => s + x, 0) / xs.length; return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)); };
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const seRatio = (r: WorldResult, metric: string) => {
+    const d = r.differences.get(metric) ?? [];
+    const s = r.ses.get(metric) ?? [];
+    return d.length > 2 && s.length ? sd(d) / mean(s) : null;
+  };
+  const classical = run.fixedHorizon ? 'fixedHorizon=true' : 'the api\'s only answer (no fixedHorizon option)';
+  const lines = [
+    `A/A calibration through the api: ${run.viewers.toLocaleString('en')} viewers, ${run.events.toLocaleString('en')} events ingested in ${run.ingestSeconds.toFixed(0)} s; ${run.queries} compare queries in ${run.querySeconds.toFixed(0)} s`,
+    `video effect σ = ${VIDEO_SIGMA}, user effect σ = ${USER_SIGMA} (logit); fixed horizon = ${classical}; default answer method: ${JSON.stringify(run.method)}`,
+    `"ok": at most 5% + 2 binomial standard errors at that many replicates`,
+    '',
+    '| world | design | videos/arm | viewers/video | reps | satisfaction p<0.05 | any metric (fixed) | any metric (default, end) | 7 looks (default) | 7 looks (fixed) | se ratio like | se ratio satisfaction | reference t (like) |',
+    '|---|---|---:|---:|---:|---|---|---|---|---|---:|---:|---|',
+    ...aa.map((r) => `| ${r.world.name} | ${r.world.design} | ${r.world.videosPerArm} | ${r.world.viewersPerVideo} | ${r.world.replicates} | ${cell(r.satisfaction)} | ${cell(r.anyFixed)} | ${cell(r.anyDefaultFinal)} | ${cell(r.peekDefault)} | ${cell(r.peekFixed)} | ${seRatio(r, 'like')?.toFixed(2) ?? '–'} | ${seRatio(r, 'satisfaction')?.toFixed(2) ?? '–'} | ${cell(r.reference)} |`),
+    '',
+    '| metric | fixed-horizon p < 0.05, all A/A worlds |',
+    '|---|---|',
+  ];
+  const metrics = [...new Set(aa.flatMap((r) => [...r.perMetric.keys()]))];
+  const perMetric = Object.fromEntries(metrics.map((m) => [m, pooled((r) => r.perMetric.get(m) ?? tally())]));
+  for (const m of metrics) lines.push(`| ${m} | ${cell(perMetric[m])} |`);
+  lines.push('', '| power world | design | videos/arm | viewers/video | reps | true lift | like significant ↑ (default) | (fixed horizon) | reference t on per-video rates (fixed, correctly sized) |', '|---|---|---:|---:|---:|---:|---|---|---|');
+  for (const r of power) lines.push(`| ${r.world.name} | ${r.world.design} | ${r.world.videosPerArm} | ${r.world.viewersPerVideo} | ${r.world.replicates} | +${r.world.lift} pts like | ${cell(r.likeDefault)} | ${cell(r.likeFixed)} | ${cell(r.reference)} |`);
+  console.log(lines.join('\n'));
+  const allTests = pooled((r) => [...r.perMetric.values()].reduce((s, t) => ({ hits: s.hits + t.hits, n: s.n + t.n }), tally()));
+  const worst = aa.flatMap((r) => [...r.perMetric.entries()].map(([metric, t]) => ({ world: r.world.name, metric, rate: rate(t), n: t.n })))
+    .sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0))[0] ?? null;
+  const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
+  const peekWorlds = aa.filter((r) => r.world.looks);
+  console.log(JSON.stringify({
+    aaFalsePositiveRate: round(rate(allTests)),
+    aaSatisfactionRate: round(rate(pooled((r) => r.satisfaction))),
+    aaAnyMetricRate: round(rate(pooled((r) => r.anyFixed))),
+    aaAnyMetricRateDefault: round(rate(pooled((r) => r.anyDefaultFinal))),
+    peekingRate: round(rate(pooled((r) => r.peekDefault, peekWorlds))),
+    peekingRateFixedHorizon: round(rate(pooled((r) => r.peekFixed, peekWorlds))),
+    powerAtLift: round(rate(pooled((r) => r.likeDefault, power))),
+    powerAtLiftFixedHorizon: round(rate(pooled((r) => r.likeFixed, power))),
+    powerReferenceFixed: round(rate(pooled((r) => r.reference, power))),
+    referenceAaRate: round(rate(pooled((r) => r.reference))),
+    liftPoints: power[0]?.world.lift ?? null,
+    worstMetric: worst && { ...worst, rate: round(worst.rate) },
+    perMetric: Object.fromEntries(metrics.map((m) => [m, round(rate(perMetric[m]))])),
+    byWorld: Object.fromEntries(results.map((r) => [r.world.name, {
+      satisfaction: round(rate(r.satisfaction)), anyMetric: round(rate(r.anyFixed)), anyMetricDefault: round(rate(r.anyDefaultFinal)),
+      peeking: round(rate(r.peekDefault)), peekingFixedHorizon: round(rate(r.peekFixed)),
+      seRatioLike: round(seRatio(r, 'like')), seRatioSatisfaction: round(seRatio(r, 'satisfaction')),
+      ...(r.world.lift ? { power: round(rate(r.likeDefault)), powerFixedHorizon: round(rate(r.likeFixed)), powerReference: round(rate(r.reference)) } : {}),
+    }])),
+    replicates: run.replicates,
+    powerReplicates: run.powerReplicates,
+    fixedHorizonOption: run.fixedHorizon,
+    method: run.method,
+    viewers: run.viewers,
+    events: run.events,
+    ingestSeconds: Math.round(run.ingestSeconds),
+    querySeconds: Math.round(run.querySeconds),
+  }));
+}
+
+void main();
