@@ -238,7 +238,7 @@ interface MetricRow {
   metric: string;
   pValue: number | null;
   significant: boolean;
-  difference: { value: number | null; low: number | null; high: number | null };
+  difference: { value: number | null; low: number | null; high: number | null; standardError?: number | null };
 }
 interface Answer { metrics: MetricRow[]; method?: unknown; [key: string]: unknown }
 
@@ -320,7 +320,9 @@ const rate = (t: Tally) => (t.n ? t.hits / t.n : null);
 /** The largest rate a 5% test shows within binomial noise (two standard errors) at n replicates. */
 const noiseBound = (n: number) => ALPHA + 2 * Math.sqrt((ALPHA * (1 - ALPHA)) / n);
 const anySignificant = (a: Answer) => a.metrics.some((m) => m.significant);
-const halfWidthSe = (m: MetricRow) => (m.difference.low !== null && m.difference.high !== null ? (m.difference.high - m.difference.low) / 2 / 1.959964 : null);
+/** The standard error the answer gives (or, from an api that gives none, the normal one its interval implies). */
+const standardError = (m: MetricRow) => m.difference.standardError
+  ?? (m.difference.low !== null && m.difference.high !== null ? (m.difference.high - m.difference.low) / 2 / 1.959964 : null);
 
 interface WorldResult {
   world: World;
@@ -412,7 +414,7 @@ async function main(): Promise<void> {
           if (!result.perMetric.has(m.metric)) result.perMetric.set(m.metric, tally());
           add(result.perMetric.get(m.metric)!, m.pValue < ALPHA);
           if (m.difference.value !== null) (result.differences.get(m.metric) ?? result.differences.set(m.metric, []).get(m.metric)!).push(m.difference.value);
-          const se = halfWidthSe(m);
+          const se = standardError(m);
           if (se !== null) (result.ses.get(m.metric) ?? result.ses.set(m.metric, []).get(m.metric)!).push(se);
         }
         const sat = fixed.metrics.find((m) => m.metric === 'satisfaction');
