@@ -334,6 +334,7 @@ interface WorldResult {
   peekFixed: Tally;
   likeFixed: Tally;
   likeDefault: Tally;
+  likePrimary: Tally;
   reference: Tally;
   differences: Map<string, number[]>;
   ses: Map<string, number[]>;
@@ -403,7 +404,7 @@ async function main(): Promise<void> {
       const world = g.replicates[0].world;
       const result: WorldResult = {
         world, perMetric: new Map(), satisfaction: tally(), anyFixed: tally(), anyDefaultFinal: tally(), peekDefault: tally(),
-        peekFixed: tally(), likeFixed: tally(), likeDefault: tally(), reference: tally(), differences: new Map(), ses: new Map(),
+        peekFixed: tally(), likeFixed: tally(), likeDefault: tally(), likePrimary: tally(), reference: tally(), differences: new Map(), ses: new Map(),
       };
       await pool(g.replicates, Number(values.concurrency), async (replicate) => {
         const fixed = await api.compare(replicate.model, end, true);
@@ -424,6 +425,8 @@ async function main(): Promise<void> {
         const likeWins = (a: Answer) => a.metrics.some((m) => m.metric === 'like' && m.significant && (m.difference.value ?? 0) > 0);
         add(result.likeFixed, likeWins(fixed));
         add(result.likeDefault, likeWins(final));
+        // Like as the one pre-registered primary metric: its own p-value (the default answer's), no correction.
+        add(result.likePrimary, final.metrics.some((m) => m.metric === 'like' && m.pValue !== null && m.pValue < ALPHA && (m.difference.value ?? 0) > 0));
         const reference = referenceTest(replicate);
         add(result.reference, reference.p < ALPHA && (world.lift === 0 || reference.difference > 0));
         if (world.looks) {
@@ -460,6 +463,7 @@ function report(results: WorldResult[], run: {
   const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
   const flag = (t: Tally) => (t.n === 0 ? '' : rate(t)! <= noiseBound(t.n) ? ' ok' : ' OVER');
   const cell = (t: Tally) => (t.n ? `${pct(rate(t))} (${t.hits}/${t.n})${flag(t)}` : '–');
+  const share = (t: Tally) => (t.n ? `${pct(rate(t))} (${t.hits}/${t.n})` : '–');
   const aa = results.filter((r) => r.world.lift === 0);
   const power = results.filter((r) => r.world.lift !== 0);
   const pooled = (pick: (r: WorldResult) => Tally, from = aa) => from.reduce((s, r) => ({ hits: s.hits + pick(r).hits, n: s.n + pick(r).n }), tally());
@@ -476,7 +480,7 @@ function report(results: WorldResult[], run: {
     `video effect σ = ${VIDEO_SIGMA}, user effect σ = ${USER_SIGMA} (logit); fixed horizon = ${classical}; default answer method: ${JSON.stringify(run.method)}`,
     `"ok": at most 5% + 2 binomial standard errors at that many replicates`,
     '',
-    '| world | design | videos/arm | viewers/video | reps | satisfaction p<0.05 | any metric (fixed) | any metric (default, end) | 7 looks (default) | 7 looks (fixed) | se ratio like | se ratio satisfaction | reference t (like) |',
+    '| world | design | videos/arm | viewers/video | reps | satisfaction p<0.05 | any metric (fixed) | any metric (default, end) | 7 looks (default) | 7 looks (fixed) | se ratio like | se ratio satisfaction | reference t on per-video like rates |',
     '|---|---|---:|---:|---:|---|---|---|---|---|---:|---:|---|',
     ...aa.map((r) => `| ${r.world.name} | ${r.world.design} | ${r.world.videosPerArm} | ${r.world.viewersPerVideo} | ${r.world.replicates} | ${cell(r.satisfaction)} | ${cell(r.anyFixed)} | ${cell(r.anyDefaultFinal)} | ${cell(r.peekDefault)} | ${cell(r.peekFixed)} | ${seRatio(r, 'like')?.toFixed(2) ?? '–'} | ${seRatio(r, 'satisfaction')?.toFixed(2) ?? '–'} | ${cell(r.reference)} |`),
     '',
@@ -486,8 +490,15 @@ function report(results: WorldResult[], run: {
   const metrics = [...new Set(aa.flatMap((r) => [...r.perMetric.keys()]))];
   const perMetric = Object.fromEntries(metrics.map((m) => [m, pooled((r) => r.perMetric.get(m) ?? tally())]));
   for (const m of metrics) lines.push(`| ${m} | ${cell(perMetric[m])} |`);
-  lines.push('', '| power world | design | videos/arm | viewers/video | reps | true lift | like significant ↑ (default) | (fixed horizon) | reference t on per-video rates (fixed, correctly sized) |', '|---|---|---:|---:|---:|---:|---|---|---|');
-  for (const r of power) lines.push(`| ${r.world.name} | ${r.world.design} | ${r.world.videosPerArm} | ${r.world.viewersPerVideo} | ${r.world.replicates} | +${r.world.lift} pts like | ${cell(r.likeDefault)} | ${cell(r.likeFixed)} | ${cell(r.reference)} |`);
+  lines.push(
+    '',
+    '(the reference t treats videos as the only clusters: correctly sized in the feed design, where each user sees both versions;',
+    ' in the split design the users of one arm are shared by all its videos, which it ignores)',
+    '',
+    '| power world | design | videos/arm | viewers/video | reps | true lift | like significant ↑ (default, BH over 11 metrics) | (fixed horizon) | like p < 0.05 ↑ as the primary metric (default) | reference t on per-video like rates (fixed, correctly sized) |',
+    '|---|---|---:|---:|---:|---:|---|---|---|---|',
+  );
+  for (const r of power) lines.push(`| ${r.world.name} | ${r.world.design} | ${r.world.videosPerArm} | ${r.world.viewersPerVideo} | ${r.world.replicates} | +${r.world.lift} pts like | ${share(r.likeDefault)} | ${share(r.likeFixed)} | ${share(r.likePrimary)} | ${share(r.reference)} |`);
   console.log(lines.join('\n'));
   const allTests = pooled((r) => [...r.perMetric.values()].reduce((s, t) => ({ hits: s.hits + t.hits, n: s.n + t.n }), tally()));
   const worst = aa.flatMap((r) => [...r.perMetric.entries()].map(([metric, t]) => ({ world: r.world.name, metric, rate: rate(t), n: t.n })))
@@ -503,6 +514,7 @@ function report(results: WorldResult[], run: {
     peekingRateFixedHorizon: round(rate(pooled((r) => r.peekFixed, peekWorlds))),
     powerAtLift: round(rate(pooled((r) => r.likeDefault, power))),
     powerAtLiftFixedHorizon: round(rate(pooled((r) => r.likeFixed, power))),
+    powerAtLiftPrimary: round(rate(pooled((r) => r.likePrimary, power))),
     powerReferenceFixed: round(rate(pooled((r) => r.reference, power))),
     referenceAaRate: round(rate(pooled((r) => r.reference))),
     liftPoints: power[0]?.world.lift ?? null,
@@ -512,7 +524,10 @@ function report(results: WorldResult[], run: {
       satisfaction: round(rate(r.satisfaction)), anyMetric: round(rate(r.anyFixed)), anyMetricDefault: round(rate(r.anyDefaultFinal)),
       peeking: round(rate(r.peekDefault)), peekingFixedHorizon: round(rate(r.peekFixed)),
       seRatioLike: round(seRatio(r, 'like')), seRatioSatisfaction: round(seRatio(r, 'satisfaction')),
-      ...(r.world.lift ? { power: round(rate(r.likeDefault)), powerFixedHorizon: round(rate(r.likeFixed)), powerReference: round(rate(r.reference)) } : {}),
+      ...(r.world.lift ? {
+        power: round(rate(r.likeDefault)), powerFixedHorizon: round(rate(r.likeFixed)), powerPrimary: round(rate(r.likePrimary)),
+        powerReference: round(rate(r.reference)),
+      } : {}),
     }])),
     replicates: run.replicates,
     powerReplicates: run.powerReplicates,
