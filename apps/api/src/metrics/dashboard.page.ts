@@ -46,10 +46,16 @@ const SCRIPT = `
   let versions = [];
   let generation = 0;
   let lastDraw = null;
+  let modern = false;
 
   // ---- the view, in the URL ----
 
-  const DEFAULTS = { range: '7d', from: '', to: '', category: '', segment: '', metric: 'satisfaction', baseline: '', candidate: '', by: '', videos: '' };
+  const DEFAULTS = {
+    range: '7d', from: '', to: '', category: '', segment: '', metric: 'satisfaction', baseline: '', candidate: '', by: '', videos: '',
+    inference: '', split: '',
+  };
+  // Rows without a category (or segment), as the API of issue 11 names them in filters.
+  const UNKNOWN = '(unknown)';
   const view = { ...DEFAULTS };
 
   function readUrl() {
@@ -58,6 +64,7 @@ const SCRIPT = `
     if (!RANGES[view.range] && !(view.from && view.to)) view.range = DEFAULTS.range;
     if (!METRIC[view.metric]) view.metric = DEFAULTS.metric;
     if (!['', 'category', 'segment'].includes(view.by)) view.by = '';
+    if (!['', 'fixed'].includes(view.inference)) view.inference = '';
   }
 
   function writeUrl() {
@@ -160,6 +167,7 @@ const SCRIPT = `
       view.from && view.to ? 'custom' : view.range);
     $('metric').value = view.metric;
     $('by').value = view.by;
+    $('inference').value = view.inference;
   }
 
   // ---- loading ----
@@ -192,16 +200,23 @@ const SCRIPT = `
       const baseline = parseVersion(view.baseline), candidate = parseVersion(view.candidate);
       const comparable = baseline && candidate && view.baseline !== view.candidate;
       // Versions of one model: bare version names narrowed by model=; of two models: model:version on each side.
-      const compareParams = !comparable ? null : baseline.model !== null && baseline.model === candidate.model
-        ? { model: baseline.model, baseline: baseline.modelVersion, candidate: candidate.modelVersion }
-        : { baseline: view.baseline, candidate: view.candidate };
+      const compareParams = !comparable ? null : {
+        ...(baseline.model !== null && baseline.model === candidate.model
+          ? { model: baseline.model, baseline: baseline.modelVersion, candidate: candidate.modelVersion }
+          : { baseline: view.baseline, candidate: view.candidate }),
+        fixedHorizon: view.inference === 'fixed' ? 'true' : '',
+        expectedSplit: view.split,
+      };
       const videosVersion = parseVersion(view.videos);
-      const [series, comparison, breakdown, ranking] = await Promise.all([
-        api('/v1/metrics/satisfaction', { ...filters, granularity: w.granularity, groupBy: 'modelVersion' }),
+      const series = await api('/v1/metrics/satisfaction', { ...filters, granularity: w.granularity, groupBy: 'modelVersion' });
+      if (mine !== generation) return;
+      // An API that reports its method (issue 11) also knows the (unknown) filter token and filters videos itself.
+      modern = Boolean(series.method);
+      const [comparison, breakdown, ranking] = await Promise.all([
         comparable ? api('/v1/metrics/compare', { ...filters, ...compareParams }) : Promise.resolve(null),
         comparable && view.by ? loadBreakdown(w, compareParams) : Promise.resolve(null),
         api('/v1/metrics/videos', {
-          ...windowParams(w), limit: 100,
+          ...windowParams(w), limit: modern ? 10 : 100, ...(modern ? { category: view.category, segment: view.segment } : {}),
           model: videosVersion ? videosVersion.model : '', modelVersion: videosVersion ? videosVersion.modelVersion : '',
         }),
       ]);
@@ -242,7 +257,8 @@ const SCRIPT = `
   /** The comparison within each category (or segment) of the window: one compare per value, with its interval. */
   async function loadBreakdown(w, compareParams) {
     const dimension = view.by;
-    const values = [...$(dimension).options].map((o) => o.value).filter((v) => v !== '');
+    const values = [...$(dimension).options].map((o) => o.value).filter((v) => v !== '' && v !== UNKNOWN);
+    if (modern) values.push(UNKNOWN);
     const others = { category: dimension === 'category' ? '' : view.category, segment: dimension === 'segment' ? '' : view.segment };
     const rows = await Promise.all(values.map(async (value) => ({
       value,
@@ -468,6 +484,7 @@ const SCRIPT = `
       + answer.candidate.n.toLocaleString('en') + ' viewers); ' + inferenceText(answer) + '. Significant: Benjamini–Hochberg at q = '
       + answer.multipleTesting.q + ' across the ' + answer.multipleTesting.tests + ' metrics of this table.';
     $('compare-method').textContent = 'Method: ' + methodText(answer);
+    $('inference-label').hidden = !(answer.method && answer.method.inference);
     const srm = answer.srm;
     if (srm) {
       $('srm').hidden = false;
@@ -552,10 +569,10 @@ const SCRIPT = `
   // ---- best and worst videos ----
 
   function drawVideos(ranking) {
-    const filtered = (list) => list.filter((v) => (!view.category || v.category === view.category) && (!view.segment || v.segment === view.segment)).slice(0, 10);
+    const filtered = (list) => (modern ? list : list.filter((v) => (!view.category || v.category === view.category) && (!view.segment || v.segment === view.segment))).slice(0, 10);
     const notes = ['Ordered by mean satisfaction shrunk toward the project mean (' + ranking.priorMean.toFixed(3) + ', ' + ranking.priorStrength + ' pseudo-viewers), so one delighted viewer does not outrank a hundred happy ones.'];
     if (ranking.windowApplies) notes.push('The window selects videos by ' + ranking.windowApplies + '.');
-    if (view.category || view.segment) notes.push('Category and segment are applied on this page to the 100 best and 100 worst.');
+    if (!modern && (view.category || view.segment)) notes.push('Category and segment are applied on this page to the 100 best and 100 worst.');
     $('videos-note').textContent = notes.join(' ');
     const list = (id, videos) => {
       const ol = $(id);
@@ -613,7 +630,7 @@ const SCRIPT = `
     });
     const bind = (id, name) => $(id).addEventListener('change', () => { view[name] = $(id).value; refresh(false); });
     bind('category', 'category'); bind('segment', 'segment'); bind('metric', 'metric'); bind('baseline', 'baseline');
-    bind('candidate', 'candidate'); bind('by', 'by'); bind('videos-version', 'videos');
+    bind('candidate', 'candidate'); bind('by', 'by'); bind('videos-version', 'videos'); bind('inference', 'inference');
     $('reset').addEventListener('click', () => { Object.assign(view, DEFAULTS); syncControls(); refresh(true); });
     let resizeTimer = 0;
     window.addEventListener('resize', () => {
@@ -776,6 +793,7 @@ const BODY = `
           <div class="filters compact">
             <label>Baseline <select id="baseline"></select></label>
             <label>Candidate <select id="candidate"></select></label>
+            <label id="inference-label" hidden>Inference <select id="inference"><option value="">Always-valid</option><option value="fixed">Fixed horizon</option></select></label>
           </div>
         </div>
         <p id="srm" class="srm" role="alert" hidden></p>
