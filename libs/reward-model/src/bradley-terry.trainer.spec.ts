@@ -1,5 +1,5 @@
 import { pairLoss } from './bradley-terry.loss';
-import { selectPairs, trainRewardModel, type TrainOptions } from './bradley-terry.trainer';
+import { defaultBatchSize, selectPairs, trainRewardModel, type TrainOptions } from './bradley-terry.trainer';
 import { evaluatePairs } from './pair-evaluation';
 import { predict } from './predict';
 import { RewardModelError } from './reward-model.errors';
@@ -93,6 +93,18 @@ describe('trainRewardModel', () => {
       expect(result.history.length).toBeLessThan(result.options.maxEpochs);
       expect(result.history.length).toBe(result.bestEpoch + result.options.patience);
     }
+  });
+
+  it('takes at least 32 steps per epoch on a small set by default, so patience counts real progress', () => {
+    const small = syntheticPreferences({ nItems: 300, nPairs: 1200, dim: 4, truth: 'linear', seed: 5 });
+    const result = trainRewardModel(splitData(small), { kind: 'linear', seed: 1 });
+    const steps = Math.ceil(result.counts.trainPairs / result.options.batchSize);
+    expect(steps).toBeGreaterThanOrEqual(32);
+    expect(result.options.batchSize).toBe(defaultBatchSize(result.counts.trainPairs));
+    // Large sets keep 1024-pair batches; an explicit batch size is kept as given.
+    expect(defaultBatchSize(1_000_000)).toBe(1024);
+    expect(defaultBatchSize(100)).toBe(32);
+    expect(trainRewardModel(splitData(small), { kind: 'linear', seed: 1, batchSize: 1024 }).options.batchSize).toBe(1024);
   });
 
   it('says the cap stopped a run that was still improving', () => {
