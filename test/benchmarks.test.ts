@@ -31,7 +31,7 @@ const SMOKE: Smoke[] = [
   { run: 'bench:ingest', args: ['--events', '1000', '--clients', '2', '--dup-rate', '0.05'], keys: ['events', 'eventsPerSec', 'copyCeilingPerSec', 'ratio', 'p50Ms', 'p99Ms', 'acceptPerSec', 'clients', 'sender'], holds: { events: 1000, clients: 2, sender: 'http' } },
   { run: 'bench:ingest', args: ['--events', '1000', '--clients', '2', '--dup-rate', '0.05', '--sdk'], keys: ['events', 'eventsPerSec', 'copyCeilingPerSec', 'ratio', 'p50Ms', 'p99Ms', 'acceptPerSec', 'clients', 'sender'], holds: { events: 1000, clients: 2, sender: 'sdk' } },
   { run: 'bench:metrics', args: ['--events', '20000', '--runs', '3', '--raw-runs', '1', '--days', '3'], keys: ['events', 'p50Ms', 'p95Ms', 'rawP95Ms', 'speedup', 'compareP50Ms', 'compareP95Ms', 'rollupRows', 'rowsScanned', 'hourlyRowsInWindow'] },
-  { run: 'bench:train', args: ['--pairs', '4000', '--dim', '8', '--mlp-epochs', '1'], keys: ['pairs', 'linear', 'nonlinear'], holds: { pairs: 4000 } },
+  { run: 'bench:train', args: ['--pairs', '4000', '--dim', '8', '--mlp-epochs', '1', '--heads', '2'], keys: ['pairs', 'linear', 'nonlinear', 'heads'], holds: { pairs: 4000, heads: { k: 2 } } },
   { run: 'bench:score-model', args: ['--seconds', '0.05'], keys: ['rowsPerSec', 'batch'] },
   { run: 'bench:score', args: ['--seconds', '0.05', '--requests', '50'], keys: ['rowsPerSec', 'p50Ms', 'p99Ms'] },
   { run: 'bench:export', args: ['--pairs', '2000', '--rounds', '1'], keys: ['pairs', 'jsonlPairsPerSec', 'parquetPairsPerSec', 'psqlPairsPerSec', 'peakRssMb'], holds: { pairs: 2000 } },

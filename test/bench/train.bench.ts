@@ -12,9 +12,16 @@
  * {"pairs", "linear": {linearSeconds, linearAccuracy, mlpSeconds, mlpAccuracy, bayesAccuracy}, "nonlinear": {…}} —
  * because the figures only mean something side by side: the linear truth shows the linear model reaching Bayes, the
  * non-linear truth shows what the MLP buys over it.
+ *
+ * `--heads K` (default 3) also reports what a K-head model costs, on the linear truth: heads are trained separately,
+ * one linear model per dimension on the pairs labelled for it (here all pairs, the most a head can cost), so training
+ * costs K more linear runs; serving runs one ONNX graph whose `rewards` [N, K] output shares the input, measured as
+ * rows/s through onnxruntime-node on 10,000-row batches with and without the heads ("heads" in the JSON).
  */
 import {
+  RewardScorer,
   evaluatePairs,
+  writeOnnx,
   PAIR_SPLIT,
   predict,
   selectPairs,
@@ -34,6 +41,7 @@ interface Args {
   mlpEpochs: number;
   mlpLearningRate: number;
   mlpBatch: number;
+  heads: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -54,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     mlpEpochs: Math.round(value('mlp-epochs') ?? 3),
     mlpLearningRate: value('mlp-lr') ?? 0.005,
     mlpBatch: Math.round(value('mlp-batch') ?? 512),
+    heads: Math.round(value('heads') ?? 3),
   };
 }
 
@@ -68,7 +77,7 @@ interface ModelRow {
   bayesAccuracy: number;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const linearOptions: TrainOptions = {
     kind: 'linear',
@@ -139,7 +148,61 @@ function main(): void {
   }
   console.log(`train pairs ${trainPairs.toLocaleString('en-US')}; test pairs are the 10% split; epochs = best/run`);
   printTable(rows);
-  console.log(JSON.stringify({ pairs: args.pairs, ...summary }));
+  const heads = await headsCost(args, linearOptions, summary.linear.linearSeconds);
+  console.log(
+    `K-head model (K = ${args.heads}, linear truth): heads trained in ${heads.headsSeconds.toFixed(2)} s ` +
+      `(${heads.trainingRatio.toFixed(2)}× the overall model's ${heads.overallSeconds.toFixed(2)} s); scoring ` +
+      `${Math.round(heads.rowsPerSecondWithHeads).toLocaleString('en-US')} rows/s with the heads vs ` +
+      `${Math.round(heads.rowsPerSecondOverallOnly).toLocaleString('en-US')} without (${heads.scoringRatio.toFixed(2)}×, median of 7 alternating rounds)`,
+  );
+  console.log(JSON.stringify({ pairs: args.pairs, ...summary, heads }));
+}
+
+/** Training and serving cost of K separately trained linear heads next to the overall model (the table's linear run). */
+async function headsCost(args: Args, options: TrainOptions, overallSeconds: number) {
+  const data = syntheticPreferences({ nItems: args.items, nPairs: args.pairs, dim: args.dim, truth: 'linear', seed: args.seed });
+  const trainingData = { ...data, pairs: data.pairs, split: data.split };
+  const overall = trainRewardModel(trainingData, options);
+  let headsSeconds = 0;
+  const heads = [];
+  for (let k = 0; k < args.heads; k++) {
+    const head = trainRewardModel(trainingData, { ...options, seed: options.seed! + k + 1 });
+    headsSeconds += head.seconds;
+    heads.push({ name: `dimension_${k}`, model: head.model });
+  }
+  const meta = { policyVersion: 'bench', preferenceSetId: 'bench', metrics: {}, seed: 1, createdAt: new Date(0) };
+  const plain = await RewardScorer.create(writeOnnx(overall.model, meta));
+  const withHeads = await RewardScorer.create(writeOnnx(overall.model, meta, heads));
+  const rows = 10_000;
+  const batch = data.features.subarray(0, Math.min(rows, data.nItems) * args.dim);
+  const n = batch.length / args.dim;
+  const rate = async (scorer: RewardScorer) => {
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await scorer.scoreAll(batch, n);
+    return (20 * n) / ((performance.now() - started) / 1000);
+  };
+  const plainRates: number[] = [];
+  const headRates: number[] = [];
+  await rate(plain);
+  await rate(withHeads);
+  for (let round = 0; round < 7; round++) {
+    plainRates.push(await rate(plain));
+    headRates.push(await rate(withHeads));
+  }
+  await plain.release();
+  await withHeads.release();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const rowsPerSecondOverallOnly = median(plainRates);
+  const rowsPerSecondWithHeads = median(headRates);
+  return {
+    k: args.heads,
+    overallSeconds: round(overallSeconds, 3),
+    headsSeconds: round(headsSeconds, 3),
+    trainingRatio: round(headsSeconds / overallSeconds, 3),
+    rowsPerSecondOverallOnly: Math.round(rowsPerSecondOverallOnly),
+    rowsPerSecondWithHeads: Math.round(rowsPerSecondWithHeads),
+    scoringRatio: round(rowsPerSecondWithHeads / rowsPerSecondOverallOnly, 3),
+  };
 }
 
 function gatherScores(scores: Float32Array, items: Int32Array): Float32Array {
@@ -171,4 +234,7 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-main();
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
