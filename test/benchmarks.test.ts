@@ -33,7 +33,7 @@ const SMOKE: Smoke[] = [
   { run: 'bench:metrics', args: ['--events', '20000', '--runs', '3', '--raw-runs', '1', '--days', '3'], keys: ['events', 'p50Ms', 'p95Ms', 'rawP95Ms', 'speedup', 'compareP50Ms', 'compareP95Ms', 'rollupRows', 'rowsScanned', 'hourlyRowsInWindow'] },
   { run: 'bench:train', args: ['--pairs', '4000', '--dim', '8', '--mlp-epochs', '1', '--heads', '2'], keys: ['pairs', 'linear', 'nonlinear', 'heads'], holds: { pairs: 4000, heads: { k: 2 } } },
   { run: 'bench:score-model', args: ['--seconds', '0.05'], keys: ['rowsPerSec', 'batch'] },
-  { run: 'bench:score', args: ['--seconds', '0.05', '--requests', '50'], keys: ['rowsPerSec', 'p50Ms', 'p99Ms'] },
+  { run: 'bench:score', args: ['--seconds', '0.05', '--requests', '50', '--rollout-requests', '4', '--rounds', '2'], keys: ['rowsPerSec', 'p50Ms', 'p99Ms', 'rewardsP50Ms', 'rewardsP99Ms', 'rewardsCeilingP50Ms', 'rewardsRatio'], holds: { rewardsCandidates: 1152 } },
   { run: 'bench:export', args: ['--pairs', '2000', '--rounds', '1'], keys: ['pairs', 'jsonlPairsPerSec', 'parquetPairsPerSec', 'psqlPairsPerSec', 'peakRssMb'], holds: { pairs: 2000 } },
   { run: 'eval:policy', args: ['--file', KUAIRAND_SAMPLE], keys: ['auc', 'rows'], holds: { rows: SYNTHETIC_ROWS } },
   // 40 real FETV prompts (test/fixtures/fetv-smoke), through the api and worker, 5-fold CV, one run through the trainer.

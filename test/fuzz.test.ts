@@ -75,6 +75,7 @@ const BODY_ROUTES: { path: string; key: Case['key']; body: () => unknown }[] = [
   { path: '/v1/events', key: 'ingest', body: () => ({ events: [{ ...EVENT }, { ...EVENT, eventId: 'e2', type: 'progress', watchMs: 1200, durationMs: 5000, rating: undefined }] }) },
   { path: '/v1/generations', key: 'ingest', body: () => ({ generations: [{ ...GENERATION, features: [...GENERATION.features] }] }) },
   { path: '/v1/score', key: 'secret', body: () => ({ candidates: [{ features: [1, 2, 3] }, { videoId: 'g1' }] }) },
+  { path: '/v1/rewards', key: 'secret', body: () => ({ candidates: [{ prompt: 'a cat', group: 0, features: [1, 2, 3] }, { prompt: 'a cat', group: 0, videoId: 'g1' }], advantages: true }) },
   { path: '/v1/models/train', key: 'secret', body: () => ({ kind: 'linear', hiddenLayers: [8], seed: 1 }) },
   { path: `/v1/models/${UUID}/promote`, key: 'secret', body: () => ({ force: true, reason: 'test' }) },
   { path: '/v1/preference-sets', key: 'secret', body: () => ({ scopes: ['request'], modelVersions: ['1'], minMargin: 0.1 }) },

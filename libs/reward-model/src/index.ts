@@ -34,6 +34,7 @@ export {
   type RewardModelMetadata,
 } from './onnx-writer';
 export { RewardScorer, type RewardScorerOptions } from './reward-scorer';
+export { groupAdvantages } from './group-advantages';
 export { modelCard, withPromotion, type ModelCard, type ModelCardInput, type HeadCardEntry } from './model-card';
 export { perGeneratorScores, bestSingleFeature, logisticRegressionBt, type LogisticBtOptions } from './baselines';
 export {

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DatabaseHealth, ModelsRepository, VideosRepository } from '@flywheel/database';
-import { RewardScorer } from '@flywheel/reward-model';
+import { RewardScorer, groupAdvantages } from '@flywheel/reward-model';
 import { FlywheelError, FieldProblem } from '@flywheel/errors';
-import { ScoreRequest } from './score.dto';
+import { validationFailed } from '../errors/validation';
+import { RewardsRequest, ScoreCandidate, ScoreRequest } from './score.dto';
 
 const RELOAD_INTERVAL_MS = 2000;
 /** Sessions of models named in a request (not production) kept per process. */
@@ -25,6 +26,31 @@ export interface ScoreResponse {
   rewards: { index: number; videoId: string | null; reward: number; dimensions?: Record<string, number> }[];
   /** Candidate indices, best first. */
   ranking: number[];
+}
+
+/** Columns in request order, keyed `overall` and then each dimension (no dimension may be named `overall`). */
+export interface RewardsResponse {
+  modelId: string;
+  modelVersion: number;
+  dimensions: string[];
+  count: number;
+  /** How many distinct groups the candidates form. */
+  groups: number;
+  rewards: Record<string, number[]>;
+  /** Each reward normalised within its group (only when asked for). */
+  advantages?: Record<string, number[]>;
+}
+
+function dimensionsOf(names: string[], perDimension: Float32Array, index: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let k = 0; k < names.length; k++) out[names[k]] = perDimension[index * names.length + k];
+  return out;
+}
+
+/** The candidate index in a field path (`candidates[17].features` → 17), so problems are reported in request order. */
+function indexOf(field: string): number {
+  const m = /^candidates\[(\d+)\]/.exec(field);
+  return m ? Number(m[1]) : -1;
 }
 
 /**
@@ -53,22 +79,81 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async score(projectId: string, featureDim: number, request: ScoreRequest): Promise<ScoreResponse> {
-    const named = request.modelId !== undefined ? await this.named(projectId, request.modelId) : null;
+    const { model, reward, rewards: perDimension } = await this.run(projectId, featureDim, request.candidates, request.modelId);
+    const names = model.scorer.dimensions;
+    const n = request.candidates.length;
+    const ranking = Array.from({ length: n }, (_, i) => i).sort((a, b) => reward[b] - reward[a] || a - b);
+    return {
+      modelId: model.modelId,
+      modelVersion: model.version,
+      dimensions: names,
+      rewards: request.candidates.map((c, index) => ({
+        index, videoId: c.videoId ?? null, reward: reward[index],
+        ...(names.length ? { dimensions: dimensionsOf(names, perDimension, index) } : {}),
+      })),
+      ranking,
+    };
+  }
+
+  /**
+   * Rewards of a batch of rollouts as columns (`rewards.overall[i]`, `rewards.<dimension>[i]`: a trainer's tensors,
+   * and a third of the bytes of one object per candidate), and with `advantages` each reward normalised within its
+   * group (groupAdvantages: population std, 0 for a group of one or of equal rewards).
+   */
+  async rewards(projectId: string, featureDim: number, request: RewardsRequest): Promise<RewardsResponse> {
+    const { model, reward, rewards: perDimension } = await this.run(projectId, featureDim, request.candidates, request.modelId);
+    const names = model.scorer.dimensions;
+    const n = request.candidates.length;
+    const groupIds = new Map<string, number>();
+    const groupOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = String(request.candidates[i].group);
+      let g = groupIds.get(key);
+      if (g === undefined) groupIds.set(key, (g = groupIds.size));
+      groupOf[i] = g;
+    }
+    const columns = (column: (k: number) => ArrayLike<number>) => {
+      const out: Record<string, number[]> = { overall: Array.from(column(-1)) };
+      for (let k = 0; k < names.length; k++) out[names[k]] = Array.from(column(k));
+      return out;
+    };
+    const dimension = (k: number) => {
+      const values = new Float32Array(n);
+      for (let i = 0; i < n; i++) values[i] = perDimension[i * names.length + k];
+      return values;
+    };
+    return {
+      modelId: model.modelId, modelVersion: model.version, dimensions: names, count: n, groups: groupIds.size,
+      rewards: columns((k) => (k < 0 ? reward : dimension(k))),
+      ...(request.advantages
+        ? { advantages: columns((k) => (k < 0 ? groupAdvantages(reward, groupOf, groupIds.size) : groupAdvantages(perDimension, groupOf, groupIds.size, names.length, k))) }
+        : {}),
+    };
+  }
+
+  /**
+   * The one scoring path: the model (named, or the project's production one), the candidates' features (sent, or
+   * stored for their videoId; every problem named by index) as one float32 matrix, one onnxruntime run.
+   */
+  private async run(projectId: string, featureDim: number, candidates: ScoreCandidate[], modelId?: string) {
+    const named = modelId !== undefined ? await this.named(projectId, modelId) : null;
     const model = named ?? this.loaded.get(projectId) ?? (await this.load(projectId));
     if (!model) throw new FlywheelError('CONFLICT', 'this project has no production reward model yet: train one and promote it');
-    const n = request.candidates.length;
+    const n = candidates.length;
     const features = new Float32Array(n * featureDim);
     const problems: FieldProblem[] = [];
     const byVideo = new Map<string, number[]>();
-    request.candidates.forEach((c, i) => {
-      if ((c.videoId === undefined) === (c.features === undefined)) {
-        problems.push({ field: `candidates[${i}]`, problems: [`candidates[${i}] needs exactly one of videoId or features`] });
+    candidates.forEach((c, i) => {
+      if ((c.videoId == null) === (c.features == null)) {
+        problems.push({ field: `candidates[${i}]`, problems: [`candidates[${i}] needs exactly one of videoId or features (featuresBase64)`] });
       } else if (c.features) {
         if (c.features.length !== featureDim) {
           problems.push({ field: `candidates[${i}].features`, problems: [`candidates[${i}].features must have ${featureDim} values, got ${c.features.length}`] });
         } else features.set(c.features, i * featureDim);
       } else {
-        byVideo.set(c.videoId!, [...(byVideo.get(c.videoId!) ?? []), i]);
+        const indices = byVideo.get(c.videoId!);
+        if (indices) indices.push(i);
+        else byVideo.set(c.videoId!, [i]);
       }
     });
     if (byVideo.size) {
@@ -81,20 +166,9 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
         }
       }
     }
-    if (problems.length) throw new FlywheelError('VALIDATION_FAILED', problems[0].problems[0], { details: problems });
-    const { reward: rewards, rewards: perDimension } = await model.scorer.scoreAll(features, n);
-    const names = model.scorer.dimensions;
-    const ranking = Array.from({ length: n }, (_, i) => i).sort((a, b) => rewards[b] - rewards[a] || a - b);
-    return {
-      modelId: model.modelId,
-      modelVersion: model.version,
-      dimensions: names,
-      rewards: request.candidates.map((c, index) => ({
-        index, videoId: c.videoId ?? null, reward: rewards[index],
-        ...(names.length ? { dimensions: Object.fromEntries(names.map((name, k) => [name, perDimension[index * names.length + k]])) } : {}),
-      })),
-      ranking,
-    };
+    if (problems.length) throw validationFailed(problems.sort((a, b) => indexOf(a.field) - indexOf(b.field)));
+    const { reward, rewards } = await model.scorer.scoreAll(features, n);
+    return { model, reward, rewards };
   }
 
   /**
