@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { Logger } from '@nestjs/common';
 import { FlywheelConfig, PinoNestLogger } from '@flywheel/config';
 import {
-  CreatedProject, EvidenceRepository, IngestRepository, ModelsRepository, PreferencePublicationsRepository,
+  CreatedProject, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferencePublicationsRepository,
   PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository,
 } from '@flywheel/database';
 import { CachedQuantiles, rebuildProject } from '@flywheel/ingest';
@@ -33,7 +33,7 @@ export function trainerConfig(config: FlywheelConfig, setLeaseMs = 60_000): Flyw
 export function trainerRunner(config: FlywheelConfig, db: DataSource): TrainerRunner {
   const r = repositories(db);
   const publisher = new SetPublisher(config, r.sets, r.publications, new KafkaPublisher(createKafka(config, 'medium-trainer'), config.kafka.sendTimeoutMs));
-  return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher);
+  return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher, new EventPartitions(db));
 }
 
 export const REQUESTS = 40;

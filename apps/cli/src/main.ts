@@ -9,6 +9,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ratingDimensionProblems } from '@flywheel/contracts';
 import { loadConfigOrExit } from '@flywheel/config';
+import { FlywheelError } from '@flywheel/errors';
 import { ApiClient, CliError, EXIT } from './api-client';
 import { registerKeyCommands } from './keys.commands';
 import { registerModelCommands } from './models.commands';
@@ -126,6 +127,20 @@ project
     process.stdout.write(`${opts.json ? JSON.stringify(deleted) : `deleted project ${projectId}`}\n`);
   });
 
+project
+  .command('retention <projectId> <days>')
+  .description("days the project's raw events are kept (`forever`: the default); signals, rollups and models stay (needs the admin token)")
+  .option('--json', 'print JSON')
+  .action(async (projectId: string, days: string, opts: { json?: boolean }) => {
+    const admin = adminClient();
+    if (!admin) fail(new CliError('project retention needs the admin token: pass --admin-token or set FLYWHEEL_ADMIN_TOKEN', EXIT.usage));
+    if (days !== 'forever' && !/^[1-9][0-9]*$/.test(days)) fail(new CliError(`days must be a whole number of days or "forever", not "${days}"`, EXIT.usage));
+    const updated = await admin.json<{ eventRetentionDays: number | null }>('PATCH', `/v1/admin/projects/${encodeURIComponent(projectId)}`, {
+      eventRetentionDays: days === 'forever' ? null : Number(days),
+    }).catch(fail);
+    process.stdout.write(`${opts.json ? JSON.stringify(updated) : `project ${projectId} keeps raw events ${updated.eventRetentionDays === null ? 'forever' : `${updated.eventRetentionDays} days`}`}\n`);
+  });
+
 const metrics = program.command('metrics').description('satisfaction rollups (operator commands, run against the database)');
 metrics
   .command('rebuild')
@@ -137,19 +152,25 @@ metrics
     const reports = await withDatabase(async ({ satisfaction, projects, ingest }) => {
       await satisfaction.ensurePolicies(Object.values(SATISFACTION_POLICIES).map((p) => ({ id: p.id, params: p })));
       const projectIds = opts.project ?? (await projects.list()).map((p) => p.id);
-      const result = [];
+      const result: (Awaited<ReturnType<typeof rebuildProject>> | { projectId: string; refused: string })[] = [];
       for (const projectId of projectIds) {
         if (opts.learnQuantiles) await learnQuantiles(satisfaction, projectId, CURRENT_POLICY);
         const quantiles = new CachedQuantiles(satisfaction, CURRENT_POLICY.id);
-        result.push(await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId));
-        if (!opts.json) {
-          const r = result[result.length - 1];
-          process.stderr.write(`rebuilt ${r.projectId}: ${r.events} events → ${r.signalRows} signal rows, ${r.rollupRows} rollup rows in ${r.seconds.toFixed(1)} s (policy ${r.policyId})\n`);
+        try {
+          const r = await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId);
+          result.push(r);
+          if (!opts.json) process.stderr.write(`rebuilt ${r.projectId}: ${r.events} events → ${r.signalRows} signal rows, ${r.rollupRows} rollup rows in ${r.seconds.toFixed(1)} s (policy ${r.policyId})\n`);
+        } catch (error) {
+          // Retention removed raw events of this project: it keeps its signals; the others are still rebuilt.
+          if (!(error instanceof FlywheelError && error.code === 'RAW_EVENTS_EXPIRED')) throw error;
+          result.push({ projectId, refused: error.message });
+          if (!opts.json) process.stderr.write(`not rebuilt: ${error.message}\n`);
         }
       }
       return result;
     }).catch(fail);
     if (opts.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
+    if (reports.some((r) => 'refused' in r)) process.exitCode = 1;
   });
 
 program

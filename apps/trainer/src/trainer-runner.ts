@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import {
-  ClaimedSet, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository, TrainingJobRow,
+  ClaimedSet, EventPartitions, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository,
+  TrainingJobRow,
 } from '@flywheel/database';
 import { LostClaimError, PreferenceSetRequest, buildPreferenceSet } from '@flywheel/preference-sets';
 import { TrainingError, TrainingRequest, trainProject } from '@flywheel/training';
@@ -14,7 +15,8 @@ export const MAX_SET_BUILD_ATTEMPTS = 3;
  * Serves three queues, one item at a time, all claimed with SKIP LOCKED so several trainers can share them: queued
  * preference-set builds first (a user waits on them), then publications of sets to Kafka (SetPublisher), then
  * training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues
- * a training run for every project on that schedule. A set build holds a lease it renews (heartbeat); another
+ * a training run for every project on that schedule. Every EVENTS_MAINTENANCE_MINUTES it also runs the maintenance of
+ * feedback_events' time partitions (EventPartitions: partitions ahead, retention; one trainer at a time). A set build holds a lease it renews (heartbeat); another
  * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
  */
 @Injectable()
@@ -23,6 +25,7 @@ export class TrainerRunner implements OnApplicationShutdown {
   private stopping = false;
   private loop: Promise<void> | null = null;
   private lastSchedule = 0;
+  private lastMaintenance = 0;
 
   constructor(
     @Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig,
@@ -32,6 +35,7 @@ export class TrainerRunner implements OnApplicationShutdown {
     private readonly sets: PreferenceSetsRepository,
     private readonly satisfaction: SatisfactionRepository,
     private readonly publisher: SetPublisher,
+    private readonly partitions: EventPartitions,
   ) {}
 
   /** Serves the queue until shutdown. */
@@ -56,6 +60,7 @@ export class TrainerRunner implements OnApplicationShutdown {
     while (!this.stopping) {
       try {
         await this.schedule();
+        await this.maintainEvents();
         const set = await this.sets.claimBuild(this.config.trainer.setLeaseMs);
         if (set) {
           await this.buildSet(set);
@@ -136,6 +141,23 @@ export class TrainerRunner implements OnApplicationShutdown {
     if (!minutes || Date.now() - this.lastSchedule < minutes * 60_000) return;
     this.lastSchedule = Date.now();
     for (const project of await this.projects.list()) await this.models.enqueueJob(project.id, { scheduled: true });
+  }
+
+  /** Partitions ahead and retention, when due. A failure (say a lock timeout) is logged and retried next time. */
+  private async maintainEvents(): Promise<void> {
+    const minutes = this.config.trainer.eventMaintenanceMinutes;
+    if (!minutes || Date.now() - this.lastMaintenance < minutes * 60_000) return;
+    this.lastMaintenance = Date.now();
+    try {
+      const report = await this.partitions.maintain(new Date(), {
+        period: this.config.events.partitionPeriod, aheadDays: this.config.events.partitionsAheadDays,
+      });
+      if (report.created.length || report.dropped.length || report.deleted.length || report.movedFromDefault) {
+        this.logger.log({ msg: 'event_partitions_maintained', ...report });
+      }
+    } catch (error) {
+      this.logger.warn({ msg: 'event_partitions_maintenance_failed', err: error });
+    }
   }
 }
 

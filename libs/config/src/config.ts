@@ -48,6 +48,15 @@ export interface FlywheelConfig {
      * (heartbeats go every quarter of it).
      */
     setLeaseMs: number;
+    /** How often the trainer runs the feedback_events partition maintenance (0: never; run it elsewhere then). */
+    eventMaintenanceMinutes: number;
+  };
+  /** The time partitions of feedback_events (see libs/database EventPartitions). */
+  events: {
+    /** Range of one new partition: a UTC day or a Monday-based week. */
+    partitionPeriod: 'day' | 'week';
+    /** Partitions are created this many days ahead (occurredAt may be up to a day in the future). */
+    partitionsAheadDays: number;
   };
   /** Where the `flywheel` CLI finds the api, and the secret key it uses (flags override both). */
   cli: { apiUrl: string; apiKey: string | null; adminToken: string | null };
@@ -187,6 +196,11 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       scheduleMinutes: int(env, 'TRAINER_SCHEDULE_MINUTES', 0, 0, 7 * 24 * 60),
       threads: int(env, 'TRAINER_THREADS', 2, 1, 64),
       setLeaseMs: int(env, 'TRAINER_SET_LEASE_MS', 60_000, 1000, 3_600_000),
+      eventMaintenanceMinutes: int(env, 'EVENTS_MAINTENANCE_MINUTES', 60, 0, 24 * 60),
+    },
+    events: {
+      partitionPeriod: oneOf(env, 'EVENTS_PARTITION_PERIOD', 'day', ['day', 'week'] as const),
+      partitionsAheadDays: int(env, 'EVENTS_PARTITIONS_AHEAD_DAYS', 7, 2, 365),
     },
     cli: { apiUrl: str(env, 'FLYWHEEL_API_URL', 'http://127.0.0.1:8080'), apiKey: env.FLYWHEEL_API_KEY || null, adminToken },
     userHmacKey: hmacKey,

@@ -11,13 +11,14 @@ import { VideosRepository } from './videos.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
 import { ModelsRepository } from './models.repository';
 import { EvidenceRepository } from './evidence.repository';
+import { EventPartitions } from './event-partitions';
 import { PreferencePublicationsRepository } from './preference-publications.repository';
 import { PreferenceSetsRepository } from './preference-sets.repository';
 
 /** Every repository takes the data source; the apps get them all. */
 const REPOSITORIES = [
   ProjectsRepository, IngestRepository, VideosRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
-  MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository,
+  MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository, EventPartitions,
 ] as const;
 
 @Global()

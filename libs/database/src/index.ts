@@ -4,6 +4,7 @@ export * from './database.module';
 export * from './projects.repository';
 export * from './ingest.repository';
 export * from './videos.repository';
+export * from './event-partitions';
 export * from './api-keys';
 export * from './satisfaction.repository';
 export * from './models.repository';

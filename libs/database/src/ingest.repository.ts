@@ -89,18 +89,23 @@ export function toMillisecond(timestamp: string): string {
 export class IngestTransaction {
   constructor(private readonly em: EntityManager) {}
 
-  /** Inserts the events idempotently in one statement; returns the eventIds (per project) that were new. */
-  async insertEvents(events: FeedbackEventMessage[]): Promise<Set<string>> {
-    if (events.length === 0) return new Set();
+  /**
+   * Inserts the events idempotently in one statement; returns those that were new (an event given twice in the
+   * batch, once). The key is (project, eventId, occurredAt) — the table is partitioned by occurred_at (see the
+   * migration PartitionedFeedbackEvents) — and a retry carries the same occurredAt. No conflict target, so any
+   * unique key counts (the history partition also keeps (project, eventId)).
+   */
+  async insertEvents(events: FeedbackEventMessage[]): Promise<FeedbackEventMessage[]> {
+    if (events.length === 0) return [];
     // One JSON document a batch, as for signals (see SIGNAL_INSERT).
-    const rows: { project_id: string; event_id: string }[] = await this.em.query(
+    const rows: { project_id: string; event_id: string; occurred_at: Date }[] = await this.em.query(
       `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
                                     session_id, request_id, watch_ms, duration_ms, rating, dimension)
        SELECT * FROM json_to_recordset($1::json) AS e(project_id uuid, event_id text, type text, video_id text,
                      user_hash text, occurred_at timestamptz, received_at timestamptz, session_id text, request_id text,
                      watch_ms float8, duration_ms float8, rating int2, dimension text)
-       ON CONFLICT (project_id, event_id) DO NOTHING
-       RETURNING project_id, event_id`,
+       ON CONFLICT DO NOTHING
+       RETURNING project_id, event_id, occurred_at`,
       [JSON.stringify(events.map((e) => ({
         project_id: e.projectId, event_id: e.eventId, type: e.type, video_id: e.videoId, user_hash: e.userHash,
         occurred_at: toMillisecond(e.occurredAt), received_at: e.receivedAt, session_id: e.sessionId ?? null, request_id: e.requestId ?? null,
@@ -108,7 +113,8 @@ export class IngestTransaction {
         rating: e.rating === undefined ? null : Math.round(e.rating), dimension: e.dimension ?? null,
       })))],
     );
-    return new Set(rows.map((r) => `${r.project_id}|${r.event_id}`));
+    const fresh = new Set(rows.map((r) => `${r.project_id}|${r.event_id}|${new Date(r.occurred_at).getTime()}`));
+    return events.filter((e) => fresh.delete(`${e.projectId}|${e.eventId}|${Date.parse(toMillisecond(e.occurredAt))}`));
   }
 
   /**
@@ -136,10 +142,18 @@ export class IngestTransaction {
     return new Map(rows.map(({ video_id, request_id, ...dims }) => [video_id, { requestId: request_id, dims }]));
   }
 
-  /** The synthetic `passed_over` events (PASSED_OVER) that these `choose` events give, with what is stored now. */
-  passedOverOfChooses(projectId: string, chooseEventIds: string[]): Promise<PassedOverRow[]> {
-    if (chooseEventIds.length === 0) return Promise.resolve([]);
-    return this.passedOver(`c.project_id = $1 AND c.event_id = ANY($2::text[])`, [projectId, chooseEventIds]);
+  /**
+   * The synthetic `passed_over` events (PASSED_OVER) that these `choose` events give, with what is stored now. Each
+   * choose is named by its key (eventId, occurredAt): the time prunes the lookup to the partitions that can hold it.
+   */
+  passedOverOfChooses(projectId: string, chooses: { eventId: string; occurredAt: string }[]): Promise<PassedOverRow[]> {
+    if (chooses.length === 0) return Promise.resolve([]);
+    const times = chooses.map((c) => toMillisecond(c.occurredAt));
+    return this.passedOver(
+      `c.project_id = $1 AND c.occurred_at = ANY($3::timestamptz[])
+       AND (c.event_id, c.occurred_at) IN (SELECT * FROM unnest($2::text[], $3::timestamptz[]))`,
+      [projectId, chooses.map((c) => c.eventId), times],
+    );
   }
 
   /** The `passed_over` events (PASSED_OVER) in which one of these videos is the chosen one or the one passed over. */
@@ -335,6 +349,12 @@ export class IngestTransaction {
   async lockForRebuild(): Promise<void> {
     await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups, satisfaction_rollups_daily,
       video_aggregates, user_aggregates, cluster_moments IN SHARE ROW EXCLUSIVE MODE`);
+  }
+
+  /** The time before which the partition maintenance removed some of the project's raw events (null: none removed). */
+  async eventsPrunedBefore(projectId: string): Promise<Date | null> {
+    const rows: { before: Date | null }[] = await this.em.query(`SELECT events_pruned_before AS before FROM projects WHERE id = $1`, [projectId]);
+    return rows[0]?.before ?? null;
   }
 
   async clearDerived(projectId: string): Promise<void> {

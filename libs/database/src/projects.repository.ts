@@ -30,6 +30,8 @@ export interface ProjectRow {
   allowedOrigins: string[] | null;
   rateLimits: ProjectRateLimits | null;
   deletedAt: Date | null;
+  /** Days raw events are kept (null: forever); see EventPartitions. */
+  eventRetentionDays: number | null;
 }
 
 export interface KeyRow {
@@ -47,10 +49,12 @@ export interface ProjectSettings {
   rateLimits?: ProjectRateLimits | null;
   /** Declared at creation only; default visual_quality, motion_quality, text_alignment (see the migration). */
   ratingDimensions?: readonly string[];
+  /** Days raw events are kept; null: forever (the default). */
+  eventRetentionDays?: number | null;
 }
 
 const PROJECT_COLUMNS = `id, name, feature_dim AS "featureDim", rating_dimensions AS "ratingDimensions", created_at AS "createdAt",
-  allowed_origins AS "allowedOrigins", rate_limits AS "rateLimits", deleted_at AS "deletedAt"`;
+  allowed_origins AS "allowedOrigins", rate_limits AS "rateLimits", deleted_at AS "deletedAt", event_retention_days AS "eventRetentionDays"`;
 const KEY_COLUMNS = `id AS "keyId", kind, key_prefix AS "prefix", created_at AS "createdAt", last_used_at AS "lastUsedAt",
   expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
 const ACTIVE_KEY = `revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
@@ -60,11 +64,11 @@ export class ProjectsRepository {
 
   async create(name: string, featureDim: number, settings: ProjectSettings = {}): Promise<ProjectRow> {
     const [row] = await this.db.query(
-      `INSERT INTO projects (name, feature_dim, allowed_origins, rate_limits, rating_dimensions)
-       VALUES ($1, $2, $3, $4, coalesce($5::text[], ARRAY['visual_quality', 'motion_quality', 'text_alignment']::text[]))
+      `INSERT INTO projects (name, feature_dim, allowed_origins, rate_limits, rating_dimensions, event_retention_days)
+       VALUES ($1, $2, $3, $4, coalesce($5::text[], ARRAY['visual_quality', 'motion_quality', 'text_alignment']::text[]), $6)
        RETURNING ${PROJECT_COLUMNS}`,
       [name, featureDim, settings.allowedOrigins ?? null, settings.rateLimits ? JSON.stringify(settings.rateLimits) : null,
-        settings.ratingDimensions ? [...settings.ratingDimensions] : null],
+        settings.ratingDimensions ? [...settings.ratingDimensions] : null, settings.eventRetentionDays ?? null],
     );
     return row;
   }
@@ -84,10 +88,12 @@ export class ProjectsRepository {
     const rows = rowsOf<ProjectRow>(await this.db.query(
       `UPDATE projects SET
          allowed_origins = CASE WHEN $2 THEN $3::text[] ELSE allowed_origins END,
-         rate_limits = CASE WHEN $4 THEN $5::jsonb ELSE rate_limits END
+         rate_limits = CASE WHEN $4 THEN $5::jsonb ELSE rate_limits END,
+         event_retention_days = CASE WHEN $6 THEN $7::int ELSE event_retention_days END
        WHERE id = $1 AND deleted_at IS NULL RETURNING ${PROJECT_COLUMNS}`,
       [projectId, settings.allowedOrigins !== undefined, settings.allowedOrigins ?? null,
-        settings.rateLimits !== undefined, settings.rateLimits ? JSON.stringify(settings.rateLimits) : null],
+        settings.rateLimits !== undefined, settings.rateLimits ? JSON.stringify(settings.rateLimits) : null,
+        settings.eventRetentionDays !== undefined, settings.eventRetentionDays ?? null],
     ));
     return rows[0] ?? null;
   }

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   NOT_A_CANDIDATE: { status: 409, failure: 'permanent' },
   OVERRIDE_NEEDS_REASON: { status: 400, failure: 'permanent' },
   CLAIM_LOST: { status: 409, failure: 'permanent' },
+  // Retention: raw events removed by the partition maintenance, so a rebuild from them would lose signals.
+  RAW_EVENTS_EXPIRED: { status: 409, failure: 'permanent' },
   // The CLI's own failures (exit codes, not HTTP)
   CLI_FAILED: { status: 500, failure: 'unknown' },
 } as const satisfies Record<string, { status: number; failure: FailureClass }>;

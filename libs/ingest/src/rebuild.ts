@@ -1,4 +1,5 @@
 import { SignalRecord, emptySignalRecord, emptySignalState, foldEvent } from '@flywheel/contracts';
+import { FlywheelError } from '@flywheel/errors';
 import { FoldRow, IngestRepository, SatisfactionRepository, StoredSignal, UNATTRIBUTED } from '@flywheel/database';
 import {
   SatisfactionPolicyParams, WatchQuantiles, effectiveWatchRatio, learnWatchQuantiles,
@@ -33,6 +34,9 @@ export async function learnQuantiles(repo: SatisfactionRepository, projectId: st
 /**
  * Recomputes a project's signal rows and rollups from its events table, in one transaction that holds the
  * ingest-worker's writes back meanwhile: after a policy change, a relearn of the quantiles, or a backfill.
+ *
+ * Refused (RAW_EVENTS_EXPIRED, nothing changed) once retention has removed some of the project's raw events: the
+ * signal rows and rollups still hold what those events gave, and a rebuild from what is left would erase it.
  */
 export async function rebuildProject(
   ingest: IngestRepository, quantilesSource: QuantilesSource, policy: SatisfactionPolicyParams, projectId: string,
@@ -41,6 +45,14 @@ export async function rebuildProject(
   const quantiles = (await quantilesSource.forProjects([projectId])).get(projectId)!;
   return ingest.transaction(async (tx) => {
     await tx.lockForRebuild();
+    const prunedBefore = await tx.eventsPrunedBefore(projectId);
+    if (prunedBefore) {
+      throw new FlywheelError(
+        'RAW_EVENTS_EXPIRED',
+        `project ${projectId}: raw events older than ${prunedBefore.toISOString()} were removed by its retention; a rebuild from the stored events would lose the signals they gave, so signal rows and rollups are kept as they are`,
+        { details: { projectId, eventsPrunedBefore: prunedBefore.toISOString() } },
+      );
+    }
     await tx.clearDerived(projectId);
     const dims = await tx.allVideoDims(projectId);
     const rollups = new RollupAccumulator(policy.id);

@@ -32,8 +32,7 @@ export class SignalPipeline {
 
   /** One batch of events, inside the caller's transaction: stores them and folds those that were new. */
   async ingestEvents(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<number> {
-    const fresh = await tx.insertEvents(events);
-    const newEvents = events.filter((e) => fresh.has(`${e.projectId}|${e.eventId}`));
+    const newEvents = await tx.insertEvents(events);
     await this.applyEvents(tx, newEvents);
     return newEvents.length;
   }
@@ -83,7 +82,7 @@ export class SignalPipeline {
     const chooses = events.filter((e) => e.type === 'choose' && found.get(`${e.projectId}|${e.videoId}`));
     await tx.lockDerived('shared', 'request', chooses.map((c) => ({ projectId: c.projectId, id: found.get(`${c.projectId}|${c.videoId}`)!.requestId })));
     for (const [projectId, list] of groupBy(chooses, (c) => c.projectId)) {
-      for (const row of await tx.passedOverOfChooses(projectId, list.map((c) => c.eventId))) {
+      for (const row of await tx.passedOverOfChooses(projectId, list)) {
         pending.add({ projectId, videoId: row.videoId, userHash: row.userHash }, passedOverEvent(row));
       }
     }

@@ -22,6 +22,7 @@ export class AdminController {
   async create(@Body() body: ProjectCreateDto) {
     const created = await createProjectWithKeys(this.projects, body.name, body.featureDim, {
       allowedOrigins: body.allowedOrigins, rateLimits: body.rateLimits, ratingDimensions: body.ratingDimensions,
+      eventRetentionDays: body.eventRetentionDays,
     });
     return created;
   }
@@ -34,7 +35,9 @@ export class AdminController {
   @Patch(':projectId')
   @ApiErrors('NOT_FOUND')
   async update(@Param('projectId', uuidParam('projectId')) projectId: string, @Body() body: ProjectSettingsDto) {
-    const project = await this.projects.update(projectId, { allowedOrigins: body.allowedOrigins, rateLimits: body.rateLimits });
+    const project = await this.projects.update(projectId, {
+      allowedOrigins: body.allowedOrigins, rateLimits: body.rateLimits, eventRetentionDays: body.eventRetentionDays,
+    });
     if (!project) throw new FlywheelError('NOT_FOUND', `no project ${projectId}`);
     this.keyCache.forgetProject(projectId);
     return projectView(project);

@@ -8,6 +8,10 @@ export class ProjectSettingsDto extends ProjectOriginsDto {
   @ApiPropertyOptional({ type: RateLimitsDto, nullable: true, description: "Token buckets per key kind; null: the api's defaults" })
   @IsOptional() @ValidateNested() @Type(() => RateLimitsDto)
   rateLimits?: RateLimitsDto | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 36500, description: 'Days raw events are kept (whole UTC days; signals, rollups and models stay); null: forever (the default)' })
+  @IsOptional() @IsInt() @Min(1) @Max(36500)
+  eventRetentionDays?: number | null;
 }
 
 export class ProjectCreateDto extends ProjectSettingsDto {

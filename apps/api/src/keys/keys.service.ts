@@ -15,7 +15,7 @@ function view(row: KeyRow, now = Date.now()): KeyView {
 export function projectView(p: ProjectRow) {
   return {
     projectId: p.id, name: p.name, featureDim: p.featureDim, ratingDimensions: p.ratingDimensions, createdAt: p.createdAt, allowedOrigins: p.allowedOrigins,
-    rateLimits: p.rateLimits, deletedAt: p.deletedAt,
+    rateLimits: p.rateLimits, deletedAt: p.deletedAt, eventRetentionDays: p.eventRetentionDays,
   };
 }
 
