@@ -14,9 +14,9 @@ export const MAX_SET_BUILD_ATTEMPTS = 3;
 /**
  * Serves three queues, one item at a time, all claimed with SKIP LOCKED so several trainers can share them: queued
  * preference-set builds first (a user waits on them), then publications of sets to Kafka (SetPublisher), then
- * training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues
- * a training run for every project on that schedule. Every EVENTS_MAINTENANCE_MINUTES it also runs the maintenance of
- * feedback_events' time partitions (EventPartitions: partitions ahead, retention; one trainer at a time). A set build holds a lease it renews (heartbeat); another
+ * training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues a training run for every project on that schedule. Every
+ * EVENTS_MAINTENANCE_MINUTES it also runs the maintenance of feedback_events' time partitions (EventPartitions:
+ * partitions ahead, retention; one trainer at a time). A set build holds a lease it renews (heartbeat); another
  * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
  */
 @Injectable()
