@@ -1,9 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { DatabaseHealth } from '@flywheel/database';
 import { KafkaHealth } from '@flywheel/kafka';
 import { Public } from '../openapi/openapi.decorators';
+import { LiveDto, ReadyDto } from './health.responses';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -14,12 +15,15 @@ export class HealthController {
   constructor(private readonly database: DatabaseHealth, private readonly kafka: KafkaHealth) {}
 
   @Get('live')
+  @ApiOkResponse({ type: LiveDto })
   live() {
     return { status: 'ok' };
   }
 
   /** Ready when both PostgreSQL and Kafka answer. */
   @Get('ready')
+  @ApiOkResponse({ type: ReadyDto, description: 'PostgreSQL and Kafka answer' })
+  @ApiResponse({ status: 503, type: ReadyDto, description: 'PostgreSQL or Kafka does not answer (or not within 2 s)' })
   async ready(@Res() reply: FastifyReply) {
     const [database, kafka] = await Promise.all([
       within(this.database.ping()),

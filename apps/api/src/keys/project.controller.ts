@@ -1,8 +1,9 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { KeyOwner, ProjectsRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { projectView } from './keys.service';
+import { ProjectInfoDto } from './keys.responses';
 
 @ApiTags('project')
 @UseGuards(ApiKeyGuard)
@@ -12,6 +13,7 @@ export class ProjectController {
   constructor(private readonly projects: ProjectsRepository) {}
 
   @Get()
+  @ApiOkResponse({ type: ProjectInfoDto })
   async show(@Auth() key: KeyOwner) {
     const project = await this.projects.find(key.projectId);
     return { id: project!.id, ...projectView(project!), events: await this.projects.eventCount(key.projectId) };

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, ModelsRepository, PreferenceSetsRepository } from '@flywheel/database';
 import { promoteIfBetter } from '@flywheel/training';
@@ -8,6 +8,7 @@ import { FlywheelError } from '@flywheel/errors';
 import { validationFailed } from '../errors/validation';
 import { PromoteDto, TrainRequestDto } from './models.dto';
 import { ApiErrors } from '../openapi/openapi.decorators';
+import { ModelDto, ModelWithCardDto, PromotionDecisionDto, TrainingJobDto } from './models.responses';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => validationFailed([{ field: 'id', problems: ['id must be a UUID'] }]) });
 
@@ -19,6 +20,7 @@ export class ModelsController {
   constructor(private readonly models: ModelsRepository, private readonly sets: PreferenceSetsRepository) {}
 
   @Get()
+  @ApiOkResponse({ type: [ModelDto], description: 'Newest version first' })
   list(@Auth() key: KeyOwner) {
     return this.models.list(key.projectId);
   }
@@ -29,6 +31,7 @@ export class ModelsController {
    */
   @Post('train')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: TrainingJobDto })
   async train(@Auth() key: KeyOwner, @Body() body: TrainRequestDto) {
     if (body.preferenceSetId !== undefined) {
       const set = await this.sets.find(key.projectId, body.preferenceSetId);
@@ -45,12 +48,14 @@ export class ModelsController {
 
   @Get('jobs/:id')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: TrainingJobDto })
   async job(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return (await this.models.job(key.projectId, id)) ?? notFound(`no training job ${id}`);
   }
 
   @Get(':id')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: ModelWithCardDto })
   async show(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
     return { ...model, card: (await this.models.card(key.projectId, id))!.card };
@@ -58,6 +63,7 @@ export class ModelsController {
 
   @Get(':id/card.md')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ description: 'The model card as Markdown', content: { 'text/markdown': { schema: { type: 'string' } } } })
   async cardMarkdown(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
     const card = (await this.models.card(key.projectId, id)) ?? notFound(`no model ${id}`);
     void reply.type('text/markdown; charset=utf-8').send(card.markdown);
@@ -66,6 +72,7 @@ export class ModelsController {
   /** The ONNX file (input `features` float32 [N, D], output `reward` float32 [N]). */
   @Get(':id/onnx')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ description: 'The ONNX file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
   async onnx(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
     const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
     const bytes = (await this.models.onnx(key.projectId, id))!;
@@ -82,6 +89,7 @@ export class ModelsController {
   @Post(':id/promote')
   @ApiErrors('MODEL_NOT_FOUND', 'NOT_A_CANDIDATE', 'OVERRIDE_NEEDS_REASON')
   @HttpCode(200)
+  @ApiOkResponse({ type: PromotionDecisionDto, description: 'The decision, promoted or not' })
   async promote(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Body() body: PromoteDto) {
     if (body.force && !body.reason) {
       throw new FlywheelError('VALIDATION_FAILED', 'reason is required when force is true', { details: [{ field: 'reason', problems: ['reason is required when force is true'] }] });

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { KeyOwner, PreferenceSetsRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
@@ -7,6 +7,7 @@ import { validationFailed } from '../errors/validation';
 import { ExportQueryDto, GeneratorVersionDto, PreferenceSetCreateDto } from './preference-sets.dto';
 import { PreferenceSetsService } from './preference-sets.service';
 import { ApiErrors } from '../openapi/openapi.decorators';
+import { GeneratorVersionViewDto, PreferenceSetDto, PublicationDto, exportContent } from './preference-sets.responses';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => validationFailed([{ field: 'id', problems: ['id must be a UUID'] }]) });
 const publicationUuid = new ParseUUIDPipe({
@@ -27,17 +28,20 @@ export class PreferenceSetsController {
   @Post()
   @HttpCode(202)
   @ApiErrors('INVALID_OPTIONS')
+  @ApiAcceptedResponse({ type: PreferenceSetDto })
   create(@Auth() key: KeyOwner, @Body() body: PreferenceSetCreateDto) {
     return this.service.create(key.projectId, body);
   }
 
   @Get()
+  @ApiOkResponse({ type: [PreferenceSetDto], description: 'Newest first' })
   list(@Auth() key: KeyOwner) {
     return this.sets.list(key.projectId);
   }
 
   @Get(':id')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: PreferenceSetDto })
   show(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.find(key.projectId, id);
   }
@@ -45,6 +49,7 @@ export class PreferenceSetsController {
   /** Streams the set in a trainer-ready format; the same set always gives the same bytes. */
   @Get(':id/export')
   @ApiErrors('NOT_FOUND', 'CONFLICT')
+  @ApiOkResponse({ description: 'The set in the asked format (Content-Disposition names the file)', content: exportContent() })
   async export(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Query() query: ExportQueryDto, @Res() reply: FastifyReply) {
     const { stream, contentType, filename } = await this.service.export(key.projectId, id, query.format);
     void reply.type(contentType).header('Content-Disposition', `attachment; filename="${filename}"`).send(stream);
@@ -57,6 +62,7 @@ export class PreferenceSetsController {
    */
   @Post(':id/publish')
   @ApiErrors('NOT_FOUND', 'CONFLICT')
+  @ApiAcceptedResponse({ type: PublicationDto })
   @HttpCode(202)
   publish(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.publish(key.projectId, id);
@@ -65,12 +71,14 @@ export class PreferenceSetsController {
   /** The set's publications, newest first. */
   @Get(':id/publications')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: [PublicationDto] })
   publications(@Auth() key: KeyOwner, @Param('id', uuid) id: string) {
     return this.service.publicationList(key.projectId, id);
   }
 
   @Get(':id/publications/:publicationId')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: PublicationDto })
   publication(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Param('publicationId', publicationUuid) publicationId: string) {
     return this.service.publication(key.projectId, id, publicationId);
   }
@@ -85,6 +93,7 @@ export class GeneratorsController {
 
   /** Registers a generator version with the preference sets it was trained on (its lineage). */
   @Post()
+  @ApiCreatedResponse({ type: GeneratorVersionViewDto })
   async register(@Auth() key: KeyOwner, @Body() body: GeneratorVersionDto) {
     for (const setId of body.trainedOn ?? []) {
       if (!(await this.sets.find(key.projectId, setId))) throw validationFailed([{ field: 'trainedOn', problems: [`trainedOn: no preference set ${setId} in this project`] }]);
@@ -93,6 +102,7 @@ export class GeneratorsController {
   }
 
   @Get()
+  @ApiOkResponse({ type: [GeneratorVersionViewDto] })
   list(@Auth() key: KeyOwner) {
     return this.sets.generatorVersions(key.projectId);
   }

@@ -6,6 +6,7 @@ import { RewardsRequest, RewardsRequestDto, RewardsResponseDto, ScoreRequest, Sc
 import { RewardsRequestPipe, ScoreRequestPipe } from './score-request.pipe';
 import { ScoringService } from './scoring.service';
 import { ApiErrors } from '../openapi/openapi.decorators';
+import { ScoreResponseDto } from './score.responses';
 
 @ApiTags('reward models')
 @UseGuards(ApiKeyGuard)
@@ -16,6 +17,7 @@ export class ScoringController {
   /** Rewards and the ranking of up to 1,000 candidates from the production reward model. */
   @Post('score')
   @ApiErrors('CONFLICT')
+  @ApiOkResponse({ type: ScoreResponseDto })
   @HttpCode(200)
   @RequireKey('secret')
   @ApiBody({ type: ScoreRequestDto })

@@ -1,11 +1,13 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { KeyOwner, VideosRepository } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { FlywheelError } from '@flywheel/errors';
 import { ApiErrors } from '../openapi/openapi.decorators';
+import { DimensionRatingDto, VideoDto } from './videos.responses';
 
 @ApiTags('videos')
+@ApiExtraModels(DimensionRatingDto)
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
 @Controller('v1/videos')
@@ -15,6 +17,7 @@ export class VideosController {
   /** The generation and a summary of users' current signals on it. */
   @Get(':videoId')
   @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: VideoDto })
   async show(@Auth() key: KeyOwner, @Param('videoId') videoId: string) {
     const video = await this.videos.video(key.projectId, videoId);
     if (!video) throw new FlywheelError('NOT_FOUND', `no video ${videoId} in this project`);
