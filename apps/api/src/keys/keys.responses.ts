@@ -13,6 +13,7 @@ export class ProjectDto {
   @ApiProperty({ type: RateLimitsDto, nullable: true, description: "The project's own token buckets; null: the api's defaults" })
   rateLimits: RateLimitsDto | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set when the project was deleted' }) deletedAt: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Days raw events are kept; null: forever' }) eventRetentionDays: number | null;
 }
 
 export class ProjectInfoDto extends ProjectDto {
