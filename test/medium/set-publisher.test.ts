@@ -97,4 +97,15 @@ describe('publishing a preference set in-process (medium)', () => {
     await expect(working.publishNext()).resolves.toBe(true);
     await expect(publications.find(set.id, queued.id)).resolves.toMatchObject({ status: 'done', attempts: 1, error: null });
   }, 60000);
+
+  it('fails a publication at once, with the reason, when the failure is permanent (classifyFailure)', async () => {
+    const { sets, publications } = r();
+    const dataError = await ctx.db.query(`SELECT 'not a number'::int`).then(() => { throw new Error('expected a data exception'); }, (error: unknown) => error);
+    const refusing: MessageSink & { disconnect(): Promise<void> } = { send: () => Promise.reject(dataError), disconnect: async () => undefined };
+    const publisher = new SetPublisher(trainerConfig(ctx.config), sets, publications, refusing);
+    const queued = await publications.request(set.id, topic);
+    await expect(publisher.publishNext()).resolves.toBe(true);
+    await expect(publications.find(set.id, queued.id)).resolves.toMatchObject({ status: 'failed', attempts: 1, error: expect.stringContaining('SQLSTATE 22P02') });
+    await expect(publisher.publishNext()).resolves.toBe(false);
+  }, 60000);
 });

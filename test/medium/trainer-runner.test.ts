@@ -1,8 +1,26 @@
-import { CreatedProject } from '@flywheel/database';
+import { connect } from 'node:net';
+import type { TestDatabase } from '@flywheel/database/testing';
+import { CreatedProject, EvidenceRepository } from '@flywheel/database';
 import { LostClaimError, buildPreferenceSet } from '@flywheel/preference-sets';
+import { MAX_ATTEMPTS } from '../../apps/trainer/src/attempts';
 import { MAX_SET_BUILD_ATTEMPTS, TrainerRunner } from '../../apps/trainer/src/trainer-runner';
 import { TestContext, waitFor } from '../support/harness';
 import { REQUESTS, repositories, seedEvidence, trainerConfig, trainerRunner, useAppLogger } from './trainer-world';
+
+/** Evidence whose reads first throw the scripted errors, one per call (then `always`, if given), then read as usual. */
+class FlakyEvidence extends EvidenceRepository {
+  calls = 0;
+  constructor(db: TestDatabase, private readonly script: unknown[], private readonly always?: unknown) {
+    super(db);
+  }
+
+  override async videos(...args: Parameters<EvidenceRepository['videos']>) {
+    this.calls++;
+    const error = this.script.length ? this.script.shift() : this.always;
+    if (error !== undefined) throw error;
+    return super.videos(...args);
+  }
+}
 
 /**
  * Medium tier: TrainerRunner and set building in this process against the real PostgreSQL (no app processes), so
@@ -24,11 +42,15 @@ describe('TrainerRunner in-process (medium)', () => {
   afterEach(async () => { await Promise.all(running.splice(0).map((r) => r.onApplicationShutdown())); });
   afterAll(() => ctx.tearDown(), 30000);
 
-  const start = (leaseMs?: number) => {
-    const runner = trainerRunner(trainerConfig(ctx.config, leaseMs), ctx.db);
+  const start = (leaseMs?: number, evidence?: EvidenceRepository) => {
+    const runner = trainerRunner(trainerConfig(ctx.config, leaseMs), ctx.db, evidence ? { evidence } : {});
     running.push(runner);
     runner.start();
     return runner;
+  };
+  const stop = async (runner: TrainerRunner) => {
+    running.splice(running.indexOf(runner), 1);
+    await runner.onApplicationShutdown();
   };
   const r = () => repositories(ctx.db);
   const settledSet = async (id: string) => {
@@ -119,4 +141,95 @@ describe('TrainerRunner in-process (medium)', () => {
     expect((model.metrics as { test: { accuracy: number } }).test.accuracy).toBeGreaterThan(0.8); // feature 0 is the truth
     await expect(finished(empty.projectId, hopeless.id)).resolves.toMatchObject({ status: 'failed', error: expect.any(String) });
   }, 90000);
+
+  describe('classifies failures (the classifier the ingest-worker and the api share)', () => {
+    /** A real PostgreSQL data exception (SQLSTATE 22P02): the same input fails again. */
+    let dataError: unknown;
+    /** A real refused connection: the dependency is down now and may be back later. */
+    let refused: Error;
+    const odd = () => new Error('an error nobody classified');
+
+    beforeAll(async () => {
+      dataError = await ctx.db.query(`SELECT 'not a number'::int`).then(() => { throw new Error('expected a data exception'); }, (error: unknown) => error);
+      refused = await new Promise<Error>((resolve) => connect(1, '127.0.0.1').on('error', resolve));
+      expect((refused as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    });
+
+    const job = async (id: string) => (await r().models.job(project.projectId, id))!;
+    const finishedJob = async (id: string) => {
+      await waitFor(async () => ['succeeded', 'failed'].includes((await job(id)).status), 45000, `job ${id}`);
+      return job(id);
+    };
+    const enqueue = () => r().models.enqueueJob(project.projectId, { kind: 'linear', seed: 7, promote: false });
+
+    it('training: permanent fails at once with the reason; unknown after the bounded attempts; transient is retried and succeeds', async () => {
+      const permanent = new FlakyEvidence(ctx.db, [dataError]);
+      let queued = await enqueue();
+      let runner = start(undefined, permanent);
+      await expect(finishedJob(queued.id)).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('SQLSTATE 22P02') });
+      expect(permanent.calls).toBe(1);
+      await stop(runner);
+
+      const unknown = new FlakyEvidence(ctx.db, [], odd());
+      queued = await enqueue();
+      runner = start(undefined, unknown);
+      await expect(finishedJob(queued.id)).resolves.toMatchObject({
+        status: 'failed', error: expect.stringMatching(new RegExp(`after ${MAX_ATTEMPTS} attempts: an error nobody classified`)),
+      });
+      expect(unknown.calls).toBe(MAX_ATTEMPTS);
+      await stop(runner);
+
+      const heals = new FlakyEvidence(ctx.db, [refused, refused]);
+      queued = await enqueue();
+      start(undefined, heals);
+      await expect(finishedJob(queued.id)).resolves.toMatchObject({ status: 'succeeded', error: null, modelId: expect.any(String) });
+      expect(heals.calls).toBe(3);
+    }, 120000);
+
+    it('training: a job that still fails transiently goes back to the queue, not to failed, and a later trainer runs it', async () => {
+      const down = new FlakyEvidence(ctx.db, [], refused);
+      const queued = await enqueue();
+      const runner = start(undefined, down);
+      await waitFor(async () => down.calls >= MAX_ATTEMPTS, 30000, 'the first round of attempts');
+      await stop(runner);
+      await expect(job(queued.id)).resolves.toMatchObject({ status: 'queued', error: expect.stringContaining('ECONNREFUSED') });
+
+      start(); // the database and the evidence are back
+      await expect(finishedJob(queued.id)).resolves.toMatchObject({ status: 'succeeded', error: null, modelId: expect.any(String) });
+    }, 120000);
+
+    it('set builds: permanent fails at once; unknown after the bounded tries; transient heals, or is given back and bounded by the claims', async () => {
+      const permanent = new FlakyEvidence(ctx.db, [dataError]);
+      let queued = await r().sets.create(project.projectId, REQUEST);
+      let runner = start(undefined, permanent);
+      await expect(settledSet(queued.id)).resolves.toMatchObject({ status: 'failed', attempts: 1, error: expect.stringContaining('SQLSTATE 22P02') });
+      expect(permanent.calls).toBe(1);
+      await stop(runner);
+
+      const unknown = new FlakyEvidence(ctx.db, [], odd());
+      queued = await r().sets.create(project.projectId, REQUEST);
+      runner = start(undefined, unknown);
+      await expect(settledSet(queued.id)).resolves.toMatchObject({ status: 'failed', attempts: 1, error: expect.stringContaining('an error nobody classified') });
+      expect(unknown.calls).toBe(MAX_ATTEMPTS);
+      await stop(runner);
+
+      const heals = new FlakyEvidence(ctx.db, [refused, refused]);
+      queued = await r().sets.create(project.projectId, REQUEST);
+      runner = start(undefined, heals);
+      await expect(settledSet(queued.id)).resolves.toMatchObject({ status: 'ready', attempts: 1, error: null });
+      expect(heals.calls).toBe(3);
+      await stop(runner);
+
+      // Down for good: each claim tries MAX_ATTEMPTS times and gives the set back (no rows kept); the claim after
+      // MAX_SET_BUILD_ATTEMPTS fails it with the last error.
+      const down = new FlakyEvidence(ctx.db, [], refused);
+      queued = await r().sets.create(project.projectId, REQUEST);
+      start(undefined, down);
+      await expect(settledSet(queued.id)).resolves.toMatchObject({
+        status: 'failed', attempts: MAX_SET_BUILD_ATTEMPTS + 1, error: expect.stringMatching(/build abandoned.*last error: .*ECONNREFUSED/),
+      });
+      expect(down.calls).toBe(MAX_SET_BUILD_ATTEMPTS * MAX_ATTEMPTS);
+      await expect(ctx.count('SELECT count(*) FROM preference_pairs WHERE set_id = $1', [queued.id])).resolves.toBe(0);
+    }, 120000);
+  });
 });

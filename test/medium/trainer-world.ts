@@ -29,9 +29,9 @@ export function trainerConfig(config: FlywheelConfig, setLeaseMs = 60_000): Flyw
   return { ...config, trainer: { ...config.trainer, pollMs: 50, threads: 1, setLeaseMs, scheduleMinutes: 0 } };
 }
 
-/** A TrainerRunner wired as TrainerModule wires it, in this process. */
-export function trainerRunner(config: FlywheelConfig, db: DataSource): TrainerRunner {
-  const r = repositories(db);
+/** A TrainerRunner wired as TrainerModule wires it, in this process; `overrides` replace some of its repositories. */
+export function trainerRunner(config: FlywheelConfig, db: DataSource, overrides: Partial<ReturnType<typeof repositories>> = {}): TrainerRunner {
+  const r = { ...repositories(db), ...overrides };
   const publisher = new SetPublisher(config, r.sets, r.publications, new KafkaPublisher(createKafka(config, 'medium-trainer'), config.kafka.sendTimeoutMs));
   return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher, new EventPartitions(db));
 }

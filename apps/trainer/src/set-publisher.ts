@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { FlywheelConfig } from '@flywheel/config';
+import { classifyFailure, describeFailure } from '@flywheel/errors';
 import { ClaimedPublication, PreferencePublicationsRepository, PreferenceSetsRepository } from '@flywheel/database';
 import { LostClaimError, MessageSink, publishPreferenceSet } from '@flywheel/preference-sets';
 
@@ -9,7 +10,8 @@ export const MAX_PUBLICATION_ATTEMPTS = 5;
 /**
  * The trainer's side of the publication queue: claims a queued publication (or one whose trainer died: its lease,
  * TRAINER_SET_LEASE_MS, ran out), renews the lease while it publishes, and continues from the last batch Kafka
- * acknowledged. A failure gives the publication back to the queue with its progress, until MAX_PUBLICATION_ATTEMPTS.
+ * acknowledged. A permanent failure fails it at once with the reason; any other gives the publication back to the
+ * queue with its progress, until MAX_PUBLICATION_ATTEMPTS.
  */
 export class SetPublisher {
   private readonly logger = new Logger(SetPublisher.name);
@@ -57,10 +59,13 @@ export class SetPublisher {
       if (error instanceof LostClaimError) {
         this.logger.warn({ msg: 'publication_taken_over', ...fields, reason: error.message });
       } else {
-        const message = (error as Error).message;
-        const giveUp = job.attempts >= MAX_PUBLICATION_ATTEMPTS;
+        // A permanent failure (classifyFailure: the same input fails again) ends it now; any other goes back to
+        // the queue with its progress until MAX_PUBLICATION_ATTEMPTS.
+        const message = describeFailure(error);
+        const failure = classifyFailure(error);
+        const giveUp = failure === 'permanent' || job.attempts >= MAX_PUBLICATION_ATTEMPTS;
         await (giveUp ? this.publications.fail(job.id, job.attempts, message) : this.publications.release(job.id, job.attempts, message)).catch(() => undefined);
-        this.logger.warn({ msg: giveUp ? 'publication_failed' : 'publication_retry', ...fields, err: error });
+        this.logger.warn({ msg: giveUp ? 'publication_failed' : 'publication_retry', ...fields, failure, err: error });
       }
     } finally {
       clearInterval(heartbeat);

@@ -6,9 +6,14 @@ import {
 } from '@flywheel/database';
 import { LostClaimError, PreferenceSetRequest, buildPreferenceSet } from '@flywheel/preference-sets';
 import { TrainingError, TrainingRequest, trainProject } from '@flywheel/training';
+import { FlywheelError, describeFailure } from '@flywheel/errors';
+import { MAX_ATTEMPTS, exponentialBackoff, sleep, withAttempts } from './attempts';
 import { SetPublisher } from './set-publisher';
 
-/** A set whose builds died this many times (each trainer stopped mid-build) is failed rather than tried again. */
+/**
+ * A set whose builds were claimed this many times without finishing (each trainer stopped mid-build, or gave it
+ * back after transient failures) is failed rather than tried again.
+ */
 export const MAX_SET_BUILD_ATTEMPTS = 3;
 
 /**
@@ -18,6 +23,11 @@ export const MAX_SET_BUILD_ATTEMPTS = 3;
  * EVENTS_MAINTENANCE_MINUTES it also runs the maintenance of feedback_events' time partitions (EventPartitions:
  * partitions ahead, retention; one trainer at a time). A set build holds a lease it renews (heartbeat); another
  * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
+ *
+ * Failures are classified once (`classifyFailure`, shared with the ingest-worker and the api): a permanent one
+ * (bad data, a PostgreSQL data or integrity error, not enough pairs) fails the job or set at once with the reason; a
+ * transient or unknown one is tried again, MAX_ATTEMPTS in all with backoff; then a transient one gives the item
+ * back to the queue (a dependency is down: the work is not at fault) and an unknown one fails it with the reason.
  */
 @Injectable()
 export class TrainerRunner implements OnApplicationShutdown {
@@ -78,61 +88,102 @@ export class TrainerRunner implements OnApplicationShutdown {
   }
 
   private async execute(job: TrainingJobRow): Promise<void> {
-    this.logger.log({ msg: 'training_started', jobId: job.id, projectId: job.projectId });
+    const fields = { jobId: job.id, projectId: job.projectId };
+    this.logger.log({ msg: 'training_started', ...fields });
     let lastWrite = 0;
-    try {
+    const outcome = await withAttempts(async () => {
       const project = await this.projects.find(job.projectId);
-      const outcome = await trainProject(
-        { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project!,
+      if (!project) throw new FlywheelError('NOT_FOUND', `project ${job.projectId} is gone`);
+      return trainProject(
+        { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project,
         { threads: this.config.trainer.threads, ...(job.options as TrainingRequest) },
         (progress) => {
           const now = Date.now();
           if (now - lastWrite > 1000) {
             lastWrite = now;
-            void this.models.updateJob(job.id, { progress });
+            void this.models.updateJob(job.id, { progress }).catch(() => undefined);
           }
         },
       );
-      await this.models.updateJob(job.id, {
-        status: 'succeeded', modelId: outcome.model.id,
-        progress: { stage: 'done', pairs: outcome.pairs, accuracy: outcome.metrics.accuracy, promotion: outcome.promotion?.reason ?? null, reproduced: outcome.reproduced, seconds: outcome.seconds },
-      });
-      this.logger.log({ msg: 'training_succeeded', jobId: job.id, modelId: outcome.model.id, status: outcome.model.status });
-    } catch (error) {
-      const message = error instanceof TrainingError ? error.message : `training failed: ${(error as Error).message}`;
-      await this.models.updateJob(job.id, { status: 'failed', error: message });
-      this.logger.warn({ msg: 'training_failed', jobId: job.id, reason: message, err: error });
+    }, this.attemptOptions((error, attempt, failure) => this.logger.warn({ msg: 'training_retry', ...fields, attempt, failure, err: error })));
+    if (outcome.ok) {
+      const { value } = outcome;
+      await this.untilDone(() => this.models.updateJob(job.id, {
+        status: 'succeeded', modelId: value.model.id,
+        progress: { stage: 'done', pairs: value.pairs, accuracy: value.metrics.accuracy, promotion: value.promotion?.reason ?? null, reproduced: value.reproduced, seconds: value.seconds },
+      }));
+      this.logger.log({ msg: 'training_succeeded', ...fields, modelId: value.model.id, status: value.model.status });
+      return;
     }
+    const { error, failure, attempts } = outcome;
+    if (failure === 'transient') {
+      const reason = `waiting to retry after ${attempts} attempts: ${describeFailure(error)}`;
+      await this.untilDone(() => this.models.requeueJob(job.id, reason));
+      this.logger.warn({ msg: 'training_requeued', ...fields, attempts, err: error });
+      return;
+    }
+    const message = error instanceof TrainingError ? error.message : `training failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${describeFailure(error)}`;
+    await this.untilDone(() => this.models.updateJob(job.id, { status: 'failed', error: message }));
+    this.logger.warn({ msg: 'training_failed', ...fields, failure, attempts, reason: message, err: error });
   }
 
   private async buildSet(set: ClaimedSet): Promise<void> {
     if (set.attempts > MAX_SET_BUILD_ATTEMPTS) {
-      const reason = `build abandoned: ${MAX_SET_BUILD_ATTEMPTS} attempts stopped without finishing (the trainer died each time; see its logs)`;
+      const reason = `build abandoned: ${MAX_SET_BUILD_ATTEMPTS} attempts stopped without finishing (${set.error ? `last error: ${set.error}` : 'the trainer died each time; see its logs'})`;
       await this.sets.fail(set.id, reason, set.attempts);
       this.logger.warn({ msg: 'preference_set_failed', setId: set.id, reason });
       return;
     }
-    this.logger.log({ msg: 'preference_set_building', setId: set.id, attempt: set.attempts });
+    const fields = { setId: set.id, attempt: set.attempts };
+    this.logger.log({ msg: 'preference_set_building', ...fields });
     let held = true;
     const heartbeat = setInterval(() => {
       this.sets.heartbeat(set.id, set.attempts).then((still) => { held &&= still; }, () => undefined);
     }, Math.max(250, Math.floor(this.config.trainer.setLeaseMs / 4)));
     try {
-      const manifest = await buildPreferenceSet(
+      const outcome = await withAttempts(() => buildPreferenceSet(
         { evidence: this.evidence, sets: this.sets, models: this.models, satisfaction: this.satisfaction },
         set, set.filters as PreferenceSetRequest, () => held,
-      );
-      this.logger.log({ msg: 'preference_set_ready', setId: set.id, counts: (manifest as { counts: unknown }).counts });
-    } catch (error) {
+      ), this.attemptOptions((error, retry, failure) => this.logger.warn({ msg: 'preference_set_retry', ...fields, retry, failure, err: error })));
+      if (outcome.ok) {
+        this.logger.log({ msg: 'preference_set_ready', ...fields, counts: (outcome.value as { counts: unknown }).counts });
+        return;
+      }
+      const { error, failure, attempts } = outcome;
       if (error instanceof LostClaimError) {
-        this.logger.warn({ msg: 'preference_set_taken_over', setId: set.id, reason: error.message });
+        this.logger.warn({ msg: 'preference_set_taken_over', ...fields, reason: error.message });
+      } else if (failure === 'transient') {
+        // Back to the queue without its rows; the next claim is attempt n + 1, so the releases are bounded too.
+        await this.sets.release(set.id, `waiting to retry after ${attempts} tries: ${describeFailure(error)}`, set.attempts).catch(() => undefined);
+        this.logger.warn({ msg: 'preference_set_released', ...fields, tries: attempts, err: error });
       } else {
-        const message = (error as Error).message;
-        await this.sets.fail(set.id, message, set.attempts).catch(() => undefined);
-        this.logger.warn({ msg: 'preference_set_failed', setId: set.id, err: error });
+        const reason = `build failed after ${attempts} tr${attempts > 1 ? 'ies' : 'y'}: ${describeFailure(error)}`;
+        await this.sets.fail(set.id, reason, set.attempts).catch(() => undefined);
+        this.logger.warn({ msg: 'preference_set_failed', ...fields, failure, reason, err: error });
       }
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  private attemptOptions(onRetry: Parameters<typeof withAttempts>[1]['onRetry']) {
+    return { attempts: MAX_ATTEMPTS, backoffMs: exponentialBackoff(this.config.trainer.pollMs), stopping: () => this.stopping, onRetry };
+  }
+
+  /** Writes a job's end state, retrying while the database is unavailable; gives up only when the trainer stops. */
+  private async untilDone(write: () => Promise<unknown>): Promise<void> {
+    const backoff = exponentialBackoff(this.config.trainer.pollMs);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        if (this.stopping) {
+          this.logger.warn({ msg: 'trainer_state_write_abandoned', err: error });
+          return;
+        }
+        await sleep(backoff(attempt));
+      }
     }
   }
 
@@ -159,8 +210,4 @@ export class TrainerRunner implements OnApplicationShutdown {
       this.logger.warn({ msg: 'event_partitions_maintenance_failed', err: error });
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

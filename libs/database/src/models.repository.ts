@@ -220,11 +220,23 @@ export class ModelsRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Gives a running job back to the queue (its failure was transient: a dependency was unavailable); `error` says
+   * why it waits. False when the job is no longer running.
+   */
+  async requeueJob(id: string, error: string): Promise<boolean> {
+    const rows = rowsOf(await this.db.query(
+      `UPDATE training_jobs SET status = 'queued', error = $2, started_at = NULL WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, error],
+    ));
+    return rows.length === 1;
+  }
+
   async updateJob(id: string, patch: { progress?: unknown; status?: TrainingJobRow['status']; modelId?: string; error?: string }): Promise<void> {
     await this.db.query(
       `UPDATE training_jobs SET
          progress = coalesce($2::jsonb, progress), status = coalesce($3, status), model_id = coalesce($4, model_id),
-         error = coalesce($5, error),
+         error = CASE WHEN $3 = 'succeeded' THEN NULL ELSE coalesce($5, error) END,
          finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() ELSE finished_at END
        WHERE id = $1`,
       [id, patch.progress === undefined ? null : JSON.stringify(patch.progress), patch.status ?? null, patch.modelId ?? null, patch.error ?? null],

@@ -119,7 +119,7 @@ export class PreferenceSetsRepository {
   /** Marks the set ready, if `attempt` still holds it; false otherwise (its rows belong to a newer attempt). */
   async finish(setId: string, manifest: unknown, contentSha256: string, attempt: number): Promise<boolean> {
     const rows = rowsOf(await this.db.query(
-      `UPDATE preference_sets SET status = 'ready', manifest = $2, content_sha256 = $3, heartbeat_at = NULL
+      `UPDATE preference_sets SET status = 'ready', manifest = $2, content_sha256 = $3, heartbeat_at = NULL, error = NULL
         WHERE id = $1 AND status = 'building' AND attempts = $4 RETURNING id`,
       [setId, JSON.stringify(manifest), contentSha256, attempt],
     ));
@@ -134,6 +134,21 @@ export class PreferenceSetsRepository {
         [setId, error, attempt],
       ));
       if (held.length > 0) await this.clearRows(setId, em);
+    });
+  }
+
+  /**
+   * Gives `attempt`'s claim back to the queue without its rows (the build failed on an unavailable dependency);
+   * `error` says why it waits. The next claim is a new attempt, so MAX_SET_BUILD_ATTEMPTS bounds the releases too.
+   */
+  async release(setId: string, error: string, attempt: number): Promise<boolean> {
+    return this.db.transaction(async (em) => {
+      const held = rowsOf(await em.query(
+        `UPDATE preference_sets SET status = 'queued', error = $2, heartbeat_at = NULL WHERE id = $1 AND attempts = $3 AND status = 'building' RETURNING id`,
+        [setId, error, attempt],
+      ));
+      if (held.length > 0) await this.clearRows(setId, em);
+      return held.length > 0;
     });
   }
 
