@@ -1,6 +1,7 @@
 /**
  * @jest-environment ./libs/reward-model/src/onnxruntime.jest-environment.js
  */
+import { onnxSchema } from './onnx.schema';
 import { writeOnnx, type RewardModelProvenance } from './onnx-writer';
 import { predict } from './predict';
 import { RewardScorer } from './reward-scorer';
@@ -92,6 +93,29 @@ describe('RewardScorer (onnxruntime-node)', () => {
         for (let i = 0; i < n; i++) expect(rewards[i * 3 + k]).toBeCloseTo(expected[i], 4);
       });
       for (let i = 0; i < n; i++) expect(reward[i]).toBeCloseTo(expectedOverall[i], 4);
+    } finally {
+      await scorer.release();
+    }
+  });
+
+  it('packs linear heads into one [D, K] product: same rewards as each head alone, one MatMul for all of them', async () => {
+    const overall = randomRewardModel([dim, 1], 21);
+    const heads = ['a', 'b', 'c', 'd'].map((name, k) => ({ name, model: randomRewardModel([dim, 1], 30 + k) }));
+    const bytes = writeOnnx(overall, provenance, heads);
+    const { ModelProto } = onnxSchema();
+    const graph = (ModelProto.toObject(ModelProto.decode(bytes)) as { graph: { node: Array<{ op_type: string }> } }).graph;
+    // One MatMul for the overall model and one for the four heads; no Concat.
+    expect(graph.node.map((n) => n.op_type).filter((op) => op === 'MatMul' || op === 'Concat')).toEqual(['MatMul', 'MatMul']);
+    const scorer = await RewardScorer.create(bytes);
+    try {
+      const n = 40;
+      const features = randomFeatures(n, dim, 10);
+      const { rewards } = await scorer.scoreAll(features, n);
+      expect(rewards).toHaveLength(n * 4);
+      heads.forEach((head, k) => {
+        const expected = predict(head.model, features, n);
+        for (let i = 0; i < n; i++) expect(rewards[i * 4 + k]).toBeCloseTo(expected[i], 4);
+      });
     } finally {
       await scorer.release();
     }
