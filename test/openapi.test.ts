@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { ValidateFunction } from 'ajv';
 import { AppProcess, ROOT, TestContext, call, waitFor } from './support/harness';
+import { registerRandomModel } from './support/reward-models';
 
 const ADMIN_TOKEN = 'test-admin-token-openapi-0123456789';
 const CLIENT_DIR = path.join(ROOT, 'test/fixtures/openapi-client');
@@ -160,6 +161,8 @@ describe('the OpenAPI document against the running api', () => {
 
     await expect(documented('POST', '/v1/score', secret, { body: { candidates: [{ videoId: 'oa-v0' }] } })).resolves.toMatchObject({ status: 409 });
     await documented('POST', '/v1/score', secret, { body: { candidates: [] } });
+    await expect(documented('POST', '/v1/rewards', secret, { body: { candidates: [{ prompt: 'a cat', group: 1, videoId: 'oa-v0' }] } })).resolves.toMatchObject({ status: 409 });
+    await documented('POST', '/v1/rewards', secret, { body: { candidates: [{ prompt: 'a cat', group: 1.5, features: [1, 2] }] } });
     await expect(documented('GET', '/v1/models', secret)).resolves.toMatchObject({ status: 200, body: [] });
     await expect(documented('GET', '/v1/models/{id}', secret)).resolves.toMatchObject({ status: 404 });
     await documented('GET', '/v1/models/{id}/card.md', secret);
@@ -181,6 +184,12 @@ describe('the OpenAPI document against the running api', () => {
     await expect(documented('GET', '/v1/preference-sets/{id}/publications/{publicationId}', secret, { params: id })).resolves.toMatchObject({ status: 404 });
     await expect(documented('POST', '/v1/generators', secret, { body: { model: 'seedance', modelVersion: '1.1', trainedOn: [set.body.id] } })).resolves.toMatchObject({ status: 201 });
     await expect(documented('GET', '/v1/generators', secret)).resolves.toMatchObject({ status: 200 });
+
+    // Both scoring routes' answers with a production model (put straight into the registry), heads and advantages.
+    await registerRandomModel(ctx.db, project.projectId, 4, { dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] });
+    const candidates = [{ prompt: 'a cat', group: 'g', videoId: 'oa-v0' }, { prompt: 'a cat', group: 'g', features: [1, 0, 0.5, -1] }];
+    await expect(documented('POST', '/v1/rewards', secret, { body: { candidates, advantages: true } })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('POST', '/v1/score', secret, { body: { candidates: [{ videoId: 'oa-v0' }] } })).resolves.toMatchObject({ status: 200 });
 
     await expect(admin('GET', '/v1/admin/projects')).resolves.toMatchObject({ status: 200 });
     const other = await admin('POST', '/v1/admin/projects', { body: { name: 'openapi-other', featureDim: 2, rateLimits: { ingest: { perSecond: 5, burst: 10 } } } });
