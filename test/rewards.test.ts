@@ -29,7 +29,8 @@ describe('POST /v1/rewards', () => {
     production = await registerRandomModel(ctx.db, project.projectId, DIM, { seed: 11, hidden: [8], dimensions: DIMENSIONS });
     other = await registerRandomModel(ctx.db, project.projectId, DIM, { seed: 21, promote: false });
     scorer = await RewardScorer.create(production.onnx);
-    api = await ctx.startApi();
+    // A small general body limit, so the route's own (API_REWARDS_BODY_LIMIT_BYTES) is seen to apply.
+    api = await ctx.startApi({ API_BODY_LIMIT_BYTES: String(64 * 1024), API_REWARDS_BODY_LIMIT_BYTES: String(1024 * 1024) });
   }, 90000);
   afterAll(async () => {
     await scorer?.release();
@@ -111,6 +112,17 @@ describe('POST /v1/rewards', () => {
     const otherScorer = await RewardScorer.create(other.onnx);
     expect(named.body.rewards).toEqual({ overall: [...await otherScorer.score(Float32Array.from(byId.get('v0-0')!), 1), expect.any(Number), expect.any(Number)] });
     await otherScorer.release();
+  });
+
+  it('has its own body limit for rollout batches, above the other routes\' (API_REWARDS_BODY_LIMIT_BYTES)', async () => {
+    const batch = { candidates: rollouts(1, 2048, 3) };
+    expect(JSON.stringify(batch).length).toBeGreaterThan(64 * 1024);
+    await expect(rewards(batch)).resolves.toMatchObject({ status: 200, body: { count: 2048 } });
+    const scoreBatch = { candidates: batch.candidates.slice(0, 1000).map(({ features }) => ({ features })) };
+    expect(JSON.stringify(scoreBatch).length).toBeGreaterThan(64 * 1024);
+    await expect(post(`${api.url}/v1/score`, project.secretKey, scoreBatch)).resolves.toMatchObject({ status: 413 });
+    const huge = { candidates: batch.candidates.map((c) => ({ ...c, prompt: 'x'.repeat(600) })) };
+    await expect(rewards(huge)).resolves.toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
   });
 
   it('names the field of every bad candidate, in request order, and refuses what does not fit', async () => {

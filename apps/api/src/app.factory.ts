@@ -15,6 +15,8 @@ import { ApiMetrics } from './observability/api-metrics';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { installRequestLog, requestId } from './observability/request-log';
 
+const REWARDS_ROUTE = '/v1/rewards';
+
 /** Builds the api (shared by main.ts and the in-process tests); logs through pino unless told otherwise. */
 export async function createApiApp(logger: LoggerService | false = new PinoNestLogger()): Promise<NestFastifyApplication> {
   const config = loadConfigOrExit();
@@ -29,6 +31,10 @@ export async function createApiApp(logger: LoggerService | false = new PinoNestL
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Before Nest registers its routes (at init): a 1,152-rollout batch of 512 features is ~12 MB of JSON numbers.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === REWARDS_ROUTE) route.bodyLimit = config.api.rewardsBodyLimitBytes;
+  });
   installRequestLog(fastify, loggerFor('Http'));
   registerCors(fastify, config, app.get(ProjectsRepository));
   fastify.addHook('preHandler', rejectUnstorableText);

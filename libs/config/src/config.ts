@@ -19,6 +19,8 @@ export interface FlywheelConfig {
   };
   api: {
     port: number; host: string; bodyLimitBytes: number; keyCacheTtlMs: number;
+    /** POST /v1/rewards's own body limit: a rollout batch of up to 2,048 feature vectors outgrows bodyLimitBytes. */
+    rewardsBodyLimitBytes: number;
     /**
      * Browser origins (`https://editor.example.com`, or `*`) that may call the ingest routes when a project lists
      * none of its own, and those that may call the read routes (none: same-origin only).
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       port: int(env, 'PORT', 8080, 0, 65535),
       host: str(env, 'HOST', '127.0.0.1'),
       bodyLimitBytes: int(env, 'API_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      rewardsBodyLimitBytes: int(env, 'API_REWARDS_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       keyCacheTtlMs: int(env, 'API_KEY_CACHE_TTL_MS', 30000, 0, 3600000),
       cors: { ingestOrigins: origins(env, 'CORS_INGEST_ORIGINS', ['*']), readOrigins: origins(env, 'CORS_READ_ORIGINS', []) },
       adminToken,

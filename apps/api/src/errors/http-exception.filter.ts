@@ -4,7 +4,7 @@ import { ErrorCode, FlywheelError, classifyFailure } from '@flywheel/errors';
 import { errorBody } from './error-body';
 
 const RETRY_AFTER_SECONDS = '5';
-const TOO_LARGE = 'request body is larger than the limit (API_BODY_LIMIT_BYTES); send smaller batches';
+const TOO_LARGE = 'request body is larger than the limit (API_BODY_LIMIT_BYTES; API_REWARDS_BODY_LIMIT_BYTES for /v1/rewards); send smaller batches';
 const UNSUPPORTED = 'Content-Type must be application/json';
 
 /** One place maps failures to HTTP: `{ error: { code, message, details } }`. Unknown errors are 500 and logged. */
