@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,10 +52,25 @@ describe('flywheel CLI', () => {
     expect(set).toMatchObject({ status: 'ready', manifest: { counts: { pairs: 12, rankings: 4 } } }); // 4 requests × 3 pairs
     expect(cli(['sets', 'list'], env).stdout).toContain(set.id);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'flywheel-cli-')), 'set.dpo.jsonl');
-    expect(cli(['sets', 'export', set.id, '--format', 'dpo-jsonl', '-o', file], env).status).toBe(0);
+    const exported = cli(['sets', 'export', set.id, '--format', 'dpo-jsonl', '-o', file], env);
+    expect(exported.status).toBe(0);
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => l.prompt === 'p' && l.chosen !== l.rejected)).toBe(true);
+    // It says what it left out, and leaves a manifest that names the set, its hash and how to fetch the bytes again.
+    expect(exported.stdout).toMatch(new RegExp(`of set ${set.id} \\(sha256 ${set.contentSha256}\\): 12 rows read, \\d+ ties, \\d+ ties left out`));
+    const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8'));
+    expect(manifest).toMatchObject({ setId: set.id, contentSha256: set.contentSha256, format: 'dpo-jsonl', rows: 12, cli: `flywheel sets export ${set.id} --format dpo-jsonl` });
+    expect(manifest.rows - manifest.tiesSkipped).toBe(lines.length);
+    expect(manifest.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    const split = lines[0].split; // one prompt, so one split
+    const train = JSON.parse(cli(['sets', 'export', set.id, '--format', 'kto-jsonl', '--split', split, '--path-prefix', 'videos/', '-o', `${file}.kto`, '--json'], env).stdout);
+    const kto = readFileSync(`${file}.kto`, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(kto.length).toBeGreaterThan(0);
+    expect(kto.every((l) => l.split === split && /^videos\/c\d+\.mp4$/.test(l.completion) && typeof l.label === 'boolean')).toBe(true);
+    expect(train).toMatchObject({ format: 'kto-jsonl', split, rows: train.tiesSkipped + kto.length });
+    const other = (['train', 'validation', 'test'] as const).find((s) => s !== split)!;
+    expect(JSON.parse(cli(['sets', 'export', set.id, '--format', 'dpo-jsonl', '--split', other, '-o', `${file}.other`, '--json'], env).stdout)).toMatchObject({ rows: 0, bytes: 0 });
     // Publishing is the trainer's: the CLI waits for the publication and prints it once done.
     const published = cli(['sets', 'publish', set.id, '--json'], env);
     expect(published.status).toBe(0);

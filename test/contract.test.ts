@@ -105,7 +105,7 @@ describe('one definition of valid (property)', () => {
 
   async function storedGenerations(generations: Record<string, unknown>[]): Promise<Map<string, Record<string, unknown>>> {
     const rows: Record<string, unknown>[] = await ctx.db.query(
-      `SELECT video_id, request_id, prompt, model, model_version, category, segment, duration_ms, uri, features, created_at
+      `SELECT video_id, request_id, prompt, model, model_version, category, segment, duration_ms, uri, features, created_at, fps, num_frames
          FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
       [project.projectId, generations.map((g) => g.videoId)],
     );
@@ -128,6 +128,8 @@ function expectedGeneration(g: Record<string, unknown>): Record<string, unknown>
   return {
     request_id: g.requestId, prompt: g.prompt, model: g.model, model_version: g.modelVersion, category: opt(g.category),
     segment: opt(g.segment), duration_ms: opt(g.durationMs), uri: opt(g.uri),
+    // fps is a real: its float32 rounding; num_frames an integer.
+    fps: g.fps === undefined || g.fps === null ? null : Math.fround(g.fps as number), num_frames: opt(g.numFrames),
     // real[]: each feature as its float32 rounding.
     features: (g.features as number[]).map((x) => Math.fround(x)),
     ...(g.createdAt ? { created_at: Date.parse(g.createdAt as string) } : {}),
@@ -148,6 +150,7 @@ function compare(label: string, row: Record<string, unknown>, expected: Record<s
     let got = row[column];
     if (got instanceof Date) got = got.getTime();
     else if (column === 'features') got = (got as number[]).map((x) => Math.fround(Number(x)));
+    else if (column === 'fps' && got !== null) got = Math.fround(Number(got));
     else if (typeof want === 'number' && got !== null) got = Number(got);
     if (JSON.stringify(got) !== JSON.stringify(want)) {
       failures.push(`${label}: ${column} stored ${JSON.stringify(got)?.slice(0, 80)}, sent ${JSON.stringify(want)?.slice(0, 80)}`);

@@ -3,13 +3,13 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { topicNames } from '@flywheel/contracts';
 import { CreatedProject, PreferenceSetsRepository } from '@flywheel/database';
 import { parallelExport, storedPairs } from '@flywheel/preference-sets';
-import { encodePairs } from '@flywheel/preferences/testing';
+import { encodePairs, loadRewardGroups, loadTrlKto, loadTrlPreference, loadVideoAlignCsv, parseCsvRecords } from '@flywheel/preferences/testing';
 import { RewardScorer } from '@flywheel/reward-model';
 import { AppProcess, ROOT, TestContext, get, post, waitFor } from './support/harness';
 
@@ -37,6 +37,7 @@ describe('reward models and preference sets', () => {
         generations.push({
           videoId: `v${r}-${c}`, requestId: `req${r}`, prompt: `prompt ${r % 20}`, model: 'gen', modelVersion: r % 2 ? '1.0' : '2.0',
           uri: c === 0 ? `s3://bucket/v${r}-${c}.mp4` : undefined, category: r % 3 ? 'pets' : 'travel', durationMs: 6000,
+          ...(c % 2 ? { fps: 24, numFrames: 144 } : {}),
           features: [q, ((r * c) % 5) / 5, (c % 2) - 0.5, 0.1 * r],
         });
         for (let u = 0; u < 3; u++) {
@@ -196,8 +197,7 @@ describe('reward models and preference sets', () => {
     expect(dpo[0]).toEqual(expect.objectContaining({ prompt: expect.any(String), chosen: expect.any(String), rejected: expect.any(String), margin: expect.any(Number), source: 'observed', split: expect.any(String) }));
     expect(dpo.some((p) => p.chosen.startsWith('s3://'))).toBe(true); // URIs where known, ids elsewhere
     const csv = (await download('videoalign-csv')).toString().split('\n');
-    expect(csv[0]).toMatch(/^path_A,path_B,prompt,/);
-    expect(csv[0]).toContain('overall');
+    expect(csv[0]).toMatch(/^path_A,path_B,prompt,VQ,MQ,TA,fps_A/);
     const ranked = (await download('ranked-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l));
     expect(ranked).toHaveLength(REQUESTS);
     for (const r of ranked) {
@@ -209,6 +209,120 @@ describe('reward models and preference sets', () => {
     expect(parquet.subarray(-4).toString()).toBe('PAR1');
     await expect(get(`${api.url}/v1/preference-sets/${setId}/export?format=xml`, project.secretKey)).resolves.toMatchObject({ status: 400 });
   }, 60000);
+
+  const fetchExport = async (query: string) => {
+    const response = await fetch(`${api.url}/v1/preference-sets/${setId}/export?${query}`, { headers: { authorization: `Bearer ${project.secretKey}` } });
+    expect(response.status).toBe(200);
+    const header = (name: string) => response.headers.get(`x-flywheel-${name}`)!;
+    const counts = { rows: Number(header('rows')), ties: Number(header('ties')), tiesSkipped: Number(header('ties-skipped')), unlabelledSkipped: Number(header('unlabelled-skipped')) };
+    return { text: Buffer.from(await response.arrayBuffer()).toString('utf8'), header, counts };
+  };
+
+  // The trainers' own loader rules (libs/preferences trainer-loaders.testing.ts, written from VideoAlign's and TRL's
+  // loader code) applied to what the api serves: each export loads, and what it leaves out is counted in its headers.
+  it('serves exports their trainers load: VideoAlign CSV, TRL DPO/reward and KTO, GRPO groups; nothing dropped silently', async () => {
+    const set = (await get(`${api.url}/v1/preference-sets/${setId}`, project.secretKey)).body;
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'videoalign-data-'));
+    mkdirSync(path.join(dataDir, 'videos'));
+    for (let r = 0; r < REQUESTS; r++) for (let c = 0; c < 4; c++) writeFileSync(path.join(dataDir, 'videos', `v${r}-${c}.mp4`), '');
+
+    const csv = await fetchExport('format=videoalign-csv&pathTemplate=videos/{videoId}.mp4');
+    expect(csv.header('set-id')).toBe(setId);
+    expect(csv.header('content-sha256')).toBe(set.contentSha256);
+    expect(csv.header('cli')).toBe(`flywheel sets export ${setId} --format videoalign-csv --path-template videos/{videoId}.mp4`);
+    const video = loadVideoAlignCsv(csv.text, { evalDims: ['VQ', 'MQ', 'TA'], dataDir });
+    expect(video.rows.length).toBeGreaterThan(20);
+    expect(video.rowsWithoutValidLabel).toBe(0); // no row that trains on nothing…
+    expect(csv.counts.rows).toBe(set.manifest.counts.pairs);
+    expect(video.rows.length + csv.counts.unlabelledSkipped).toBe(csv.counts.rows); // …and the rest counted
+    expect(csv.counts.unlabelledSkipped).toBeGreaterThan(0); // only q > 0.5 videos were rated
+    const records = parseCsvRecords(csv.text);
+    expect(records[0].slice(6)).toEqual(['fps_A', 'num_frames_A', 'fps_B', 'num_frames_B']);
+    expect(records.slice(1).some((r) => r[6] === '24' && r[7] === '144')).toBe(true); // declared by the odd candidates
+    const decided = video.rows.filter((r) => Math.abs(r.chosenLabel[0]) === 1).length;
+    expect(Math.abs(video.aChosenShare - 0.5)).toBeLessThan(2 / Math.sqrt(decided)); // balanced, seeded
+    const overall = await fetchExport('format=videoalign-csv&overall=true&pathTemplate=videos/{videoId}.mp4');
+    expect(loadVideoAlignCsv(overall.text, { evalDims: ['overall'], dataDir }).rows).toHaveLength(set.manifest.counts.pairs);
+    expect(overall.counts.unlabelledSkipped).toBe(0);
+
+    const dpo = await fetchExport('format=dpo-jsonl');
+    const { rows: pairs, margins } = loadTrlPreference(dpo.text);
+    expect(dpo.counts.tiesSkipped).toBe(set.manifest.counts.ties);
+    expect(pairs.length).toBe(dpo.counts.rows - dpo.counts.tiesSkipped); // 22,960 in, 16,535 out is now said
+    expect(Math.max(...margins!)).toBeLessThanOrEqual(2); // satisfaction units
+    const train = await fetchExport('format=dpo-jsonl&split=train');
+    const trainPairs = loadTrlPreference(train.text).rows;
+    expect(trainPairs.length).toBeGreaterThan(0);
+    expect(trainPairs.every((p) => p.split === 'train')).toBe(true);
+    expect(train.counts.rows).toBe(set.manifest.counts.bySplit.train);
+    expect(trainPairs.length).toBe(train.counts.rows - train.counts.tiesSkipped);
+    expect(train.header('source')).toBe(`/v1/preference-sets/${setId}/export?format=dpo-jsonl&split=train`);
+
+    const kto = await fetchExport('format=kto-jsonl&pathTemplate=videos/{videoId}.mp4');
+    const unpaired = loadTrlKto(kto.text);
+    expect(unpaired.desirable).toBeGreaterThan(0); // liked (q > 0.6)
+    expect(unpaired.undesirable).toBeGreaterThan(0); // discarded (q < 0.25)
+    expect(unpaired.rows.length + kto.counts.tiesSkipped).toBe(kto.counts.rows);
+    expect(kto.counts.rows).toBe(set.manifest.counts.outcomes);
+    for (const row of unpaired.rows) expect(existsSync(path.join(dataDir, row.completion as string))).toBe(true);
+
+    const groups = loadRewardGroups((await fetchExport('format=groups-jsonl')).text);
+    expect(groups.groups).toHaveLength(REQUESTS);
+    expect(groups.groups[0].candidates[0]).toEqual(expect.objectContaining({ reward: expect.any(Number), rewards: expect.any(Object) }));
+    expect(groups.groups.some((g) => g.candidates.some((c: any) => c.rewards.visual_quality !== undefined))).toBe(true);
+    expect(loadRewardGroups((await fetchExport('format=groups-jsonl&groupBy=prompt')).text).groups).toHaveLength(20);
+
+    // The same query gives the same bytes (what the headers promise), and bad options are a 400 naming the field.
+    expect((await fetchExport('format=kto-jsonl&pathTemplate=videos/{videoId}.mp4')).text).toBe(kto.text);
+    const bad = await get(`${api.url}/v1/preference-sets/${setId}/export?format=videoalign-csv&pathTemplate=videos/x.mp4&split=dev`, project.secretKey);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error)).toContain('pathTemplate must contain {videoId}');
+    expect(JSON.stringify(bad.body.error)).toContain('split');
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60000);
+
+  it('lets no stable user pseudonym leave: session sets carry per-set salted ids, in exports, Kafka and models', async () => {
+    const request = { scopes: ['session'], minMargin: 0.05, includeTies: false, seed: 7 };
+    const ids = [(await post(`${api.url}/v1/preference-sets`, project.secretKey, request)).body.id, (await post(`${api.url}/v1/preference-sets`, project.secretKey, request)).body.id];
+    const [a, b] = [await settled(ids[0]), await settled(ids[1])];
+    expect(a.status).toBe('ready');
+    expect(a.manifest.counts.pairs).toBeGreaterThan(10);
+    const hashes: string[] = (await ctx.db.query(`SELECT DISTINCT user_hash FROM video_user_signals WHERE project_id = $1`, [project.projectId])).map((r: { user_hash: string }) => r.user_hash);
+    expect(hashes.length).toBe(11);
+    const download = async (id: string, format: string) => {
+      const response = await fetch(`${api.url}/v1/preference-sets/${id}/export?format=${format}`, { headers: { authorization: `Bearer ${project.secretKey}` } });
+      return Buffer.from(await response.arrayBuffer());
+    };
+    const groupKeys = async (id: string) => new Set((await download(id, 'pairs-jsonl')).toString().trim().split('\n').map((l) => JSON.parse(l).group_key as string));
+    const [keysA, keysB] = [await groupKeys(a.id), await groupKeys(b.id)];
+    expect([...keysA].every((k) => /^user:[0-9a-f]{32}$/.test(k))).toBe(true);
+    expect(keysA.size).toBe(keysB.size); // the same users…
+    expect([...keysA].filter((k) => keysB.has(k))).toEqual([]); // …with ids that do not join across sets
+    for (const format of ['pairs-jsonl', 'dpo-jsonl', 'parquet', 'videoalign-csv', 'ranked-jsonl', 'kto-jsonl', 'groups-jsonl']) {
+      const bytes = await download(a.id, format);
+      for (const hash of hashes) expect(bytes.includes(hash)).toBe(false);
+    }
+    // A model trained on the set: its ONNX metadata and its card name the set, never a user.
+    const model = trainOnce('--kind', 'linear', '--seed', '5', '--preference-set', a.id);
+    const onnx = Buffer.from(await (await fetch(`${api.url}/v1/models/${model.modelId}/onnx`, { headers: { authorization: `Bearer ${project.secretKey}` } })).arrayBuffer());
+    const card = JSON.stringify((await get(`${api.url}/v1/models/${model.modelId}`, project.secretKey)).body.card)
+      + (await (await fetch(`${api.url}/v1/models/${model.modelId}/card.md`, { headers: { authorization: `Bearer ${project.secretKey}` } })).text());
+    expect(card).toContain(a.id);
+    for (const hash of hashes) {
+      expect(onnx.includes(hash)).toBe(false);
+      expect(card.includes(hash)).toBe(false);
+    }
+    // Published to Kafka: the messages carry the stored (salted) keys.
+    const queued = await post(`${api.url}/v1/preference-sets/${a.id}/publish`, project.secretKey, {});
+    const url = `${api.url}/v1/preference-sets/${a.id}/publications/${queued.body.publicationId}`;
+    await waitFor(async () => (await get(url, project.secretKey)).body.status === 'done', 45000, 'publication done', trainer?.child);
+    if (spawnSync('which', ['kcat']).status !== 0) execFileSync('bash', ['-c', 'apt-get install -y kcat >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y kcat >/dev/null 2>&1)']);
+    const out = execFileSync('kcat', ['-b', ctx.config.kafka.brokers[0], '-C', '-t', topicNames(ctx.prefix).preferences, '-o', 'beginning', '-e', '-q', '-f', '%h\t%k\t%s\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const mine = out.split('\n').filter((line) => line.includes(`flywheel-set-id=${a.id}`));
+    expect(mine.length).toBe(a.manifest.counts.pairs + a.manifest.counts.rankings + 1);
+    for (const hash of hashes) expect(mine.some((line) => line.includes(hash))).toBe(false);
+    expect(mine.some((line) => [...keysA].some((k) => line.includes(k)))).toBe(true);
+  }, 120000);
 
   it('survives clients that hang up mid-export: the connection of the unfinished COPY is discarded, not reused', async () => {
     const full = await download('parquet');
@@ -322,7 +436,8 @@ describe('reward models and preference sets', () => {
 
     const topic = topicNames(ctx.prefix).preferences;
     const out = execFileSync('kcat', ['-b', ctx.config.kafka.brokers[0], '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%h\t%k\t%s\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const messages = out.trim().split('\n').map((line) => {
+    // Only this set's messages: other sets of this file publish to the same topic.
+    const messages = out.trim().split('\n').filter((line) => line.includes(`flywheel-set-id=${setId},`)).map((line) => {
       const [headers, key, value] = line.split('\t');
       return { headers, key, value: JSON.parse(value) };
     });

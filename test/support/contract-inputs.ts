@@ -73,7 +73,7 @@ export function randomGeneration(random: Random, n: number, now: number, dim: nu
   if (random() < 0.5) item.segment = `s${n % 2}`;
   if (random() < 0.3) item.createdAt = new Date(now - 7200e3).toISOString();
   if (random() < 0.15) return { item, field: null };
-  const field = pick(random, ['videoId', 'requestId', 'prompt', 'prompt', 'model', 'modelVersion', 'category', 'segment', 'durationMs', 'uri', 'features', 'features', 'features', 'createdAt', 'dims', 'colour']);
+  const field = pick(random, ['videoId', 'requestId', 'prompt', 'prompt', 'model', 'modelVersion', 'category', 'segment', 'durationMs', 'uri', 'features', 'features', 'features', 'createdAt', 'dims', 'colour', 'fps', 'numFrames']);
   if (field === 'dims') { // every rollup dimension at its longest, in 4-byte characters: the rollup key's index must hold it
     for (const key of ['model', 'modelVersion', 'category', 'segment']) item[key] = codePoints(random, 128).replace(/[\x21-\x7e]/g, '🎬');
     return { item, field: null };
@@ -84,6 +84,8 @@ export function randomGeneration(random: Random, n: number, now: number, dim: nu
     category: idEdges(random, 128), segment: idEdges(random, 128), uri: idEdges(random, 2048), createdAt: timestampEdges(now),
     prompt: ['', codePoints(random, 10000), codePoints(random, 10001), '🐈'.repeat(10000), 'a\u0000', 'x'.repeat(10001), 7],
     durationMs: numberEdges, colour: ['red'],
+    fps: [23.976, 0.01, 0.009, 0, 1000, 1000.5, -24, 1e-300, '24', true, null],
+    numFrames: [1, 121, 0, 1e7, 1e7 + 1, 2.5, -1, '121', null],
     features: [
       ...featureEdges.map((edge) => { const f = [...(item.features as number[])]; f[Math.floor(random() * dim)] = edge as number; return f; }),
       [], (item.features as number[]).slice(1), [...(item.features as number[]), 1], 'x',

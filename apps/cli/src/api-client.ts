@@ -25,12 +25,16 @@ export class ApiClient {
   }
 
   /** Streams a response body to `sink`, reporting bytes as they arrive. */
-  async download(path: string, sink: Writable, onBytes: (total: number) => void): Promise<number> {
+  async download(
+    path: string, sink: Writable, onBytes: (total: number) => void, onHeaders?: (headers: Headers) => void, onChunk?: (chunk: Uint8Array) => void,
+  ): Promise<number> {
     const response = await this.request('GET', path);
     if (!response.ok) throw this.error(response.status, (await response.json().catch(() => null)) as ErrorBody);
+    onHeaders?.(response.headers);
     let total = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       total += chunk.length;
+      onChunk?.(chunk);
       if (!sink.write(chunk)) await new Promise((resolve) => sink.once('drain', resolve));
       onBytes(total);
     }

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ApiClient, CliError, EXIT, Progress } from './api-client';
 
@@ -61,15 +62,46 @@ export function registerSetCommands(program: Command, client: () => ApiClient, o
 
   sets
     .command('export <id>')
-    .description('stream a set to a file: dpo-jsonl, pairs-jsonl, videoalign-csv, ranked-jsonl or parquet')
-    .requiredOption('--format <format>', 'dpo-jsonl | pairs-jsonl | videoalign-csv | ranked-jsonl | parquet')
-    .option('-o, --output <file>', 'file to write (default: stdout)')
+    .description('stream a set to a file in a trainer-ready format; says what it holds and what it left out (ties, unlabelled pairs)')
+    .requiredOption('--format <format>', 'dpo-jsonl | pairs-jsonl | videoalign-csv | ranked-jsonl | parquet | kto-jsonl | groups-jsonl')
+    .option('-o, --output <file>', 'file to write (default: stdout); a <file>.manifest.json beside it names the set, its hash and how to fetch it again')
+    .option('--split <split>', 'only train, validation or test')
+    .option('--path-template <template>', 'videoalign-csv, kto-jsonl, groups-jsonl: each video as this path, e.g. videos/{videoId}.mp4')
+    .option('--path-prefix <prefix>', 'shorthand for --path-template <prefix>{videoId}.mp4')
+    .option('--overall', 'videoalign-csv: add the overall column (for --eval_dim overall)')
+    .option('--seed <n>', 'videoalign-csv: seed of the balanced A/B order')
+    .option('--group-by <what>', 'groups-jsonl: request (default) or prompt')
+    .option('--json', 'print the summary as JSON (on stderr when the export goes to stdout)')
     .action(async (id, opts) => {
+      if (opts.pathTemplate !== undefined && opts.pathPrefix !== undefined) throw new CliError('give --path-template or --path-prefix, not both', EXIT.usage);
+      const query = new URLSearchParams({ format: opts.format });
+      if (opts.split) query.set('split', opts.split);
+      const template = opts.pathPrefix !== undefined ? `${opts.pathPrefix}{videoId}.mp4` : opts.pathTemplate;
+      if (template !== undefined) query.set('pathTemplate', template);
+      if (opts.overall) query.set('overall', 'true');
+      if (opts.seed !== undefined) query.set('seed', String(opts.seed));
+      if (opts.groupBy) query.set('groupBy', opts.groupBy);
       const progress = new Progress(`exporting ${opts.format}`, !opts.output);
       const sink = opts.output ? createWriteStream(opts.output) : process.stdout;
-      const bytes = await client().download(`/v1/preference-sets/${id}/export?format=${encodeURIComponent(opts.format)}`, sink, (n) => progress.update(null, `${(n / 1048576).toFixed(1)} MiB`));
+      const hash = createHash('sha256');
+      let headers: Headers | null = null;
+      const bytes = await client().download(`/v1/preference-sets/${id}/export?${query}`, sink, (n) => progress.update(null, `${(n / 1048576).toFixed(1)} MiB`), (h) => { headers = h; }, (chunk) => hash.update(chunk));
       progress.done(`${bytes} bytes`);
-      if (opts.output) process.stderr.write(`wrote ${opts.output} (${bytes} bytes)\n`);
+      const h = headers as Headers | null;
+      const count = (name: string) => Number(h?.get(`x-flywheel-${name}`) ?? NaN);
+      const summary = {
+        schema: 'flywheel.export.v1', setId: h?.get('x-flywheel-set-id') ?? id, contentSha256: h?.get('x-flywheel-content-sha256') ?? null,
+        format: opts.format, split: opts.split ?? null, source: h?.get('x-flywheel-source') ?? null, cli: h?.get('x-flywheel-cli') ?? null,
+        rows: count('rows'), ties: count('ties'), tiesSkipped: count('ties-skipped'), unlabelledSkipped: count('unlabelled-skipped'),
+        file: opts.output ?? null, bytes, sha256: hash.digest('hex'),
+      };
+      if (opts.output) writeFileSync(`${opts.output}.manifest.json`, `${JSON.stringify(summary, null, 2)}\n`);
+      const human = `${opts.output ? `wrote ${opts.output} (${bytes} bytes)` : `exported ${bytes} bytes`} of set ${summary.setId} (sha256 ${summary.contentSha256}): ` +
+        `${summary.rows} rows read, ${summary.ties} ties, ${summary.tiesSkipped} ties left out, ${summary.unlabelledSkipped} unlabelled pairs left out; ` +
+        `again: ${summary.cli}${opts.output ? `; manifest ${opts.output}.manifest.json` : ''}\n`;
+      // The export itself may be on stdout: the summary goes to stderr then.
+      const write = (text: string) => (opts.output ? process.stdout.write(text) : process.stderr.write(text));
+      write(opts.json ? `${JSON.stringify(summary)}\n` : human);
     });
 
   sets

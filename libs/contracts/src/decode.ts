@@ -46,6 +46,6 @@ export function decodeGeneration(raw: Buffer | string | null): Decoded<Generatio
     v: 1, projectId: o.projectId as string, videoId: o.videoId as string, requestId: o.requestId as string,
     prompt: o.prompt as string, model: o.model as string, modelVersion: o.modelVersion as string,
     category: opt(o.category), segment: opt(o.segment), durationMs: opt(o.durationMs), uri: opt(o.uri),
-    features: o.features as number[], createdAt: o.createdAt as string, receivedAt: o.receivedAt as string,
+    fps: opt(o.fps), numFrames: opt(o.numFrames), features: o.features as number[], createdAt: o.createdAt as string, receivedAt: o.receivedAt as string,
   }));
 }

@@ -58,6 +58,9 @@ export interface GenerationMessage {
   segment?: string;
   durationMs?: number;
   uri?: string;
+  /** Frames per second and number of frames of the video file, when the generator declares them. */
+  fps?: number;
+  numFrames?: number;
   features: number[];
   createdAt: string;
   receivedAt: string;

@@ -60,10 +60,25 @@ describe('field rules', () => {
     ['an empty category', { category: '' }],
     ['a 10,000-emoji prompt', { prompt: '🐈'.repeat(10000) }],
     ['a 10,001-character prompt', { prompt: 'x'.repeat(10001) }],
+    ['fps and a frame count', { fps: 23.976, numFrames: 121 }],
+    ['fps of 0', { fps: 0 }],
+    ['a fractional frame count', { numFrames: 120.5 }],
+    ['a string fps', { fps: '24' }],
   ])('api and worker agree on a generation with %s', (_name, patch) => {
     const parsed = parseGenerationBatch({ generations: [{ ...generation, ...patch }] }, 2);
     const decoded = decodeGeneration(JSON.stringify(toGenerationMessage(projectId, { ...generation, ...patch } as never, '2026-01-01T00:00:01.000Z')));
     expect(decoded.ok).toBe(parsed.ok);
+  });
+
+  it('takes a declared fps and frame count, optional, and names the field it refuses', () => {
+    expect(parseGenerationBatch({ generations: [{ ...generation, fps: 24, numFrames: 121 }] }, 2)).toMatchObject({ ok: true, generations: [{ fps: 24, numFrames: 121 }] });
+    expect(parseGenerationBatch({ generations: [generation] }, 2)).toMatchObject({ ok: true });
+    const bad = parseGenerationBatch({ generations: [{ ...generation, fps: 0, numFrames: 2.5 }] }, 2);
+    expect(bad.ok === false && bad.problems.map((p) => p.problems[0])).toEqual([
+      'generations[0].fps must not be less than 0.01', 'generations[0].numFrames must be an integer number',
+    ]);
+    const decoded = decodeGeneration(JSON.stringify(toGenerationMessage(projectId, { ...generation, fps: 30, numFrames: 90 }, '2026-01-01T00:00:01.000Z')));
+    expect(decoded).toMatchObject({ ok: true, value: { fps: 30, numFrames: 90 } });
   });
 
   it('refuses unknown properties by name, inherited names included', () => {

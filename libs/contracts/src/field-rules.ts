@@ -113,6 +113,10 @@ const TYPE_MESSAGE = `must be one of: ${EVENT_TYPES_V1.join(', ')}`;
 const DIMENSION = /^[a-z][a-z0-9_]{0,63}$/;
 
 const id = text(1, MAX_ID_LENGTH);
+/** fps is stored as `real`, numFrames as `integer`: the bounds keep both exact and plausible. */
+export const MIN_FPS = 0.01;
+export const MAX_FPS = 1000;
+export const MAX_NUM_FRAMES = 10_000_000;
 const milliseconds = number(0, 1e9);
 
 /** Fields an event has both as the api receives it and as it travels on Kafka, in reporting order. */
@@ -149,6 +153,9 @@ const GENERATION_COMMON = {
   segment: { check: id },
   durationMs: { check: milliseconds },
   uri: { check: text(1, MAX_URI_LENGTH) },
+  // Frame rate and frame count of the video file, when the generator knows them (VideoAlign's fps_A, num_frames_A).
+  fps: { check: number(MIN_FPS, MAX_FPS) },
+  numFrames: { check: number(1, MAX_NUM_FRAMES, true) },
   features: { required: true, check: float32Array(1, MAX_FEATURE_DIM) },
 };
 

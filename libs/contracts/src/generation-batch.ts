@@ -28,6 +28,6 @@ export function toGenerationMessage(projectId: string, g: GenerationInput, recei
   return {
     v: 1, projectId, videoId: g.videoId, requestId: g.requestId, prompt: g.prompt, model: g.model,
     modelVersion: g.modelVersion, category: g.category, segment: g.segment, durationMs: g.durationMs, uri: g.uri,
-    features: g.features, createdAt: g.createdAt ?? receivedAt, receivedAt,
+    fps: g.fps, numFrames: g.numFrames, features: g.features, createdAt: g.createdAt ?? receivedAt, receivedAt,
   };
 }

@@ -28,6 +28,12 @@ export interface VideoEvidenceRow {
   overallRating: number | null;
   /** Every rated dimension of the video: mean rating 1–5 and how many users rated it. */
   dimensions: Record<string, { mean: number; n: number }>;
+  /** Users (with a satisfaction score) who liked, exported or chose it; who discarded, regenerated or disliked it. */
+  positive: number;
+  negative: number;
+  /** What the generator declared of the file, if anything. */
+  fps: number | null;
+  numFrames: number | null;
 }
 
 /** What training needs of a generation it only knows by id (the videos of a stored preference set). */
@@ -53,7 +59,10 @@ export class EvidenceRepository {
     const { where, params } = conditions(projectId, filters);
     const rows: Record<string, unknown>[] = await this.db.query(
       `SELECT g.video_id, g.request_id, g.prompt_norm, g.prompt, g.model, g.model_version, g.uri, g.features,
+              g.fps::float8 AS fps, g.num_frames,
               count(s.satisfaction)::int AS n, coalesce(sum(s.satisfaction), 0)::float8 AS sat_sum,
+              count(*) FILTER (WHERE s.liked OR s.exported OR s.chosen)::int AS positive,
+              count(*) FILTER (WHERE s.discarded OR s.regenerated OR s.disliked)::int AS negative,
               avg((s.dimension_ratings ->> 'visual_quality')::float8) AS vq,
               avg((s.dimension_ratings ->> 'motion_quality')::float8) AS mq,
               avg((s.dimension_ratings ->> 'text_alignment')::float8) AS ta,
@@ -88,6 +97,8 @@ export class EvidenceRepository {
       features: r.features as number[], n: r.n as number, satSum: Number(r.sat_sum), visualQuality: num(r.vq),
       motionQuality: num(r.mq), textAlignment: num(r.ta), overallRating: num(r.overall),
       dimensions: dimensions.get(r.video_id as string) ?? {},
+      positive: r.positive as number, negative: r.negative as number,
+      fps: r.fps === null ? null : Math.fround(Number(r.fps)), numFrames: r.num_frames as number | null,
     }));
   }
 

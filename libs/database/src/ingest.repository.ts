@@ -409,13 +409,14 @@ export class IngestTransaction {
     const col = <T>(pick: (g: GenerationMessage) => T) => generations.map(pick);
     const rows = await this.em.query(
       `INSERT INTO generations (project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category,
-                                segment, duration_ms, uri, features, created_at, received_at)
+                                segment, duration_ms, uri, features, created_at, received_at, fps, num_frames)
        SELECT u.project_id, u.video_id, u.request_id, u.prompt, u.prompt_norm, u.model, u.model_version, u.category,
-              u.segment, u.duration_ms, u.uri, u.features::real[], u.created_at, u.received_at
+              u.segment, u.duration_ms, u.uri, u.features::real[], u.created_at, u.received_at, u.fps, u.num_frames
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::float8[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+                     $9::text[], $10::float8[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[],
+                     $15::real[], $16::integer[])
            AS u(project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category, segment,
-                duration_ms, uri, features, created_at, received_at)
+                duration_ms, uri, features, created_at, received_at, fps, num_frames)
        ON CONFLICT (project_id, video_id) DO NOTHING
        RETURNING project_id, video_id`,
       [
@@ -423,7 +424,7 @@ export class IngestTransaction {
         col((g) => normalisePrompt(g.prompt)), col((g) => g.model), col((g) => g.modelVersion),
         col((g) => g.category ?? null), col((g) => g.segment ?? null), col((g) => g.durationMs ?? null),
         col((g) => g.uri ?? null), col((g) => float32Array(g.features)), col((g) => g.createdAt),
-        col((g) => g.receivedAt),
+        col((g) => g.receivedAt), col((g) => g.fps ?? null), col((g) => g.numFrames ?? null),
       ],
     );
     return rows.map((r: { project_id: string; video_id: string }) => ({ projectId: r.project_id, videoId: r.video_id }));

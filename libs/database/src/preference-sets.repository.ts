@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { PAIR_COPY_FIELDS, copyRowBatches, copyTextRows, pairFromCopyFields } from '@flywheel/preferences';
-import type { PreferencePairRow, RankedRequest } from '@flywheel/preferences';
+import { PAIR_COPY_FIELDS, PAIR_MEDIA_FIELDS, copyRowBatches, copyTextRows, pairFromCopyFields } from '@flywheel/preferences';
+import type { PreferencePairRow, RankedRequest, VideoOutcome } from '@flywheel/preferences';
 import { copyConnection } from './copy-pool';
 import { rowsOf, uuidLiteral } from './sql';
 
@@ -34,10 +34,32 @@ const PAGE = 20_000;
 const PAGE_ROWS = 2048;
 
 const PAIR_COLUMNS = PAIR_COPY_FIELDS.join(', ');
+const PAIR_ROW_COLUMNS = [...PAIR_COPY_FIELDS, ...PAIR_MEDIA_FIELDS].join(', ');
 
-function pairsCopySql(setId: string, afterSeq = -1): string {
-  const from = afterSeq >= 0 ? ` AND seq > ${Math.floor(afterSeq)}` : '';
-  return `COPY (SELECT ${PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}'${from} ORDER BY seq) TO STDOUT`;
+export type PairSplitFilter = 'train' | 'validation' | 'test' | undefined;
+
+function pairsCopySql(setId: string, opts: { afterSeq?: number; split?: PairSplitFilter; columns?: string } = {}): string {
+  const from = opts.afterSeq !== undefined && opts.afterSeq >= 0 ? ` AND seq > ${Math.floor(opts.afterSeq)}` : '';
+  const split = opts.split ? ` AND split = '${splitLiteral(opts.split)}'` : '';
+  return `COPY (SELECT ${opts.columns ?? PAIR_COLUMNS} FROM preference_pairs WHERE set_id = '${uuidLiteral(setId)}'${from}${split} ORDER BY seq) TO STDOUT`;
+}
+
+const OUTCOME_COLUMNS = `video_id, request_id, prompt, prompt_norm, uri, model_version, split, n, reward, rewards, positive,
+  negative, label, fps, num_frames`;
+
+function outcomeFromCopyFields(f: (string | null)[]): VideoOutcome {
+  return {
+    videoId: f[0]!, requestId: f[1]!, prompt: f[2]!, promptNorm: f[3]!, uri: f[4], modelVersion: f[5]!,
+    split: f[6] as VideoOutcome['split'], n: Number(f[7]), reward: Math.fround(parseFloat(f[8]!)),
+    rewards: f[9] === '{}' ? {} : JSON.parse(f[9]!), positive: Number(f[10]), negative: Number(f[11]),
+    label: f[12] === null ? null : f[12] === 't', fps: f[13] === null ? null : Math.fround(parseFloat(f[13])),
+    numFrames: f[14] === null ? null : Number(f[14]),
+  };
+}
+
+function splitLiteral(split: string): string {
+  if (split !== 'train' && split !== 'validation' && split !== 'test') throw new Error(`not a split: ${split}`);
+  return split;
 }
 
 /** Preference-set snapshots: written once in pages, read back in sequence order, never changed after `ready`. */
@@ -57,18 +79,74 @@ export class PreferenceSetsRepository {
     const col = <T>(pick: (r: StoredPairRow) => T) => rows.map(pick);
     await this.db.query(
       `INSERT INTO preference_pairs (set_id, seq, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
-              model_version, margin, weight, tie, scope, group_key, split, source, dimensions)
+              model_version, margin, weight, tie, scope, group_key, split, source, dimensions, chosen_fps, chosen_frames,
+              rejected_fps, rejected_frames)
        SELECT $1, $2 + ord - 1, chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version,
-              margin, weight, tie, scope, group_key, split, source, dimensions
+              margin, weight, tie, scope, group_key, split, source, dimensions, chosen_fps, chosen_frames, rejected_fps,
+              rejected_frames
          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
               $9::text[], $10::real[], $11::real[], $12::bool[], $13::text[], $14::text[], $15::text[], $16::text[],
-              $17::jsonb[]) WITH ORDINALITY AS u(chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id,
-              model_version, margin, weight, tie, scope, group_key, split, source, dimensions, ord)`,
+              $17::jsonb[], $18::real[], $19::integer[], $20::real[], $21::integer[]) WITH ORDINALITY AS u(chosen_id,
+              rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight, tie, scope,
+              group_key, split, source, dimensions, chosen_fps, chosen_frames, rejected_fps, rejected_frames, ord)`,
       [setId, firstSeq, col((r) => r.chosenId), col((r) => r.rejectedId), col((r) => r.chosenUri), col((r) => r.rejectedUri),
         col((r) => r.prompt), col((r) => r.requestId), col((r) => r.modelVersion), col((r) => r.margin), col((r) => r.weight),
         col((r) => r.tie), col((r) => r.scope), col((r) => r.groupKey), col((r) => r.split), col((r) => r.source),
-        col((r) => JSON.stringify(r.dimensions))],
+        col((r) => JSON.stringify(r.dimensions)), col((r) => r.chosenFps ?? null), col((r) => r.chosenFrames ?? null),
+        col((r) => r.rejectedFps ?? null), col((r) => r.rejectedFrames ?? null)],
     );
+  }
+
+  /** The set's own user salt (see TrainerReadyExports1764002300000); written once per build attempt, never exported. */
+  async setUserSalt(setId: string, salt: Buffer): Promise<void> {
+    await this.db.query(`UPDATE preference_sets SET user_salt = $2 WHERE id = $1`, [setId, salt]);
+  }
+
+  async userSalt(setId: string): Promise<Buffer | null> {
+    const rows = await this.db.query(`SELECT user_salt FROM preference_sets WHERE id = $1`, [setId]);
+    return rows[0]?.user_salt ?? null;
+  }
+
+  async insertOutcomes(setId: string, firstSeq: number, rows: VideoOutcome[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <T>(pick: (r: VideoOutcome) => T) => rows.map(pick);
+    await this.db.query(
+      `INSERT INTO preference_outcomes (set_id, seq, video_id, request_id, prompt, prompt_norm, uri, model_version, split, n,
+              reward, rewards, positive, negative, label, fps, num_frames)
+       SELECT $1, $2 + ord - 1, video_id, request_id, prompt, prompt_norm, uri, model_version, split, n, reward, rewards,
+              positive, negative, label, fps, num_frames
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[],
+              $11::real[], $12::jsonb[], $13::int[], $14::int[], $15::bool[], $16::real[], $17::int[]) WITH ORDINALITY
+              AS u(video_id, request_id, prompt, prompt_norm, uri, model_version, split, n, reward, rewards, positive,
+              negative, label, fps, num_frames, ord)`,
+      [setId, firstSeq, col((r) => r.videoId), col((r) => r.requestId), col((r) => r.prompt), col((r) => r.promptNorm),
+        col((r) => r.uri), col((r) => r.modelVersion), col((r) => r.split), col((r) => r.n), col((r) => r.reward),
+        col((r) => JSON.stringify(r.rewards)), col((r) => r.positive), col((r) => r.negative), col((r) => r.label),
+        col((r) => r.fps), col((r) => r.numFrames)],
+    );
+  }
+
+  /**
+   * The set's outcomes (of one split, or all), a page at a time, from one COPY: in seq order (request id, then
+   * video id), or grouped by normalised prompt (`byPrompt`: prompt_norm, then seq) for prompt groups.
+   */
+  async *outcomePages(setId: string, opts: { split?: PairSplitFilter; byPrompt?: boolean } = {}): AsyncGenerator<VideoOutcome[]> {
+    const split = opts.split ? ` AND split = '${splitLiteral(opts.split)}'` : '';
+    const sql = `COPY (SELECT ${OUTCOME_COLUMNS} FROM preference_outcomes WHERE set_id = '${uuidLiteral(setId)}'${split}
+      ORDER BY ${opts.byPrompt ? 'prompt_norm COLLATE "C", seq' : 'seq'}) TO STDOUT`;
+    for await (const batch of this.copyOut(sql, (stream) => copyRowBatches(stream, PAGE_ROWS))) {
+      yield copyTextRows(batch.toString('utf8')).map(outcomeFromCopyFields);
+    }
+  }
+
+  /** Outcomes an export (of one split, or all) holds, and how many have no label (kto-jsonl leaves those out). */
+  async outcomeCounts(setId: string, split?: PairSplitFilter): Promise<{ outcomes: number; neutral: number }> {
+    const [row] = await this.db.query(
+      `SELECT count(*)::int AS outcomes, count(*) FILTER (WHERE label IS NULL)::int AS neutral
+         FROM preference_outcomes WHERE set_id = $1 AND ($2::text IS NULL OR split = $2)`,
+      [setId, split ?? null],
+    );
+    return row;
   }
 
   async insertRankings(setId: string, firstSeq: number, rows: StoredRanking[]): Promise<void> {
@@ -113,6 +191,7 @@ export class PreferenceSetsRepository {
   /** Rows an earlier attempt left behind; a build starts from none. */
   async clearRows(setId: string, on: Pick<DataSource, 'query'> = this.db): Promise<void> {
     await on.query(`DELETE FROM preference_pairs WHERE set_id = $1`, [setId]);
+    await on.query(`DELETE FROM preference_outcomes WHERE set_id = $1`, [setId]);
     await on.query(`DELETE FROM preference_rankings WHERE set_id = $1`, [setId]);
   }
 
@@ -172,8 +251,9 @@ export class PreferenceSetsRepository {
    * of the COPY batches) at a time: constant memory, and the rows never go through the driver's per-column parsers,
    * which made keyset pages 3–4× slower than psql \\copy.
    */
-  async *pairPages(setId: string, afterSeq = -1): AsyncGenerator<(StoredPairRow & { seq: number })[]> {
-    for await (const batch of this.copyOut(pairsCopySql(setId, afterSeq), (stream) => copyRowBatches(stream, PAGE_ROWS))) {
+  async *pairPages(setId: string, afterSeq = -1, split?: PairSplitFilter): AsyncGenerator<(StoredPairRow & { seq: number })[]> {
+    const sql = pairsCopySql(setId, { afterSeq, split, columns: PAIR_ROW_COLUMNS });
+    for await (const batch of this.copyOut(sql, (stream) => copyRowBatches(stream, PAGE_ROWS))) {
       yield copyTextRows(batch.toString('utf8')).map(pairFromCopyFields);
     }
   }
@@ -182,8 +262,22 @@ export class PreferenceSetsRepository {
    * The raw COPY text (UTF-8 bytes) of the set's pairs in batches of `rows` whole rows, for parsers that run
    * elsewhere (the parallel export's worker threads, CopyRowScanner); pairPages parses them here.
    */
-  async *pairBatches(setId: string, rows: number): AsyncGenerator<Buffer> {
-    yield* this.copyOut(pairsCopySql(setId), (stream) => copyRowBatches(stream, rows));
+  async *pairBatches(setId: string, rows: number, split?: PairSplitFilter): AsyncGenerator<Buffer> {
+    yield* this.copyOut(pairsCopySql(setId, { split }), (stream) => copyRowBatches(stream, rows));
+  }
+
+  /**
+   * What an export of the set's pairs (of one split, or all) will hold: pairs, ties, and pairs with no label in any
+   * of `dimensions` (videoalign-csv leaves those out), counted before the bytes stream so the response can say it.
+   */
+  async pairCounts(setId: string, split?: PairSplitFilter, dimensions: readonly string[] = []): Promise<{ pairs: number; ties: number; unlabelled: number }> {
+    const [row] = await this.db.query(
+      `SELECT count(*)::int AS pairs, count(*) FILTER (WHERE tie)::int AS ties,
+              count(*) FILTER (WHERE NOT (dimensions ?| $3::text[]))::int AS unlabelled
+         FROM preference_pairs WHERE set_id = $1 AND ($2::text IS NULL OR split = $2)`,
+      [setId, split ?? null, dimensions],
+    );
+    return row;
   }
 
   /**
@@ -206,6 +300,11 @@ export class PreferenceSetsRepository {
   /** The set's pairs in sequence order, those after `afterSeq` (a resumed publication) or all. */
   async *pairs(setId: string, afterSeq = -1): AsyncGenerator<StoredPairRow & { seq: number }> {
     for await (const page of this.pairPages(setId, afterSeq)) yield* page;
+  }
+
+  async rankingCount(setId: string): Promise<number> {
+    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM preference_rankings WHERE set_id = $1`, [setId]);
+    return row.n;
   }
 
   async *rankings(setId: string, afterSeq = -1): AsyncGenerator<StoredRanking & { seq: number }> {

@@ -48,6 +48,8 @@ export interface ParallelExportOptions {
   parquet?: ParquetExportOptions;
   /** Another worker script in place of the export worker (tests that make a worker die or fail). */
   workerScript?: string;
+  /** Only this split's pairs. */
+  split?: 'train' | 'validation' | 'test';
 }
 
 /**
@@ -106,7 +108,7 @@ async function* runParallelExport(
   let id = 0;
   try {
     if (layout) yield layout.header();
-    for await (const rows of sets.pairBatches(setId, batchRows)) {
+    for await (const rows of sets.pairBatches(setId, batchRows, options.split)) {
       if (broken) throw broken;
       const task: ExportTask = { id: id++, format, rows, parquet };
       const result = new Promise<ExportResult>((resolve, reject) => pending.set(task.id, { resolve, reject }));

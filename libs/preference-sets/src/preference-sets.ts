@@ -4,9 +4,10 @@ import {
   StoredPairRow, StoredRanking,
 } from '@flywheel/database';
 import {
-  ExportFormat, Pair, PairScope, PreferencePairRow, RankedRequest, VideoEvidence, buildPairs,
-  encodeRankings, encodeVideoAlignCsv,
-  preferenceSetSha256, rankRequests, resolvePairOptions, rewardModelPairs, toPairRow,
+  ExportFormat, ExportStats, GroupBy, Pair, PairScope, PairSplit, PreferencePairRow, RankedRequest, VIDEOALIGN_DIMENSIONS,
+  VideoEvidence, VideoOutcome, buildPairs, encodeGroupsJsonl, encodeKtoJsonl, encodeRankings, encodeVideoAlignCsv,
+  newExportStats, newUserSalt, preferenceSetSha256, rankRequests, resolvePairOptions, rewardModelPairs, saltGroupKey,
+  toPairRow, videoOutcomes, videoPathOf,
 } from '@flywheel/preferences';
 import { RewardScorer } from '@flywheel/reward-model';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
@@ -73,6 +74,10 @@ export async function buildPreferenceSet(
     if (!stillHeld()) throw new LostClaimError(`lost the claim on preference set ${set.id} (attempt ${set.attempts}); another trainer builds it`);
   };
   await deps.sets.clearRows(set.id);
+  // A new salt per attempt: the rows of an abandoned attempt are cleared with it, so no two builds share one.
+  const salt = newUserSalt();
+  held();
+  await deps.sets.setUserSalt(set.id, salt);
   const filters: EvidenceFilters = {
     from: request.from ? new Date(request.from) : undefined, to: request.to ? new Date(request.to) : undefined,
     modelVersions: request.modelVersions, categories: request.categories, segments: request.segments,
@@ -94,7 +99,7 @@ export async function buildPreferenceSet(
     }
   }
 
-  const counts = { pairs: 0, ties: 0, rankings: 0, bySplit: {} as Record<string, number>, bySource: {} as Record<string, number>, byScope: {} as Record<string, number> };
+  const counts = { pairs: 0, ties: 0, rankings: 0, outcomes: 0, neutralOutcomes: 0, bySplit: {} as Record<string, number>, bySource: {} as Record<string, number>, byScope: {} as Record<string, number> };
   const bump = (map: Record<string, number>, key: string) => { map[key] = (map[key] ?? 0) + 1; };
   let page: StoredPairRow[] = [];
   const flush = async () => {
@@ -108,7 +113,10 @@ export async function buildPreferenceSet(
     for (const pair of source) {
       if (request.split && pair.split !== request.split) continue;
       if (request.maxPairs !== undefined && counts.pairs >= request.maxPairs) break outer;
-      page.push(toPairRow(pair, byId.get(pair.chosenId)!, byId.get(pair.rejectedId)!));
+      // Session pairs are grouped by user: the set stores a per-set salted id, never the user hash (issue 15).
+      const row = toPairRow(pair, byId.get(pair.chosenId)!, byId.get(pair.rejectedId)!);
+      if (pair.scope === 'session') row.groupKey = saltGroupKey(salt, row.groupKey);
+      page.push(row);
       counts.pairs++;
       if (pair.tie) counts.ties++;
       bump(counts.bySplit, pair.split);
@@ -129,7 +137,19 @@ export async function buildPreferenceSet(
     await deps.sets.insertRankings(set.id, i, rankings.slice(i, i + PAGE));
   }
 
-  const contentSha256 = await preferenceSetSha256({ pairsJsonl: parallelExport(deps.sets, set.id, 'pairs-jsonl'), rankings: storedRankings(deps.sets, set.id) });
+  const { splitRatios, seed } = resolvePairOptions(options);
+  const outcomes = videoOutcomes(videos, { minEvidence: options.minEvidence, splitRatios, seed })
+    .filter((o) => !request.split || o.split === request.split);
+  counts.outcomes = outcomes.length;
+  counts.neutralOutcomes = outcomes.filter((o) => o.label === null).length;
+  for (let i = 0; i < outcomes.length; i += PAGE) {
+    held();
+    await deps.sets.insertOutcomes(set.id, i, outcomes.slice(i, i + PAGE));
+  }
+
+  const contentSha256 = await preferenceSetSha256({
+    pairsJsonl: parallelExport(deps.sets, set.id, 'pairs-jsonl'), rankings: storedRankings(deps.sets, set.id), outcomes: storedOutcomes(deps.sets, set.id),
+  });
   const manifest = {
     schema: 'flywheel.preference-set.v1', setId: set.id, projectId: set.projectId, filters: request,
     policyVersion: CURRENT_POLICY.id,
@@ -160,27 +180,89 @@ async function scoreThinRequests(models: ModelsRepository, projectId: string, mo
   }
 }
 
+/** What an export may ask for besides its format (each format reads the options that apply to it). */
+export interface ExportOptions {
+  /** Only this split's rows. */
+  split?: PairSplit;
+  /** videoalign-csv, kto-jsonl, groups-jsonl: paths as `…{videoId}…` (files the trainer can open). */
+  pathTemplate?: string;
+  /** videoalign-csv: add the `overall` column. */
+  overall?: boolean;
+  /** videoalign-csv: seed of the balanced A/B order. */
+  seed?: number;
+  /** groups-jsonl: group the candidates of a request (default) or of a prompt across requests. */
+  groupBy?: GroupBy;
+}
+
+/** What an export holds and leaves out, known before its bytes stream (the response headers and the CLI say it). */
+export interface ExportCounts {
+  /** Rows of the set the export reads (pairs, ranked requests or outcomes), after the split filter. */
+  rows: number;
+  /** Ties among them (pairs: tie pairs; kto-jsonl: neutral outcomes). */
+  ties: number;
+  /** Ties the format leaves out (dpo-jsonl: every tie pair; kto-jsonl: every neutral outcome); 0 where ties are rows. */
+  tiesSkipped: number;
+  /** videoalign-csv without `overall`: pairs with no label in VQ, MQ or TA, left out. */
+  unlabelledSkipped: number;
+}
+
 /**
  * A stored set in one export format, as a stream of bytes: dpo-jsonl, pairs-jsonl and parquet from the COPY bytes on
- * two worker threads (parallel-export.ts), videoalign-csv and ranked-jsonl through their row encoders. One encoder
- * per format.
+ * two worker threads (parallel-export.ts); videoalign-csv, ranked-jsonl, kto-jsonl and groups-jsonl through their
+ * row encoders. One encoder per format. Options are checked before any byte is produced (PreferencesError
+ * INVALID_OPTIONS naming the option). `stats` is filled in as the stream goes.
  */
-export function encodeStoredSet(sets: PreferenceSetsRepository, setId: string, format: ExportFormat): AsyncIterable<Buffer> {
+export function encodeStoredSet(
+  sets: PreferenceSetsRepository, setId: string, format: ExportFormat, options: ExportOptions = {}, stats: ExportStats = newExportStats(),
+): AsyncIterable<Buffer> {
+  if (options.pathTemplate !== undefined) videoPathOf(options);
   switch (format) {
     case 'dpo-jsonl':
     case 'pairs-jsonl':
     case 'parquet':
-      return parallelExport(sets, setId, format);
+      return parallelExport(sets, setId, format, { split: options.split });
     case 'videoalign-csv':
-      return encodeVideoAlignCsv(storedPairs(sets, setId));
+      return encodeVideoAlignCsv(storedPairs(sets, setId, options.split), { pathTemplate: options.pathTemplate, overall: options.overall, seed: options.seed }, stats);
     case 'ranked-jsonl':
-      return encodeRankings(storedRankings(sets, setId));
+      return encodeRankings(storedRankings(sets, setId), stats);
+    case 'kto-jsonl':
+      return encodeKtoJsonl(storedOutcomes(sets, setId, options.split), { pathTemplate: options.pathTemplate }, stats);
+    case 'groups-jsonl':
+      return encodeGroupsJsonl(storedOutcomes(sets, setId, options.split, options.groupBy === 'prompt'), { pathTemplate: options.pathTemplate, groupBy: options.groupBy }, stats);
   }
 }
 
+/** The counts of ExportCounts for an export of a stored set, from the database, before it streams. */
+export async function exportCounts(sets: PreferenceSetsRepository, setId: string, format: ExportFormat, options: ExportOptions = {}): Promise<ExportCounts> {
+  switch (format) {
+    case 'dpo-jsonl':
+    case 'pairs-jsonl':
+    case 'parquet':
+    case 'videoalign-csv': {
+      const labelled = format === 'videoalign-csv' && !options.overall ? VIDEOALIGN_DIMENSIONS.map(([, d]) => d) : [];
+      const c = await sets.pairCounts(setId, options.split, labelled);
+      return {
+        rows: c.pairs, ties: c.ties, tiesSkipped: format === 'dpo-jsonl' ? c.ties : 0,
+        unlabelledSkipped: format === 'videoalign-csv' && !options.overall ? c.unlabelled : 0,
+      };
+    }
+    case 'ranked-jsonl':
+      return { rows: (await sets.rankingCount(setId)), ties: 0, tiesSkipped: 0, unlabelledSkipped: 0 };
+    case 'kto-jsonl':
+    case 'groups-jsonl': {
+      const c = await sets.outcomeCounts(setId, options.split);
+      return { rows: c.outcomes, ties: c.neutral, tiesSkipped: format === 'kto-jsonl' ? c.neutral : 0, unlabelledSkipped: 0 };
+    }
+  }
+}
+
+export async function* storedOutcomes(sets: PreferenceSetsRepository, setId: string, split?: PairSplit, byPrompt = false): AsyncGenerator<VideoOutcome[]> {
+  yield* sets.outcomePages(setId, { split, byPrompt });
+}
+
 /** A stored set's pairs, a page at a time, as the encoders read them. */
-export async function* storedPairs(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<PreferencePairRow[]> {
-  for await (const page of sets.pairPages(setId)) yield page.map(({ seq: _seq, ...row }) => row);
+export async function* storedPairs(sets: PreferenceSetsRepository, setId: string, split?: PairSplit): AsyncGenerator<PreferencePairRow[]> {
+  for await (const page of sets.pairPages(setId, -1, split)) yield page.map(({ seq: _seq, ...row }) => row);
 }
 
 export async function* storedRankings(sets: PreferenceSetsRepository, setId: string): AsyncGenerator<RankedRequest> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { RankedRequest } from './preference.types';
-import { type RowSource, encodeRankedJsonl } from './text-export.encoder';
+import { dimensionsJson, exportNumber } from './canonical-encoding';
+import type { RankedRequest, VideoOutcome } from './preference.types';
+import { type RowSource, encodeLines, encodeRankedJsonl, newExportStats } from './text-export.encoder';
 
 /** sha256 (hex) of a byte stream. */
 export async function sha256Hex(chunks: Iterable<Buffer | string> | AsyncIterable<Buffer | string>): Promise<string> {
@@ -24,10 +25,20 @@ export function rankedRequestsSha256(rows: RowSource<RankedRequest>): Promise<st
 export async function preferenceSetSha256(content: {
   pairsJsonl: Iterable<Buffer | string> | AsyncIterable<Buffer | string>;
   rankings?: RowSource<RankedRequest>;
+  /** The set's outcomes (kto-jsonl, groups-jsonl), as outcomeLine lines; a set built without them has no such line. */
+  outcomes?: RowSource<VideoOutcome>;
 }): Promise<string> {
   const pairs = await sha256Hex(content.pairsJsonl);
   const rankings = await rankedRequestsSha256(content.rankings ?? []);
+  const outcomes = content.outcomes ? `outcomes ${await sha256Hex(encodeLines(content.outcomes, outcomeLine, newExportStats()))}\n` : '';
   return createHash('sha256')
-    .update(`flywheel.preference-set.v1\npairs ${pairs}\nrankings ${rankings}\n`, 'utf8')
+    .update(`flywheel.preference-set.v1\npairs ${pairs}\nrankings ${rankings}\n${outcomes}`, 'utf8')
     .digest('hex');
+}
+
+const json = JSON.stringify;
+
+/** One outcome, every field in declaration order (snake_case), numbers by the export rule: what the hash covers. */
+export function outcomeLine(o: VideoOutcome): string {
+  return `{"video_id":${json(o.videoId)},"request_id":${json(o.requestId)},"prompt":${json(o.prompt)},"prompt_norm":${json(o.promptNorm)},"uri":${o.uri === null ? 'null' : json(o.uri)},"model_version":${json(o.modelVersion)},"split":${json(o.split)},"n":${o.n},"reward":${exportNumber(o.reward, 'reward')},"rewards":${dimensionsJson(o.rewards)},"positive":${o.positive},"negative":${o.negative},"label":${o.label === null ? 'null' : o.label},"fps":${o.fps === null ? 'null' : exportNumber(o.fps, 'fps')},"num_frames":${o.numFrames ?? 'null'}}\n`;
 }

@@ -6,7 +6,8 @@ import { ROWS, pairRow } from './pair-rows.testing';
 import type { PreferencePairRow, RankedRequest } from './preference.types';
 import { PreferencesError } from './preferences.errors';
 import { encodeDpoJsonl, encodePairs, encodePairsJsonl, pairRowsSha256 } from './row-encoders.testing';
-import { RowSource, encodeVideoAlignCsv, newExportStats } from './text-export.encoder';
+import { RowSource, newExportStats } from './text-export.encoder';
+import { encodeVideoAlignCsv } from './trainer-export.encoder';
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -61,7 +62,7 @@ describe('dpo-jsonl', () => {
       '{"prompt":"a cat surfing","chosen":"s3://bucket/v1.mp4","rejected":"s3://bucket/v2.mp4","margin":0.25,"weight":1,"source":"observed","split":"train","chosen_video_id":"v1","rejected_video_id":"v2","request_id":"r1","model_version":"gen-2.1"}\n' +
       '{"prompt":"a \\"quoted\\", comma\\nnewline prompt — ünïcode 🐈","chosen":"v3","rejected":"s3://bucket/v2.mp4","margin":0.123457,"weight":0.666667,"source":"observed","split":"test","chosen_video_id":"v3","rejected_video_id":"v4","request_id":null,"model_version":null}\n',
     );
-    expect(stats).toEqual({ rows: 3, written: 2, skippedTies: 1, bytes: Buffer.byteLength(text) });
+    expect(stats).toEqual({ rows: 3, written: 2, skippedTies: 1, skippedUnlabelled: 0, skippedSmallGroups: 0, bytes: Buffer.byteLength(text) });
     const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines[1].prompt).toBe(ROWS[1].prompt);
     expect(Object.keys(lines[0])).toEqual([
@@ -76,18 +77,30 @@ describe('dpo-jsonl', () => {
 });
 
 describe('videoalign-csv', () => {
-  it('writes RFC 4180 rows with per-dimension and overall preferences', async () => {
-    const text = (await collect(encodeVideoAlignCsv(ROWS))).toString('utf8');
+  it('writes RFC 4180 rows with per-dimension labels, fps and frame counts; a pair with no label is counted, not written', async () => {
+    const rows = [pairRow({ ...ROWS[0], chosenFps: 24, chosenFrames: 121, rejectedFps: 23.976, rejectedFrames: null }), ROWS[1], ROWS[2]];
+    const stats = newExportStats();
+    const text = (await collect(encodeVideoAlignCsv(rows, { abOrder: 'chosen-first' }, stats))).toString('utf8');
     expect(text).toBe(
-      'path_A,path_B,prompt,VQ,MQ,TA,overall\r\n' +
-      's3://bucket/v1.mp4,s3://bucket/v2.mp4,a cat surfing,A,B,same,A\r\n' +
-      'v3,s3://bucket/v2.mp4,"a ""quoted"", comma\nnewline prompt — ünïcode 🐈",B,,,A\r\n' +
-      's3://bucket/v1.mp4,s3://bucket/v2.mp4,a cat surfing,,,,same\r\n',
+      'path_A,path_B,prompt,VQ,MQ,TA,fps_A,num_frames_A,fps_B,num_frames_B\r\n' +
+      's3://bucket/v1.mp4,s3://bucket/v2.mp4,a cat surfing,A,B,same,24,121,23.976,\r\n' +
+      'v3,s3://bucket/v2.mp4,"a ""quoted"", comma\nnewline prompt — ünïcode 🐈",B,,,,,,\r\n',
     );
-    const records = parseCsv(text);
-    expect(records[0]).toEqual(['path_A', 'path_B', 'prompt', 'VQ', 'MQ', 'TA', 'overall']);
-    expect(records[2][2]).toBe(ROWS[1].prompt);
-    expect(records.slice(1).map((r) => r.length)).toEqual([7, 7, 7]);
+    expect(stats).toMatchObject({ rows: 3, written: 2, skippedUnlabelled: 1 });
+  });
+
+  it('adds an overall column only when asked, which labels every pair (ties as same)', async () => {
+    const stats = newExportStats();
+    const text = (await collect(encodeVideoAlignCsv(ROWS, { abOrder: 'chosen-first', overall: true }, stats))).toString('utf8');
+    expect(text.split('\r\n')[0]).toBe('path_A,path_B,prompt,VQ,MQ,TA,overall,fps_A,num_frames_A,fps_B,num_frames_B');
+    expect(text.split('\r\n')[3]).toBe('s3://bucket/v1.mp4,s3://bucket/v2.mp4,a cat surfing,,,,same,,,,');
+    expect(stats).toMatchObject({ written: 3, skippedUnlabelled: 0 });
+  });
+
+  it('points rows at files through a path template, and refuses a template without {videoId}', async () => {
+    const text = (await collect(encodeVideoAlignCsv([ROWS[0]], { abOrder: 'chosen-first', pathTemplate: 'videos/{videoId}.mp4' }))).toString('utf8');
+    expect(text.split('\r\n')[1]).toMatch(/^videos\/v1\.mp4,videos\/v2\.mp4,/);
+    expect(() => encodeVideoAlignCsv(ROWS, { pathTemplate: 'videos/x.mp4' })).toThrow(PreferencesError);
   });
 
   it('quotes any field with a comma, quote, CR or LF', () => {
@@ -99,22 +112,20 @@ describe('videoalign-csv', () => {
   });
 
   it('widens "same" with dimensionTieBand', async () => {
-    const text = (await collect(encodeVideoAlignCsv([ROWS[0]], { dimensionTieBand: 0.5 }))).toString('utf8');
-    expect(text.split('\r\n')[1]).toBe('s3://bucket/v1.mp4,s3://bucket/v2.mp4,a cat surfing,A,same,same,A');
+    const text = (await collect(encodeVideoAlignCsv([ROWS[0]], { dimensionTieBand: 0.5, abOrder: 'chosen-first' }))).toString('utf8');
+    expect(text.split('\r\n')[1]).toBe('s3://bucket/v1.mp4,s3://bucket/v2.mp4,a cat surfing,A,same,same,,,,');
   });
 
-  it('balanced A/B order swaps about half the rows and keeps every answer consistent', async () => {
+  it('balances A/B by default, by seed: another seed gives another order, the same seed the same', async () => {
     const rows = Array.from({ length: 400 }, (_, i) => pairRow({
       chosenId: `c${i}`, rejectedId: `r${i}`, chosenUri: `s3://c${i}`, rejectedUri: `s3://r${i}`, dimensions: { visual_quality: 1 },
     }));
-    const records = parseCsv((await collect(encodeVideoAlignCsv(rows, { abOrder: 'balanced' }))).toString('utf8')).slice(1);
-    const swapped = records.filter((r) => r[0].startsWith('s3://r'));
-    expect(swapped.length).toBeGreaterThan(150);
-    expect(swapped.length).toBeLessThan(250);
-    for (const r of records) {
-      const winner = r[0].startsWith('s3://c') ? 'A' : 'B';
-      expect([r[3], r[6]]).toEqual([winner, winner]);
-    }
+    const order = async (seed?: number) => parseCsv((await collect(encodeVideoAlignCsv(rows, { seed }))).toString('utf8')).slice(1).map((r) => r[0].startsWith('s3://r'));
+    const [one, again, two] = [await order(), await order(1), await order(2)];
+    expect(again).toEqual(one);
+    expect(two).not.toEqual(one);
+    expect(one.filter(Boolean).length).toBeGreaterThan(150);
+    expect(one.filter(Boolean).length).toBeLessThan(250);
   });
 });
 

@@ -3,10 +3,11 @@ import { type ExportStats, type RowSource, encodeRankedJsonl, newExportStats } f
 
 export type PairExportFormat = 'dpo-jsonl' | 'pairs-jsonl' | 'videoalign-csv' | 'parquet';
 export type RankingExportFormat = 'ranked-jsonl';
-export type ExportFormat = PairExportFormat | RankingExportFormat;
+export type OutcomeExportFormat = 'kto-jsonl' | 'groups-jsonl';
+export type ExportFormat = PairExportFormat | RankingExportFormat | OutcomeExportFormat;
 
 export interface ExportFormatInfo {
-  rows: 'pairs' | 'rankings';
+  rows: 'pairs' | 'rankings' | 'outcomes';
   contentType: string;
   extension: string;
 }
@@ -17,7 +18,11 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormat, ExportFormatInfo>> = 
   'videoalign-csv': { rows: 'pairs', contentType: 'text/csv; charset=utf-8; header=present', extension: 'videoalign.csv' },
   parquet: { rows: 'pairs', contentType: 'application/vnd.apache.parquet', extension: 'parquet' },
   'ranked-jsonl': { rows: 'rankings', contentType: 'application/x-ndjson', extension: 'ranked.jsonl' },
+  'kto-jsonl': { rows: 'outcomes', contentType: 'application/x-ndjson', extension: 'kto.jsonl' },
+  'groups-jsonl': { rows: 'outcomes', contentType: 'application/x-ndjson', extension: 'groups.jsonl' },
 });
+
+export const EXPORT_FORMAT_NAMES = Object.keys(EXPORT_FORMATS) as ExportFormat[];
 
 export function isExportFormat(value: string): value is ExportFormat {
   return Object.prototype.hasOwnProperty.call(EXPORT_FORMATS, value);

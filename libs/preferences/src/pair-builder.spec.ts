@@ -1,5 +1,5 @@
 import { splitOf, unitHash } from './group-hash';
-import { buildPairs, evidenceWeight, resolvePairOptions, rewardModelPairs } from './pair-builder';
+import { MARGIN_UNIT, buildPairs, evidenceWeight, resolvePairOptions, rewardModelMargin, rewardModelPairs } from './pair-builder';
 import type { Pair, PairOptions, UserObservation, VideoEvidence } from './preference.types';
 import { PreferencesError } from './preferences.errors';
 
@@ -198,10 +198,23 @@ describe('rewardModelPairs', () => {
     const split = splitOf('prompt:bird', SEED, { train: 0.8, validation: 0.1, test: 0.1 });
     const base = { scope: 'request' as const, groupKey: 'request:r4', split, source: 'reward_model' as const, tie: false, weight: 0.5 };
     expect([...rewardModelPairs(videos, { seed: SEED, weight: 0.5 })]).toEqual([
-      { ...base, chosenId: 'w1', rejectedId: 'w2', margin: 2 },
-      { ...base, chosenId: 'w1', rejectedId: 'w4', margin: 0.25 },
-      { ...base, chosenId: 'w4', rejectedId: 'w2', margin: 1.75 },
+      { ...base, chosenId: 'w1', rejectedId: 'w2', margin: Math.tanh(2 / 2) },
+      { ...base, chosenId: 'w1', rejectedId: 'w4', margin: Math.tanh(0.25 / 2) },
+      { ...base, chosenId: 'w4', rejectedId: 'w2', margin: Math.tanh(1.75 / 2) },
     ]);
+  });
+
+  it('gives model-labelled margins the unit of observed ones (satisfaction), minMargin applying in it', () => {
+    // A 10-logit gap is a near-certain preference: margin just under 1, not 10 (TRL's RewardTrainer subtracts it
+    // from the reward gap, so a logit margin would demand a 10-logit separation).
+    const far = [video('x1', 'r9', 'fish', 0, 0, { rewardScore: 10 }), video('x2', 'r9', 'fish', 0, 0, { rewardScore: 0 })];
+    const [pair] = [...rewardModelPairs(far, {})];
+    expect(pair.margin).toBeCloseTo(Math.tanh(5), 12);
+    expect(pair.margin).toBeLessThan(1);
+    expect(rewardModelMargin(0)).toBe(0);
+    // w1 vs w4: a 0.25-logit gap is 0.124 in satisfaction units, below minMargin 0.2: dropped (it was kept as 0.25).
+    expect([...rewardModelPairs(videos, { minMargin: 0.2 })].map((p) => `${p.chosenId}>${p.rejectedId}`)).toEqual(['w1>w2', 'w4>w2']);
+    expect(MARGIN_UNIT).toBe('satisfaction');
   });
 
   it('treats a request as observed once two candidates have minEvidence users (at least one)', () => {

@@ -96,7 +96,7 @@ export function resolveRewardPairOptions(options: Partial<RewardPairOptions> = {
 export function* buildPairs(input: PairInput, options: Partial<PairOptions> = {}): Generator<Pair> {
   const o = resolvePairOptions(options);
   const weightOf = o.weighting === 'evidence' ? evidenceWeight(o.evidenceK) : () => 1;
-  const rules: PairRules = { ...o, weightOf, source: 'observed' };
+  const rules: PairRules = { ...o, weightOf, source: 'observed', marginOf: OBSERVED_MARGIN };
   const eligible = input.videos.filter((v) => v.n >= o.minEvidence && Number.isFinite(v.satShrunk));
   if (o.scopes.includes('request')) {
     for (const group of requestGroups(eligible, (v) => v.satShrunk)) yield* pairsOfGroup(group, rules);
@@ -114,7 +114,9 @@ export function* buildPairs(input: PairInput, options: Partial<PairOptions> = {}
  * Pairs from reward-model scores for requests without enough observed evidence: fewer than two candidates observed
  * by at least max(1, minEvidence) users, so the request scope has nothing to compare (a video nobody reacted to is
  * never evidence, so minEvidence 0 acts as 1). Candidates with a finite `rewardScore` are compared by it; scope
- * 'request', source 'reward_model', split like observed pairs (by prompt), weight `options.weight`.
+ * 'request', source 'reward_model', split like observed pairs (by prompt), weight `options.weight`. Margins are
+ * rewardModelMargin(|Δscore|), in the satisfaction unit of observed margins (MARGIN_UNIT); minMargin and tieBand
+ * apply to them in that unit.
  */
 export function* rewardModelPairs(videos: readonly VideoEvidence[], options: Partial<RewardPairOptions> = {}): Generator<Pair> {
   const o = resolveRewardPairOptions(options);
@@ -124,7 +126,7 @@ export function* rewardModelPairs(videos: readonly VideoEvidence[], options: Par
   const scored = videos.filter(
     (v) => (evidenced.get(v.requestId) ?? 0) < 2 && v.rewardScore !== undefined && Number.isFinite(v.rewardScore),
   );
-  const rules: PairRules = { ...o, weightOf: () => o.weight, source: 'reward_model' };
+  const rules: PairRules = { ...o, weightOf: () => o.weight, source: 'reward_model', marginOf: rewardModelMargin };
   for (const group of requestGroups(scored, (v) => v.rewardScore as number)) yield* pairsOfGroup(group, rules);
 }
 
@@ -158,7 +160,20 @@ interface PairRules {
   seed: number;
   source: PairSource;
   weightOf: (nA: number, nB: number) => number;
+  /** |Δscore| → margin in the one unit of every source (see MARGIN_UNIT). */
+  marginOf: (scoreGap: number) => number;
 }
+
+/**
+ * The unit of every pair's `margin` (and of minMargin and tieBand), whatever its source: the satisfaction scale.
+ * An observed pair's margin is the difference of the two videos' shrunk mean satisfaction (each in −1..1, so 0..2).
+ * A reward-model pair's score gap Δ is a Bradley–Terry logit difference; it enters as tanh(Δ/2) = 2·σ(Δ) − 1, the
+ * expected ±1 comparison outcome the model predicts (0..1): a margin the same size as an observed one for the same
+ * confidence, never a 5-logit margin that TRL's RewardTrainer (loss −log σ(r_c − r_r − margin)) would chase.
+ */
+export const MARGIN_UNIT = 'satisfaction';
+const OBSERVED_MARGIN = (gap: number) => gap;
+export const rewardModelMargin = (logitGap: number): number => Math.tanh(logitGap / 2);
 
 function* requestGroups(videos: readonly VideoEvidence[], score: (v: VideoEvidence) => number): Generator<Group> {
   for (const [requestId, list] of sortedGroups(videos, (v) => v.requestId)) {
@@ -207,7 +222,7 @@ function* pairsOfGroup(g: Group, r: PairRules): Generator<Pair> {
   const split = splitOf(g.splitKey, r.seed, r.splitRatios);
   const keep = (a: Member, b: Member): boolean => {
     if (a.id === b.id || (g.crossClusterOnly && a.cluster === b.cluster)) return false;
-    const margin = Math.abs(a.score - b.score);
+    const margin = r.marginOf(Math.abs(a.score - b.score));
     return isTie(margin, r.tieBand) ? r.includeTies : margin >= r.minMargin;
   };
   if (r.maxPairsPerGroup === null) {
@@ -252,7 +267,7 @@ function makePair(a: Member, b: Member, g: Group, split: PairSplit, r: PairRules
   const d = a.score - b.score;
   // Equal scores are a tie (the smaller id only decides which side is written first, never a winner).
   const aChosen = d > 0 || (d === 0 && a.id < b.id);
-  const margin = Math.abs(d);
+  const margin = r.marginOf(Math.abs(d));
   return {
     chosenId: aChosen ? a.id : b.id,
     rejectedId: aChosen ? b.id : a.id,

@@ -41,6 +41,10 @@ export function toPairRow(pair: Pair, chosen: VideoEvidence, rejected: VideoEvid
     split: pair.split,
     source: pair.source,
     dimensions: dimensionDifferences(chosen.dimensionScores, rejected.dimensionScores),
+    chosenFps: chosen.fps ?? null,
+    chosenFrames: chosen.numFrames ?? null,
+    rejectedFps: rejected.fps ?? null,
+    rejectedFrames: rejected.numFrames ?? null,
   };
 }
 

@@ -16,6 +16,12 @@ export interface VideoEvidence {
   dimensionScores?: Record<string, number>;
   /** Reward-model score, when one was computed. */
   rewardScore?: number;
+  /** Users who liked, exported or chose it (positive) and who discarded, regenerated or disliked it (negative). */
+  positive?: number;
+  negative?: number;
+  /** Frames per second and frame count of the file, when the generator declared them. */
+  fps?: number | null;
+  numFrames?: number | null;
 }
 
 /** One user's satisfaction on one video, and when (the session scope pairs a user's own reactions). */
@@ -121,4 +127,34 @@ export interface PreferencePairRow {
   split: PairSplit;
   source: PairSource;
   dimensions: Record<string, number>;
+  /** Each side's declared fps and frame count (videoalign-csv); null or absent when not declared. */
+  chosenFps?: number | null;
+  chosenFrames?: number | null;
+  rejectedFps?: number | null;
+  rejectedFrames?: number | null;
+}
+
+/**
+ * One observed video of a set with its outcome (one row of `preference_outcomes`): what kto-jsonl (one line per
+ * labelled video) and groups-jsonl (one line per prompt group) are encoded from. `reward` is the shrunk mean
+ * satisfaction (−1..1, the unit of pair margins); `rewards` has, per rated dimension, (mean rating − 3) / 2 on the
+ * same scale. `label`: true when more of its users liked, exported or chose it than discarded, regenerated or
+ * disliked it, false for the reverse, null when neither outweighs (a tie: never in kto-jsonl, always counted).
+ */
+export interface VideoOutcome {
+  videoId: string;
+  requestId: string;
+  prompt: string;
+  promptNorm: string;
+  uri: string | null;
+  modelVersion: string;
+  split: PairSplit;
+  n: number;
+  reward: number;
+  rewards: Record<string, number>;
+  positive: number;
+  negative: number;
+  label: boolean | null;
+  fps: number | null;
+  numFrames: number | null;
 }

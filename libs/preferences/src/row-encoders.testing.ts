@@ -11,9 +11,8 @@ import { type ParquetExportOptions, pairParquetLayout, pairRowGroupWriter, resol
 import type { PreferencePairRow } from './preference.types';
 import { PreferencesError } from './preferences.errors';
 import { sha256Hex } from './content-hash';
-import {
-  type ExportStats, type RowSource, type VideoAlignOptions, driveRows, encodeLines, encodeVideoAlignCsv, newExportStats,
-} from './text-export.encoder';
+import { type ExportStats, type RowSource, driveRows, encodeLines, newExportStats } from './text-export.encoder';
+import { type VideoAlignOptions, encodeVideoAlignCsv } from './trainer-export.encoder';
 
 const json = JSON.stringify;
 

@@ -12,13 +12,17 @@ export type RowSource<T> = Iterable<T> | AsyncIterable<T | readonly T[]>;
 export interface ExportStats {
   rows: number;
   written: number;
-  /** Rows the format cannot carry (ties in dpo-jsonl). */
+  /** Rows the format cannot carry as they are: ties in dpo-jsonl, neutral outcomes in kto-jsonl. */
   skippedTies: number;
+  /** videoalign-csv: pairs with no label in any of its label columns (VideoAlign would mask every one of them). */
+  skippedUnlabelled: number;
+  /** groups-jsonl: groups with fewer candidates than minGroupSize (no relative reward to learn from). */
+  skippedSmallGroups: number;
   bytes: number;
 }
 
 export function newExportStats(): ExportStats {
-  return { rows: 0, written: 0, skippedTies: 0, bytes: 0 };
+  return { rows: 0, written: 0, skippedTies: 0, skippedUnlabelled: 0, skippedSmallGroups: 0, bytes: 0 };
 }
 
 /** Text is yielded in UTF-8 chunks of about this many characters: few, large writes. */
@@ -85,65 +89,3 @@ export function encodeRankedJsonl(rows: RowSource<RankedRequest>, stats = newExp
   return encodeLines(rows, rankedLine, stats);
 }
 
-export const VIDEOALIGN_HEADER = 'path_A,path_B,prompt,VQ,MQ,TA,overall';
-
-/** VideoAlign's dimension columns and the rating dimensions they come from. */
-export const VIDEOALIGN_DIMENSIONS: readonly (readonly [column: string, dimension: string])[] = [
-  ['VQ', 'visual_quality'],
-  ['MQ', 'motion_quality'],
-  ['TA', 'text_alignment'],
-];
-
-export interface VideoAlignOptions {
-  /**
-   * 'chosen-first' (default): path_A is always the chosen video, so `overall` is `A` or `same`. 'balanced': A and B
-   * are swapped on about half the rows, by the top bit of FNV-1a over chosen id, NUL, rejected id (deterministic), for
-   * trainers that do not symmetrise their input.
-   */
-  abOrder?: 'chosen-first' | 'balanced';
-  /** |chosen − rejected| mean rating ≤ this is `same` for a dimension. Default 0 (only equal ratings). */
-  dimensionTieBand?: number;
-}
-
-/**
- * videoalign-csv, RFC 4180 (CRLF line ends, fields quoted when they hold a comma, quote, CR or LF), header
- * `path_A,path_B,prompt,VQ,MQ,TA,overall`. Always these seven columns, so every export of the format has the same
- * shape: VQ/MQ/TA are `A`, `B` or `same` when both videos have a mean rating for the dimension, else empty;
- * `overall` comes from the pair itself (`same` for a tie). Paths are URIs, or video ids where there is none.
- */
-export function encodeVideoAlignCsv(
-  rows: RowSource<PreferencePairRow>,
-  options: VideoAlignOptions = {},
-  stats = newExportStats(),
-): AsyncGenerator<Buffer> {
-  const balanced = (options.abOrder ?? 'chosen-first') === 'balanced';
-  const band = options.dimensionTieBand ?? 0;
-  if (!(band >= 0) || !Number.isFinite(band)) {
-    throw new PreferencesError('INVALID_OPTIONS', 'dimensionTieBand: must be a finite number ≥ 0', { details: { option: 'dimensionTieBand' } });
-  }
-  return encodeLines(rows, (r) => {
-    const swap = balanced && fnv1a(r.chosenId + '\u0000' + r.rejectedId) >>> 31 === 1;
-    const chosen = csvField(videoRef(r.chosenUri, r.chosenId));
-    const rejected = csvField(videoRef(r.rejectedUri, r.rejectedId));
-    let line = swap ? `${rejected},${chosen},` : `${chosen},${rejected},`;
-    line += csvField(r.prompt);
-    for (const [, dimension] of VIDEOALIGN_DIMENSIONS) {
-      const d = r.dimensions[dimension];
-      line += ',';
-      if (d === undefined) continue;
-      const diff = exportNumber(d, `dimensions.${dimension}`);
-      line += Math.abs(diff) <= band ? 'same' : (diff > 0) !== swap ? 'A' : 'B';
-    }
-    line += r.tie ? ',same\r\n' : swap ? ',B\r\n' : ',A\r\n';
-    return line;
-  }, stats, `${VIDEOALIGN_HEADER}\r\n`);
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}

@@ -99,6 +99,7 @@ export function toVideoEvidence(rows: VideoEvidenceRow[]): VideoEvidence[] {
     uri: r.uri, n: r.n, satMean: r.n ? r.satSum / r.n : 0,
     satShrunk: shrunkMean(r.satSum, r.n, prior, CURRENT_POLICY.shrinkage.priorStrength),
     dimensionScores: dimensionScores(r),
+    positive: r.positive, negative: r.negative, fps: r.fps, numFrames: r.numFrames,
   }));
 }
 

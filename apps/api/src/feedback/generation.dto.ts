@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  MAX_FEATURE_DIM, MAX_GENERATIONS_PER_BATCH, MAX_ID_LENGTH, MAX_PROMPT_LENGTH, MAX_URI_LENGTH,
+  MAX_FEATURE_DIM, MAX_FPS, MAX_GENERATIONS_PER_BATCH, MAX_ID_LENGTH, MAX_NUM_FRAMES, MAX_PROMPT_LENGTH, MAX_URI_LENGTH, MIN_FPS,
 } from '@flywheel/contracts';
 
 /**
@@ -17,6 +17,10 @@ export class GenerationDto {
   @ApiPropertyOptional({ description: 'Audience segment', maxLength: MAX_ID_LENGTH }) segment?: string;
   @ApiPropertyOptional({ minimum: 0, maximum: 1e9 }) durationMs?: number;
   @ApiPropertyOptional({ maxLength: MAX_URI_LENGTH }) uri?: string;
+  @ApiPropertyOptional({ description: 'Frames per second of the video file (videoalign-csv fps_A/fps_B)', minimum: MIN_FPS, maximum: MAX_FPS, example: 24 })
+  fps?: number;
+  @ApiPropertyOptional({ description: 'Number of frames of the video file (videoalign-csv num_frames_A/num_frames_B)', type: 'integer', minimum: 1, maximum: MAX_NUM_FRAMES, example: 121 })
+  numFrames?: number;
   @ApiProperty({
     type: [Number], maxItems: MAX_FEATURE_DIM,
     description: "Exactly the project's feature dimension; finite numbers within the float32 range, stored as float32",

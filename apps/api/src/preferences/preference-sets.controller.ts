@@ -46,13 +46,28 @@ export class PreferenceSetsController {
     return this.service.find(key.projectId, id);
   }
 
-  /** Streams the set in a trainer-ready format; the same set always gives the same bytes. */
+  /**
+   * Streams the set in a trainer-ready format; the same set and query always give the same bytes. The headers name
+   * the set, its content hash and how to fetch these bytes again, and count what the export holds and leaves out
+   * (ties, unlabelled pairs): nothing is dropped silently.
+   */
   @Get(':id/export')
   @ApiErrors('NOT_FOUND', 'CONFLICT')
   @ApiOkResponse({ description: 'The set in the asked format (Content-Disposition names the file)', content: exportContent() })
   async export(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Query() query: ExportQueryDto, @Res() reply: FastifyReply) {
-    const { stream, contentType, filename } = await this.service.export(key.projectId, id, query.format);
-    void reply.type(contentType).header('Content-Disposition', `attachment; filename="${filename}"`).send(stream);
+    const { format, ...options } = query;
+    const e = await this.service.export(key.projectId, id, format, options);
+    void reply.type(e.contentType)
+      .header('Content-Disposition', `attachment; filename="${e.filename}"`)
+      .header('X-Flywheel-Set-Id', e.setId)
+      .header('X-Flywheel-Content-Sha256', e.contentSha256)
+      .header('X-Flywheel-Source', e.source)
+      .header('X-Flywheel-Cli', e.cli)
+      .header('X-Flywheel-Rows', String(e.counts.rows))
+      .header('X-Flywheel-Ties', String(e.counts.ties))
+      .header('X-Flywheel-Ties-Skipped', String(e.counts.tiesSkipped))
+      .header('X-Flywheel-Unlabelled-Skipped', String(e.counts.unlabelledSkipped))
+      .send(e.stream);
   }
 
   /**

@@ -1,7 +1,22 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Transform, TransformFnParams } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Length, Max, Min,
+  ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min,
 } from 'class-validator';
+import { EXPORT_FORMAT_NAMES, ExportFormat, MAX_PATH_TEMPLATE_LENGTH } from '@flywheel/preferences';
+
+/** A query parameter given twice where one value is expected is an error, not "the last one wins". */
+function single({ value }: TransformFnParams): unknown {
+  return Array.isArray(value) ? (value.length === 1 ? value[0] : value) : value;
+}
+const integer = (params: TransformFnParams): unknown => {
+  const value = single(params);
+  return typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? Number(value) : value;
+};
+const boolean = (params: TransformFnParams): unknown => {
+  const value = single(params);
+  return value === 'true' ? true : value === 'false' ? false : value;
+};
 
 export class PreferenceSetCreateDto {
   @ApiPropertyOptional({ description: 'Observations from (ISO-8601)' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
@@ -23,9 +38,26 @@ export class PreferenceSetCreateDto {
 }
 
 export class ExportQueryDto {
-  @ApiProperty({ enum: ['dpo-jsonl', 'pairs-jsonl', 'videoalign-csv', 'ranked-jsonl', 'parquet'] })
-  @IsIn(['dpo-jsonl', 'pairs-jsonl', 'videoalign-csv', 'ranked-jsonl', 'parquet'])
-  format: 'dpo-jsonl' | 'pairs-jsonl' | 'videoalign-csv' | 'ranked-jsonl' | 'parquet';
+  @ApiProperty({ enum: EXPORT_FORMAT_NAMES })
+  @Transform(single) @IsIn(EXPORT_FORMAT_NAMES)
+  format: ExportFormat;
+
+  @ApiPropertyOptional({ enum: ['train', 'validation', 'test'], description: 'Only this split (pair and outcome formats; ranked-jsonl has no split)' })
+  @Transform(single) @IsOptional() @IsIn(['train', 'validation', 'test']) split?: 'train' | 'validation' | 'test';
+
+  @ApiPropertyOptional({ example: 'videos/{videoId}.mp4', description: 'videoalign-csv, kto-jsonl, groups-jsonl: write each video as this path, {videoId} replaced (default: its URI, else its id)' })
+  @Transform(single) @IsOptional() @IsString() @Length(1, MAX_PATH_TEMPLATE_LENGTH) @Matches(/\{videoId\}/, { message: 'pathTemplate must contain {videoId}' })
+  @Matches(/^[\x20-\x7e]*$/, { message: 'pathTemplate must be printable ASCII (it is echoed in the response headers)' })
+  pathTemplate?: string;
+
+  @ApiPropertyOptional({ description: 'videoalign-csv: add an `overall` label column (for --eval_dim overall)', default: false })
+  @Transform(boolean) @IsOptional() @IsBoolean() overall?: boolean;
+
+  @ApiPropertyOptional({ description: 'videoalign-csv: seed of the balanced A/B order', default: 1 })
+  @Transform(integer) @IsOptional() @IsInt() @Min(0) seed?: number;
+
+  @ApiPropertyOptional({ enum: ['request', 'prompt'], default: 'request', description: 'groups-jsonl: the candidates of a request, or of a prompt across requests' })
+  @Transform(single) @IsOptional() @IsIn(['request', 'prompt']) groupBy?: 'request' | 'prompt';
 }
 
 export class GeneratorVersionDto {

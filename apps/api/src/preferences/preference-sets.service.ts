@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { topicNames } from '@flywheel/contracts';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { PreferencePublicationsRepository, PreferenceSetRow, PreferenceSetsRepository, PublicationRow } from '@flywheel/database';
-import { PreferenceSetRequest, encodeStoredSet, pairOptionsOf } from '@flywheel/preference-sets';
+import { ExportCounts, ExportOptions, PreferenceSetRequest, encodeStoredSet, exportCounts, pairOptionsOf } from '@flywheel/preference-sets';
 import { EXPORT_FORMATS, ExportFormat } from '@flywheel/preferences';
 import { FlywheelError } from '@flywheel/errors';
 
@@ -40,10 +40,22 @@ export class PreferenceSetsService {
     return set;
   }
 
-  async export(projectId: string, id: string, format: ExportFormat): Promise<{ stream: Readable; contentType: string; filename: string }> {
+  /**
+   * A ready set in one format, with what the response headers say about it: the set, its content hash, how to fetch
+   * the same bytes again, and what the export holds and leaves out (counted before the bytes stream).
+   */
+  async export(projectId: string, id: string, format: ExportFormat, options: ExportOptions): Promise<ExportView> {
     const set = await this.ready(projectId, id);
     const info = EXPORT_FORMATS[format];
-    return { stream: Readable.from(encodeStoredSet(this.sets, set.id, format)), contentType: info.contentType, filename: `preference-set-${set.id}.${info.extension}` };
+    const stream = encodeStoredSet(this.sets, set.id, format, options); // checks the options before anything streams
+    const counts = await exportCounts(this.sets, set.id, format, options);
+    const query = exportQuery(format, options);
+    const suffix = options.split ? `${options.split}.${info.extension}` : info.extension;
+    return {
+      stream: Readable.from(stream), contentType: info.contentType, filename: `preference-set-${set.id}.${suffix}`, counts,
+      setId: set.id, contentSha256: set.contentSha256!, source: `/v1/preference-sets/${set.id}/export?${query}`,
+      cli: `flywheel sets export ${set.id} ${exportCliFlags(format, options)}`,
+    };
   }
 
   /** Queues the set's publication (or answers the unfinished one; a failed one is queued again, keeping its progress). */
@@ -73,6 +85,41 @@ export class PreferenceSetsService {
     }
     return set;
   }
+}
+
+export interface ExportView {
+  stream: Readable;
+  contentType: string;
+  filename: string;
+  counts: ExportCounts;
+  setId: string;
+  contentSha256: string;
+  /** The path (and query) that gives these bytes again. */
+  source: string;
+  /** The CLI command that gives these bytes again. */
+  cli: string;
+}
+
+/** The export's query in a fixed order, without defaults: the same export always names the same URL. */
+export function exportQuery(format: ExportFormat, o: ExportOptions): string {
+  const q = new URLSearchParams({ format });
+  if (o.split) q.set('split', o.split);
+  if (o.pathTemplate !== undefined) q.set('pathTemplate', o.pathTemplate);
+  if (o.overall) q.set('overall', 'true');
+  if (o.seed !== undefined) q.set('seed', String(o.seed));
+  if (o.groupBy) q.set('groupBy', o.groupBy);
+  return q.toString().replace(/%7B/g, '{').replace(/%7D/g, '}');
+}
+
+function exportCliFlags(format: ExportFormat, o: ExportOptions): string {
+  const quote = (s: string) => (/^[\w./{}:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const flags = [`--format ${format}`];
+  if (o.split) flags.push(`--split ${o.split}`);
+  if (o.pathTemplate !== undefined) flags.push(`--path-template ${quote(o.pathTemplate)}`);
+  if (o.overall) flags.push('--overall');
+  if (o.seed !== undefined) flags.push(`--seed ${o.seed}`);
+  if (o.groupBy) flags.push(`--group-by ${o.groupBy}`);
+  return flags.join(' ');
 }
 
 /** A publication as the API shows it: `messages` counts what Kafka acknowledged so far (all of them once `done`). */
