@@ -14,6 +14,19 @@ const publicationUuid = new ParseUUIDPipe({
   exceptionFactory: () => validationFailed([{ field: 'publicationId', problems: ['publicationId must be a UUID'] }]),
 });
 
+const header = (description: string, type: 'string' | 'integer' = 'string') => ({ description, schema: { type } });
+/** What every export's response says about itself (PreferenceSetsController.export). */
+const EXPORT_HEADERS = {
+  'X-Flywheel-Set-Id': header('The preference set exported'),
+  'X-Flywheel-Content-Sha256': header("The set's content hash (its manifest's contentSha256)"),
+  'X-Flywheel-Source': header('The path and query that give these bytes again'),
+  'X-Flywheel-Cli': header('The flywheel command that gives these bytes again'),
+  'X-Flywheel-Rows': header('Rows of the set the export read (pairs, ranked requests or outcomes), after the split filter', 'integer'),
+  'X-Flywheel-Ties': header('Ties among them (tie pairs; neutral outcomes)', 'integer'),
+  'X-Flywheel-Ties-Skipped': header('Ties the format leaves out (dpo-jsonl: tie pairs; kto-jsonl: neutral outcomes)', 'integer'),
+  'X-Flywheel-Unlabelled-Skipped': header('videoalign-csv without overall: pairs with no VQ/MQ/TA label, left out', 'integer'),
+};
+
 @ApiTags('preference sets')
 @UseGuards(ApiKeyGuard)
 @RequireKey('secret')
@@ -53,7 +66,7 @@ export class PreferenceSetsController {
    */
   @Get(':id/export')
   @ApiErrors('NOT_FOUND', 'CONFLICT')
-  @ApiOkResponse({ description: 'The set in the asked format (Content-Disposition names the file)', content: exportContent() })
+  @ApiOkResponse({ description: 'The set in the asked format (Content-Disposition names the file)', content: exportContent(), headers: EXPORT_HEADERS })
   async export(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Query() query: ExportQueryDto, @Res() reply: FastifyReply) {
     const { format, ...options } = query;
     const e = await this.service.export(key.projectId, id, format, options);
