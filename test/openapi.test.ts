@@ -204,6 +204,26 @@ describe('the OpenAPI document against the running api', () => {
     expect(checker.checked.size).toBeGreaterThan(60);
   }, 90000);
 
+  it('answers what it documents when a model serves: scores, rewards, the registry and a promotion', async () => {
+    const secret = project.secretKey;
+    const production = await registerRandomModel(ctx.db, project.projectId, 4, { hidden: [3], dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] });
+    const candidate = await registerRandomModel(ctx.db, project.projectId, 4, { seed: 11, promote: false });
+    await waitFor(async () => (await call('POST', `${api.url}/v1/score`, secret, { candidates: [{ features: [0, 0, 0, 0] }] })).status === 200, 10000, 'the model loaded');
+    await expect(documented('POST', '/v1/score', secret, { body: { candidates: [{ videoId: 'oa-v0' }, { features: [1, 2, 3, 4] }] } })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('POST', '/v1/score', secret, { body: { candidates: [{ features: [1, 2, 3, 4] }], modelId: candidate.id } })).resolves.toMatchObject({ status: 200 });
+    const rollouts = [0, 1, 2, 3].map((i) => ({ prompt: `p${i % 2}`, group: i % 2, features: [i, -i, 0.5, 1] }));
+    await expect(documented('POST', '/v1/rewards', secret, { body: { candidates: rollouts, advantages: true } })).resolves.toMatchObject({ status: 200 });
+    await documented('POST', '/v1/rewards', secret, { body: { candidates: [{ prompt: 'p', features: [1, 2, 3, 4] }] } });
+    await expect(documented('GET', '/v1/models', secret)).resolves.toMatchObject({ status: 200 });
+    await expect(documented('GET', '/v1/models/{id}', secret, { params: { id: production.id } })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('GET', '/v1/models/{id}/card.md', secret, { params: { id: production.id } })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('GET', '/v1/models/{id}/onnx', secret, { params: { id: production.id } })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('POST', '/v1/models/{id}/promote', secret, { params: { id: production.id }, body: {} })).resolves.toMatchObject({ status: 409 });
+    await documented('POST', '/v1/models/{id}/promote', secret, { params: { id: candidate.id }, body: { force: true } });
+    await expect(documented('POST', '/v1/models/{id}/promote', secret, { params: { id: candidate.id }, body: { force: true, reason: 'the openapi test' } }))
+      .resolves.toMatchObject({ status: 200, body: { promoted: true } });
+  }, 60000);
+
   it('generates a TypeScript client from it that compiles with tsc and calls the api', async () => {
     const documentFile = path.join(CLIENT_DIR, 'openapi.json');
     fs.writeFileSync(documentFile, JSON.stringify(document));

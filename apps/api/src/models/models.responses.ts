@@ -59,4 +59,9 @@ export class PromotionDecisionDto {
   production: ProductionMetricsDto | null;
   @ApiProperty({ ...FREE_FORM, nullable: true, description: 'The paired test (null for the first model of a project and for an override)' })
   statistics: Record<string, unknown> | null;
+  @ApiProperty({
+    type: 'array', items: FREE_FORM,
+    description: 'The per-dimension veto: one entry per head with frozen pairs when there is a production model (dimension, gated, worse, reason and its statistics)',
+  })
+  heads: Record<string, unknown>[];
 }
