@@ -121,17 +121,20 @@ describe('keys and projects through the API', () => {
     });
   }, 40000);
 
-  it('deletes a project: its keys get a clear 410, it leaves the list, a second delete is 404', async () => {
+  it('deletes a project: its keys get a clear 410, it leaves the list, a second delete answers the same job', async () => {
     const project = await newProject('deleting');
     await expect(ingest(project.ingestKey, 'd1')).resolves.toMatchObject({ status: 202 });
-    await expect(admin('DELETE', `/${project.projectId}`)).resolves.toMatchObject({ status: 200, body: { projectId: project.projectId, deleted: true } });
+    const deleted = await admin('DELETE', `/${project.projectId}`);
+    expect(deleted).toMatchObject({ body: { projectId: project.projectId, deleted: true, kind: 'project', jobId: expect.any(String) } });
+    expect([200, 202]).toContain(deleted.status);
     const refused = await ingest(project.ingestKey, 'd2');
     expect(refused).toMatchObject({ status: 410, body: { error: { code: 'PROJECT_DELETED' } } });
     expect(refused.body.error.message).toContain(project.projectId);
     await expect(keys('GET', '', project.secretKey)).resolves.toMatchObject({ status: 410 });
     const listed = await admin('GET', '');
     expect(listed.body.projects.map((p: { projectId: string }) => p.projectId)).not.toContain(project.projectId);
-    await expect(admin('DELETE', `/${project.projectId}`)).resolves.toMatchObject({ status: 404 });
+    await expect(admin('DELETE', `/${project.projectId}`)).resolves.toMatchObject({ body: { jobId: deleted.body.jobId } });
+    await expect(admin('DELETE', `/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`)).resolves.toMatchObject({ status: 404 });
     await expect(admin('PATCH', `/${project.projectId}`, { allowedOrigins: null })).resolves.toMatchObject({ status: 404 });
   });
 });

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { Logger } from '@nestjs/common';
 import { FlywheelConfig, PinoNestLogger } from '@flywheel/config';
 import {
-  CreatedProject, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferencePublicationsRepository,
+  CreatedProject, DeletionsRepository, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferencePublicationsRepository,
   PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository,
 } from '@flywheel/database';
 import { CachedQuantiles, rebuildProject } from '@flywheel/ingest';
@@ -21,6 +21,7 @@ export function repositories(db: DataSource) {
   return {
     models: new ModelsRepository(db), evidence: new EvidenceRepository(db), projects: new ProjectsRepository(db),
     sets: new PreferenceSetsRepository(db), satisfaction: new SatisfactionRepository(db), publications: new PreferencePublicationsRepository(db),
+    deletions: new DeletionsRepository(db), ingest: new IngestRepository(db),
   };
 }
 
@@ -33,7 +34,7 @@ export function trainerConfig(config: FlywheelConfig, setLeaseMs = 60_000): Flyw
 export function trainerRunner(config: FlywheelConfig, db: DataSource, overrides: Partial<ReturnType<typeof repositories>> = {}): TrainerRunner {
   const r = { ...repositories(db), ...overrides };
   const publisher = new SetPublisher(config, r.sets, r.publications, new KafkaPublisher(createKafka(config, 'medium-trainer'), config.kafka.sendTimeoutMs));
-  return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher, new EventPartitions(db));
+  return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher, new EventPartitions(db), r.deletions, r.ingest);
 }
 
 export const REQUESTS = 40;

@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@flywheel/config';
 import { DatabaseModule } from '@flywheel/database';
 import { AdminTokenGuard } from './admin/admin-token.guard';
-import { AdminController } from './admin/admin.controller';
+import { AdminController, AdminDeletionsController } from './admin/admin.controller';
 import { KafkaModule } from '@flywheel/kafka';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { KeyCache } from './auth/key-cache';
+import { DeletionsController } from './deletions/deletions.controller';
+import { DeletionsService } from './deletions/deletions.service';
 import { FeedbackController } from './feedback/feedback.controller';
 import { FeedbackService } from './feedback/feedback.service';
 import { HealthController } from './health/health.controller';
@@ -30,11 +32,11 @@ import { VideosController } from './videos/videos.controller';
   controllers: [
     FeedbackController, VideosController, ProjectController, HealthController, MetricsController, ScoringController,
     ModelsController, PreferenceSetsController, GeneratorsController, SatisfactionMetricsController, DashboardController,
-    KeysController, AdminController,
+    KeysController, AdminController, AdminDeletionsController, DeletionsController,
   ],
   providers: [
     FeedbackService, ApiKeyGuard, ApiMetrics, ScoringService, PreferenceSetsService, SatisfactionMetricsService, KeysService,
-    RateLimiter, AdminTokenGuard, KeyCache,
+    RateLimiter, AdminTokenGuard, KeyCache, DeletionsService,
   ],
 })
 export class AppModule {}

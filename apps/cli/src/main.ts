@@ -14,6 +14,7 @@ import { ApiClient, CliError, EXIT } from './api-client';
 import { registerKeyCommands } from './keys.commands';
 import { registerModelCommands } from './models.commands';
 import { registerSetCommands } from './sets.commands';
+import { registerUserCommands, waitForDeletion } from './users.commands';
 import { CreatedProject, ProjectsRepository, Repositories, createProjectWithKeys, migrate, withRepositories } from '@flywheel/database';
 import { CachedQuantiles, learnQuantiles, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
@@ -118,13 +119,20 @@ project
 
 project
   .command('delete <projectId>')
-  .description("delete a project: its keys are refused from then on (needs the admin token)")
+  .description('delete a project: its keys are refused from then on and all its data is removed (needs the admin token); waits unless --no-wait')
+  .option('--no-wait', 'print the purge job and return')
   .option('--json', 'print JSON')
-  .action(async (projectId: string, opts: { json?: boolean }) => {
+  .action(async (projectId: string, opts: { wait: boolean; json?: boolean }) => {
     const admin = adminClient();
     if (!admin) fail(new CliError('project delete needs the admin token: pass --admin-token or set FLYWHEEL_ADMIN_TOKEN', EXIT.usage));
-    const deleted = await admin.json('DELETE', `/v1/admin/projects/${encodeURIComponent(projectId)}`).catch(fail);
-    process.stdout.write(`${opts.json ? JSON.stringify(deleted) : `deleted project ${projectId}`}\n`);
+    const first = await admin.json('DELETE', `/v1/admin/projects/${encodeURIComponent(projectId)}`).catch(fail);
+    const view = opts.wait ? await waitForDeletion(admin, `/v1/admin/deletions/${first.jobId}`, first).catch(fail) : first;
+    const removed = view.result?.removed as Record<string, number> | undefined;
+    const human = view.status === 'done'
+      ? `deleted project ${projectId}; removed ${Object.values(removed ?? {}).reduce((a, b) => a + b, 0)} rows (job ${view.jobId})`
+      : `deleted project ${projectId}; its data is being removed (job ${view.jobId}: ${view.status}${view.error ? `, ${view.error}` : ''})`;
+    process.stdout.write(`${opts.json ? JSON.stringify({ ...view, deleted: true }) : human}\n`);
+    if (view.status === 'failed') process.exitCode = EXIT_FAILED;
   });
 
 project
@@ -189,6 +197,7 @@ program
 registerKeyCommands(program, client, output);
 registerModelCommands(program, client, output);
 registerSetCommands(program, client, output);
+registerUserCommands(program, client, output);
 
 program.parseAsync(process.argv).catch(fail);
 

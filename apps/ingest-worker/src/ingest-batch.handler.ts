@@ -62,13 +62,16 @@ export class IngestBatchHandler {
       else deadLetters.push({ message, reason: `unknown project ${value.projectId}` });
     }
     const started = process.hrtime.bigint();
-    const inserted = await this.ingest.transaction((tx) => this.pipeline.ingestEvents(tx, events));
+    const outcome = await this.ingest.transaction((tx) => this.pipeline.ingestEvents(tx, events));
     this.metrics.recordEventsBatch({
-      persisted: inserted,
-      deduplicated: events.length - inserted + duplicatesInBatch,
+      persisted: outcome.persisted,
+      deduplicated: events.length - outcome.persisted - outcome.dropped - outcome.refused.length + duplicatesInBatch,
+      droppedDeleted: outcome.dropped,
       batchSize: messages.length,
       transactionSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     });
+    if (outcome.dropped) this.logger.log({ msg: 'events_of_deleted_users_dropped', count: outcome.dropped });
+    deadLetters.push(...refusedMessages(decoded, outcome.refused));
     return { deadLetters };
   }
 
@@ -89,8 +92,9 @@ export class IngestBatchHandler {
         deadLetters.push({ message, reason: `features has ${value.features.length} values; project expects ${dim}` });
       } else valid.push(value);
     }
-    const persisted = await this.ingest.transaction((tx) => this.pipeline.ingestGenerations(tx, valid));
-    this.metrics.recordGenerations(persisted, valid.length - persisted);
+    const outcome = await this.ingest.transaction((tx) => this.pipeline.ingestGenerations(tx, valid));
+    this.metrics.recordGenerations(outcome.persisted, valid.length - outcome.persisted - outcome.refused.length);
+    deadLetters.push(...refusedMessages(decoded, outcome.refused));
     if (deadLetters.length) this.logger.warn({ msg: 'generations_dead_lettered', count: deadLetters.length });
     return { deadLetters };
   }
@@ -103,4 +107,12 @@ export class IngestBatchHandler {
     }
     return this.featureDims;
   }
+}
+
+/** The messages of the values a batch refused because their project was deleted, with that reason. */
+function refusedMessages<T extends { projectId: string }>(decoded: { message: KafkaMessage; value: T }[], refused: T[]): DeadLetterCandidate[] {
+  if (refused.length === 0) return [];
+  const values = new Set<T>(refused);
+  return decoded.filter((d) => values.has(d.value))
+    .map(({ message, value }) => ({ message, reason: `project ${value.projectId} was deleted` }));
 }

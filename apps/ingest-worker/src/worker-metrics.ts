@@ -9,6 +9,7 @@ export class WorkerMetrics {
   private readonly persisted = new Counter({ name: 'flywheel_events_persisted_total', help: 'Events newly stored', registers: [this.registry] });
   private readonly deduplicated = new Counter({ name: 'flywheel_events_deduplicated_total', help: 'Events already stored (replays, retries)', registers: [this.registry] });
   private readonly deadLettered = new Counter({ name: 'flywheel_messages_dead_lettered_total', help: 'Messages sent to a dead-letter topic', labelNames: ['topic'], registers: [this.registry] });
+  private readonly droppedDeleted = new Counter({ name: 'flywheel_events_dropped_deleted_user_total', help: 'Events of deleted users dropped by their tombstone (late deliveries, retries)', registers: [this.registry] });
   private readonly generations = new Counter({ name: 'flywheel_generations_persisted_total', help: 'Generations newly stored', registers: [this.registry] });
   private readonly retries = new Counter({ name: 'flywheel_batch_retries_total', help: 'Batch attempts that failed and were retried (transient, or unknown within its bound)', registers: [this.registry] });
   private readonly batchSize = new Histogram({ name: 'flywheel_batch_size', help: 'Messages per consumed batch', buckets: [1, 10, 50, 100, 500, 1000, 5000, 20000], registers: [this.registry] });
@@ -31,8 +32,9 @@ export class WorkerMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  recordEventsBatch(b: { persisted: number; deduplicated: number; batchSize: number; transactionSeconds: number }): void {
+  recordEventsBatch(b: { persisted: number; deduplicated: number; droppedDeleted: number; batchSize: number; transactionSeconds: number }): void {
     this.persisted.inc(b.persisted);
+    this.droppedDeleted.inc(b.droppedDeleted);
     this.deduplicated.inc(b.deduplicated);
     this.batchSize.observe(b.batchSize);
     this.txSeconds.observe(b.transactionSeconds);

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import {
-  ClaimedSet, EventPartitions, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository,
-  TrainingJobRow,
+  ClaimedSet, DeletionsRepository, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferenceSetsRepository,
+  ProjectsRepository, SatisfactionRepository, TrainingJobRow,
 } from '@flywheel/database';
+import { CachedQuantiles, DeletionDeps, SignalPipeline, runDeletion } from '@flywheel/ingest';
+import { CURRENT_POLICY } from '@flywheel/satisfaction';
 import { LostClaimError, PreferenceSetRequest, buildPreferenceSet } from '@flywheel/preference-sets';
 import { TrainingError, TrainingRequest, trainProject } from '@flywheel/training';
 import { FlywheelError, describeFailure } from '@flywheel/errors';
@@ -17,9 +19,10 @@ import { SetPublisher } from './set-publisher';
 export const MAX_SET_BUILD_ATTEMPTS = 3;
 
 /**
- * Serves three queues, one item at a time, all claimed with SKIP LOCKED so several trainers can share them: queued
- * preference-set builds first (a user waits on them), then publications of sets to Kafka (SetPublisher), then
- * training jobs; and, with TRAINER_SCHEDULE_MINUTES, queues a training run for every project on that schedule. Every
+ * Serves four queues, one item at a time, all claimed with SKIP LOCKED so several trainers can share them: data
+ * deletions first (the api runs the ones it queues itself; here are those it left queued or abandoned), then queued
+ * preference-set builds (a user waits on them), then publications of sets to Kafka (SetPublisher), then training
+ * jobs; and, with TRAINER_SCHEDULE_MINUTES, queues a training run for every project on that schedule. Every
  * EVENTS_MAINTENANCE_MINUTES it also runs the maintenance of feedback_events' time partitions (EventPartitions:
  * partitions ahead, retention; one trainer at a time). A set build holds a lease it renews (heartbeat); another
  * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
@@ -36,6 +39,7 @@ export class TrainerRunner implements OnApplicationShutdown {
   private loop: Promise<void> | null = null;
   private lastSchedule = 0;
   private lastMaintenance = 0;
+  private readonly deletionDeps: DeletionDeps;
 
   constructor(
     @Inject(FLYWHEEL_CONFIG) private readonly config: FlywheelConfig,
@@ -46,7 +50,11 @@ export class TrainerRunner implements OnApplicationShutdown {
     private readonly satisfaction: SatisfactionRepository,
     private readonly publisher: SetPublisher,
     private readonly partitions: EventPartitions,
-  ) {}
+    deletions: DeletionsRepository,
+    ingest: IngestRepository,
+  ) {
+    this.deletionDeps = { deletions, ingest, pipeline: new SignalPipeline(CURRENT_POLICY, new CachedQuantiles(satisfaction, CURRENT_POLICY.id)) };
+  }
 
   /** Serves the queue until shutdown. */
   start(): void {
@@ -71,6 +79,11 @@ export class TrainerRunner implements OnApplicationShutdown {
       try {
         await this.schedule();
         await this.maintainEvents();
+        const deletion = await runDeletion(this.deletionDeps);
+        if (deletion) {
+          this.logger.log({ msg: 'deletion_finished', jobId: deletion.id, kind: deletion.kind, status: deletion.status });
+          continue;
+        }
         const set = await this.sets.claimBuild(this.config.trainer.setLeaseMs);
         if (set) {
           await this.buildSet(set);

@@ -14,11 +14,12 @@ import { EvidenceRepository } from './evidence.repository';
 import { EventPartitions } from './event-partitions';
 import { PreferencePublicationsRepository } from './preference-publications.repository';
 import { PreferenceSetsRepository } from './preference-sets.repository';
+import { DeletionsRepository } from './deletions.repository';
 
 /** Every repository takes the data source; the apps get them all. */
 const REPOSITORIES = [
   ProjectsRepository, IngestRepository, VideosRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
-  MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository, EventPartitions,
+  MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository, EventPartitions, DeletionsRepository,
 ] as const;
 
 @Global()

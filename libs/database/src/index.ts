@@ -15,3 +15,4 @@ export * from './preference-sets.repository';
 export * from './preference-publications.repository';
 export * from './database-health';
 export * from './repositories';
+export * from './deletions.repository';

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { rowsOf } from './sql';
 import { FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
 
 export interface SignalKey {
@@ -343,6 +344,118 @@ export class IngestTransaction {
     );
   }
 
+  // ---- deletion (a user's data, a project) ----
+
+  /**
+   * The project side of DELETION_LOCK, taken before anything else in the transaction: ingest batches take their
+   * projects' stripes shared, a deletion takes its project's exclusively. Then read what closeFor reads.
+   */
+  async lockProjects(mode: 'shared' | 'exclusive', projectIds: string[]): Promise<void> {
+    if (projectIds.length === 0) return;
+    const stripes = [...new Set(projectIds.map((id) => lockStripe(id, '')))].sort((a, b) => a - b);
+    const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    await this.em.query(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DELETION_LOCK, stripes]);
+  }
+
+  /**
+   * What a batch may no longer store, read after lockProjects (a statement of its own, so it sees a deletion that
+   * committed while the lock waited): the deleted projects among `projectIds`, and the tombstone time (ms) of each
+   * deleted user among `users` (keyed project|userHash). One index probe per key; both are empty almost always.
+   */
+  async closedFor(projectIds: string[], users: { projectId: string; userHash: string }[]): Promise<{ deletedProjects: Set<string>; tombstones: Map<string, number> }> {
+    const deletedProjects = new Set<string>();
+    const tombstones = new Map<string, number>();
+    if (projectIds.length === 0) return { deletedProjects, tombstones };
+    const rows: { project_id: string; user_hash: string | null; deleted_at: Date | null }[] = await this.em.query(
+      `SELECT id AS project_id, NULL AS user_hash, NULL::timestamptz AS deleted_at
+         FROM projects WHERE id = ANY($1::uuid[]) AND deleted_at IS NOT NULL
+       UNION ALL
+       SELECT t.project_id, t.user_hash, t.deleted_at
+         FROM unnest($2::uuid[], $3::text[]) AS k(project_id, user_hash)
+         JOIN user_tombstones t ON t.project_id = k.project_id AND t.user_hash = k.user_hash`,
+      [projectIds, users.map((u) => u.projectId), users.map((u) => u.userHash)],
+    );
+    for (const r of rows) {
+      if (r.user_hash === null) deletedProjects.add(r.project_id);
+      else tombstones.set(`${r.project_id}|${r.user_hash}`, new Date(r.deleted_at!).getTime());
+    }
+    return { deletedProjects, tombstones };
+  }
+
+  /** Closes the user (or moves their tombstone to now: a second deletion covers what arrived since); returns its time. */
+  async tombstone(projectId: string, userHash: string): Promise<Date> {
+    const [row] = await this.em.query(
+      `INSERT INTO user_tombstones (project_id, user_hash, deleted_at) VALUES ($1, $2, now())
+       ON CONFLICT (project_id, user_hash) DO UPDATE SET deleted_at = greatest(user_tombstones.deleted_at, excluded.deleted_at)
+       RETURNING deleted_at`,
+      [projectId, userHash],
+    );
+    return new Date(row.deleted_at);
+  }
+
+  /**
+   * Deletes the user's signal rows and returns them as they were (with what each contributed to the rollups). The
+   * project's rows are scanned: there is no index by user (it would cost every ingest insert), and a deletion is rare.
+   */
+  async deleteUserSignals(projectId: string, userHash: string): Promise<StoredSignal[]> {
+    const rows = rowsOf(await this.em.query(
+      `DELETE FROM video_user_signals WHERE project_id = $1 AND user_hash = $2 RETURNING *`, [projectId, userHash],
+    ));
+    return rows.map(rowToSignal);
+  }
+
+  /**
+   * Deletes the user's events on these videos (every stored event has its (video, user) signal row, so the videos of
+   * the user's rows are all of them), through the (project, video) index; returns how many.
+   */
+  async deleteUserEvents(projectId: string, userHash: string, videoIds: string[]): Promise<number> {
+    if (videoIds.length === 0) return 0;
+    const rows = await this.em.query(
+      `WITH gone AS (DELETE FROM feedback_events WHERE project_id = $1 AND video_id = ANY($2::text[]) AND user_hash = $3 RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [projectId, videoIds, userHash],
+    );
+    return rows[0].n;
+  }
+
+  /** Removes the user's per-user aggregate rows (after their deltas took them to zero). */
+  async deleteUserAggregates(projectId: string, userHash: string): Promise<void> {
+    await this.em.query(`DELETE FROM user_aggregates WHERE project_id = $1 AND user_hash = $2`, [projectId, userHash]);
+  }
+
+  /**
+   * Preference sets of the project after a deletion. A set that left the service (exported, or with a publication)
+   * cannot be recalled: it is marked as containing the deletion's data and returned in `left`. Every other set not
+   * failed is queued again, its rows dropped, so the trainer rebuilds it from the remaining data: pairs compare
+   * per-video satisfaction aggregated over users and shrunk toward the project's mean, so any set may hold some of the
+   * user's contribution, not only the pairs of videos they reacted to. A build in progress loses its claim.
+   */
+  async withdrawFromPreferenceSets(projectId: string, deletionId: string): Promise<{ rebuilt: string[]; left: LeftSet[] }> {
+    const left = rowsOf<LeftSet>(await this.em.query(
+      `UPDATE preference_sets s
+          SET containing_deletions = CASE WHEN $2::uuid = ANY(containing_deletions) THEN containing_deletions
+                                          ELSE array_append(containing_deletions, $2::uuid) END
+        WHERE project_id = $1 AND status = 'ready'
+          AND (exported_at IS NOT NULL OR EXISTS (SELECT 1 FROM preference_publications p WHERE p.set_id = s.id))
+        RETURNING id AS "setId", exported_at AS "exportedAt",
+                  (SELECT max(published_at) FROM preference_publications p WHERE p.set_id = s.id) AS "publishedAt"`,
+      [projectId, deletionId],
+    ));
+    const rebuilt = rowsOf<{ id: string }>(await this.em.query(
+      `UPDATE preference_sets s SET status = 'queued', manifest = NULL, content_sha256 = NULL, heartbeat_at = NULL
+        WHERE project_id = $1 AND status IN ('queued', 'building', 'ready') AND exported_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM preference_publications p WHERE p.set_id = s.id)
+        RETURNING id`,
+      [projectId],
+    ));
+    const ids = rebuilt.map((r) => r.id);
+    if (ids.length) {
+      await this.em.query(`DELETE FROM preference_pairs WHERE set_id = ANY($1::uuid[])`, [ids]);
+      await this.em.query(`DELETE FROM preference_rankings WHERE set_id = ANY($1::uuid[])`, [ids]);
+    }
+    return { rebuilt: ids.sort(), left: left.sort((a, b) => a.setId.localeCompare(b.setId)) };
+  }
+
   // ---- rebuild (flywheel metrics rebuild) ----
 
   /** Blocks the ingest-worker's writes (events and generations) until this transaction ends, after its in-flight batches. */
@@ -431,6 +544,13 @@ export class IngestTransaction {
   }
 }
 
+/** A preference set that already left the service (exported or published) when a deletion ran. */
+export interface LeftSet {
+  setId: string;
+  exportedAt: Date | null;
+  publishedAt: Date | null;
+}
+
 /** A synthetic `passed_over` event of signal row (videoId, userHash): the `choose` it comes from. */
 export interface PassedOverRow {
   videoId: string;
@@ -470,6 +590,14 @@ function PASSED_OVER(where: string): string {
  * stripe only wait for each other.
  */
 const DERIVED_LOCKS = { video: 0x66770001, request: 0x66770002 } as const;
+
+/**
+ * A deletion against in-flight ingest: every ingest transaction takes its projects' stripe of this class shared,
+ * first; a deletion takes its project's exclusively for its whole transaction. So the deletion waits until the
+ * batches already running have committed (it then deletes what they stored), and the batches after it read the
+ * tombstone or the project's deletion (closedFor) only once it committed. Striped like DERIVED_LOCKS.
+ */
+const DELETION_LOCK = 0x66770003;
 const DERIVED_LOCK_STRIPES = 256;
 
 export function lockStripe(projectId: string, id: string): number {

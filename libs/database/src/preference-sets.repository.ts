@@ -22,10 +22,14 @@ export interface PreferenceSetRow {
   createdAt: Date;
   /** Builds started so far (a trainer that died mid-build leaves one behind). */
   attempts: number;
+  /** When its first export started: from then on it has left the service (a deletion cannot recall it). */
+  exportedAt: Date | null;
+  /** User deletions (their job ids) whose data this set holds: it had left the service when they ran. */
+  containingDeletions: string[];
 }
 
 const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, content_sha256 AS "contentSha256", error,
-  created_at AS "createdAt", attempts`;
+  created_at AS "createdAt", attempts, exported_at AS "exportedAt", containing_deletions AS "containingDeletions"`;
 
 /** A set claimed for building: `attempts` numbers this claim, and every write of the build is checked against it. */
 export type ClaimedSet = PreferenceSetRow;
@@ -229,6 +233,17 @@ export class PreferenceSetsRepository {
       if (held.length > 0) await this.clearRows(setId, em);
       return held.length > 0;
     });
+  }
+
+  /**
+   * Records that an export of a ready set starts (the first one's time stays): the set has left the service. False
+   * when the set is not ready (a deletion may just have queued it for a rebuild).
+   */
+  async markExported(setId: string): Promise<boolean> {
+    const rows = rowsOf(await this.db.query(
+      `UPDATE preference_sets SET exported_at = coalesce(exported_at, now()) WHERE id = $1 AND status = 'ready' RETURNING id`, [setId],
+    ));
+    return rows.length === 1;
   }
 
   async list(projectId: string): Promise<PreferenceSetRow[]> {

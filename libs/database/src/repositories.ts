@@ -1,6 +1,7 @@
 import { FlywheelConfig } from '@flywheel/config';
 import { closeCopyPool } from './copy-pool';
 import { createDataSource } from './data-source';
+import { DeletionsRepository } from './deletions.repository';
 import { EvidenceRepository } from './evidence.repository';
 import { IngestRepository } from './ingest.repository';
 import { MetricsRepository } from './metrics.repository';
@@ -17,6 +18,7 @@ export interface Repositories {
   evidence: EvidenceRepository;
   metrics: MetricsRepository;
   preferenceSets: PreferenceSetsRepository;
+  deletions: DeletionsRepository;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function withRepositories<T>(
     return await work({
       projects: new ProjectsRepository(db), ingest: new IngestRepository(db), satisfaction: new SatisfactionRepository(db),
       models: new ModelsRepository(db), evidence: new EvidenceRepository(db), metrics: new MetricsRepository(db),
-      preferenceSets: new PreferenceSetsRepository(db),
+      preferenceSets: new PreferenceSetsRepository(db), deletions: new DeletionsRepository(db),
     });
   } finally {
     await closeCopyPool(db);

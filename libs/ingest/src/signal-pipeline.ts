@@ -11,6 +11,31 @@ import {
 } from '@flywheel/satisfaction';
 
 export const HOUR_MS = 3_600_000;
+/** Rollup deltas per statement of a deletion (as the rebuild writes them). */
+const DELTA_ROWS = 5_000;
+
+export interface EventsOutcome {
+  /** Events stored by this batch (the new ones). */
+  persisted: number;
+  /** Events of deleted users, dropped (never dead-lettered: that would keep deleted data). */
+  dropped: number;
+  /** Events of deleted projects: the caller dead-letters them. */
+  refused: FeedbackEventMessage[];
+}
+
+export interface GenerationsOutcome {
+  persisted: number;
+  /** Generations of deleted projects: the caller dead-letters them. */
+  refused: GenerationMessage[];
+}
+
+export interface UserDeletionCounts {
+  /** From then on the worker drops the user's events that happened or reached the api before it. */
+  tombstonedAt: string;
+  events: number;
+  signalRows: number;
+  rollupRows: number;
+}
 
 /** Supplies the watch quantiles of a project (learned, or the policy's defaults). */
 export interface QuantilesSource {
@@ -30,16 +55,44 @@ export interface QuantilesSource {
 export class SignalPipeline {
   constructor(private readonly policy: SatisfactionPolicyParams, private readonly quantiles: QuantilesSource) {}
 
-  /** One batch of events, inside the caller's transaction: stores them and folds those that were new. */
-  async ingestEvents(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<number> {
-    const newEvents = await tx.insertEvents(events);
+  /**
+   * One batch of events, inside the caller's transaction: stores them and folds those that were new. First, under
+   * the projects' deletion lock (DELETION_LOCK in libs/database), events of a deleted project are refused (the caller
+   * dead-letters them) and events of a deleted user that happened or reached the api before the deletion are dropped:
+   * a retry or a late delivery never brings deleted data back.
+   */
+  async ingestEvents(tx: IngestTransaction, events: FeedbackEventMessage[]): Promise<EventsOutcome> {
+    if (events.length === 0) return { persisted: 0, dropped: 0, refused: [] };
+    const projectIds = [...new Set(events.map((e) => e.projectId))];
+    await tx.lockProjects('shared', projectIds);
+    const users = new Map(events.map((e) => [`${e.projectId}|${e.userHash}`, { projectId: e.projectId, userHash: e.userHash }]));
+    const { deletedProjects, tombstones } = await tx.closedFor(projectIds, [...users.values()]);
+    const refused: FeedbackEventMessage[] = [];
+    const admitted: FeedbackEventMessage[] = [];
+    let dropped = 0;
+    for (const e of events) {
+      const deletedAt = tombstones.get(`${e.projectId}|${e.userHash}`);
+      if (deletedProjects.has(e.projectId)) refused.push(e);
+      else if (deletedAt !== undefined && (Date.parse(e.occurredAt) <= deletedAt || Date.parse(e.receivedAt) <= deletedAt)) dropped++;
+      else admitted.push(e);
+    }
+    const newEvents = await tx.insertEvents(admitted);
     await this.applyEvents(tx, newEvents);
-    return newEvents.length;
+    return { persisted: newEvents.length, dropped, refused };
   }
 
-  /** One batch of generations, inside the caller's transaction: stores the new ones and updates derived state. */
-  async ingestGenerations(tx: IngestTransaction, generations: GenerationMessage[]): Promise<number> {
-    if (generations.length === 0) return 0;
+  /**
+   * One batch of generations, inside the caller's transaction: stores the new ones and updates derived state.
+   * Generations of a deleted project are refused (the caller dead-letters them), as events are.
+   */
+  async ingestGenerations(tx: IngestTransaction, batch: GenerationMessage[]): Promise<GenerationsOutcome> {
+    if (batch.length === 0) return { persisted: 0, refused: [] };
+    const projectIds = [...new Set(batch.map((g) => g.projectId))];
+    await tx.lockProjects('shared', projectIds);
+    const { deletedProjects } = await tx.closedFor(projectIds, []);
+    const refused = batch.filter((g) => deletedProjects.has(g.projectId));
+    const generations = refused.length ? batch.filter((g) => !deletedProjects.has(g.projectId)) : batch;
+    if (generations.length === 0) return { persisted: 0, refused };
     // Before the insert and every read: all video locks, then all request locks (DERIVED_LOCKS).
     await tx.lockDerived('exclusive', 'video', generations.map((g) => ({ projectId: g.projectId, id: g.videoId })));
     await tx.lockDerived('exclusive', 'request', generations.map((g) => ({ projectId: g.projectId, id: g.requestId })));
@@ -55,7 +108,35 @@ export class SignalPipeline {
       }
     }
     await this.fold(tx, pending, new Map());
-    return fresh.length;
+    return { persisted: fresh.length, refused };
+  }
+
+  /**
+   * Deletes a user's data in a project, inside the caller's transaction, through the path every change of derived
+   * state takes: the project's deletion lock (exclusive: the batches in flight commit first, later ones see the
+   * tombstone), the tombstone, then the user's signal rows and events; what the rows contributed to the rollups is
+   * taken back with the same (− old contribution) deltas a refold applies, so the state equals a rebuild afterwards.
+   * Only the user's own rows hold their events and their `passed_over` events (a choose marks the chooser's rows), so
+   * no other row changes. Idempotent: a second run finds nothing more (and moves the tombstone to now).
+   */
+  async deleteUser(tx: IngestTransaction, projectId: string, userHash: string): Promise<UserDeletionCounts> {
+    await tx.lockProjects('exclusive', [projectId]);
+    const tombstonedAt = await tx.tombstone(projectId, userHash);
+    const rows = await tx.deleteUserSignals(projectId, userHash);
+    const videoIds = [...new Set(rows.map((r) => r.videoId))];
+    const generations = await tx.generationsOf(projectId, videoIds);
+    const rollups = new RollupAccumulator(this.policy.id);
+    for (const row of rows) withdraw(rollups, row, generations.get(row.videoId)?.dims ?? null);
+    const events = await tx.deleteUserEvents(projectId, userHash, videoIds);
+    const deltas = rollups.deltas();
+    const slice = <T>(list: T[], i: number) => list.slice(i, i + DELTA_ROWS);
+    const longest = Math.max(deltas.rollups.length, deltas.videos.length, deltas.users.length);
+    for (let i = 0; i < longest; i += DELTA_ROWS) {
+      await applyDerivedDeltas(tx, { rollups: slice(deltas.rollups, i), videos: slice(deltas.videos, i), users: slice(deltas.users, i) });
+    }
+    // Their per-user aggregates are zero now (up to float rounding): the rows go, hash and all, as a rebuild has none.
+    await tx.deleteUserAggregates(projectId, userHash);
+    return { tombstonedAt: tombstonedAt.toISOString(), events, signalRows: rows.length, rollupRows: deltas.rollups.length };
   }
 
   /** `events` must be only the events that were new in this transaction (invariant 2). */
@@ -129,10 +210,7 @@ export class SignalPipeline {
       const before = stored.get(id);
       if (!before && !fresh.has(id)) continue;
       const videoDims = dims.get(`${key.projectId}|${key.videoId}`) ?? null;
-      if (before?.rollup) {
-        const oldDims = before.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
-        rollups.add(key, before.rollup.hourMs, oldDims, contributionOf(before.record, before.rollup.satisfaction), -1);
-      }
+      if (before) withdraw(rollups, before, videoDims);
       if (!before && !inserted.has(id)) throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
       const after = before ? refold(key, events, before) : fresh.get(id)!;
       rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1);
@@ -141,6 +219,16 @@ export class SignalPipeline {
     await tx.upsertSignals(updated);
     await applyDerivedDeltas(tx, rollups.deltas());
   }
+}
+
+/**
+ * Takes back what a stored row contributed to the rollups (nothing if it never was rolled up): under its video's
+ * dimensions if it was attributed, else under UNATTRIBUTED. A refold and a user's deletion both go through here.
+ */
+function withdraw(rollups: RollupAccumulator, row: StoredSignal, videoDims: VideoDims | null): void {
+  if (!row.rollup) return;
+  const dims = row.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
+  rollups.add(row, row.rollup.hourMs, dims, contributionOf(row.record, row.rollup.satisfaction), -1);
 }
 
 /** Events to fold per signal row, keyed by project|video|user. */

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Res } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { ApiCreatedResponse, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ProjectsRepository, createProjectWithKeys, issueKey } from '@flywheel/database';
 import { KeyCache } from '../auth/key-cache';
 import { FlywheelError } from '@flywheel/errors';
@@ -9,14 +10,17 @@ import { projectView } from '../keys/keys.service';
 import { AdminOnly } from './admin-token.guard';
 import { ProjectCreateDto, ProjectSettingsDto } from './admin.dto';
 import { ApiErrors } from '../openapi/openapi.decorators';
-import { CreatedProjectDto, IssuedKeyDto, ProjectDeletedDto, ProjectDto, ProjectListDto } from '../keys/keys.responses';
+import { CreatedProjectDto, IssuedKeyDto, ProjectDto, ProjectListDto } from '../keys/keys.responses';
+import { DeletionsService } from '../deletions/deletions.service';
+import { answer } from '../deletions/deletions.controller';
+import { DeletionViewDto, ProjectDeletionDto } from '../deletions/deletions.dto';
 
 /** Operators: projects over HTTP with the admin (bootstrap) token, so only setup needs database access. */
 @ApiTags('admin')
 @AdminOnly()
 @Controller('v1/admin/projects')
 export class AdminController {
-  constructor(private readonly projects: ProjectsRepository, private readonly keyCache: KeyCache) {}
+  constructor(private readonly projects: ProjectsRepository, private readonly keyCache: KeyCache, private readonly deletions: DeletionsService) {}
 
   /** A project with an ingest key and a secret key (shown once). */
   @Post()
@@ -59,14 +63,33 @@ export class AdminController {
 
   /**
    * Deletes a project: from now on its keys are refused with 410 (at once in this api process, within the key-cache
-   * TTL in others). Its stored data stays until it is purged.
+   * TTL in others), its messages still in Kafka go to the dead-letter topics, and a job removes all its data (events,
+   * signals, rollups, aggregates, generations, preference sets, models, jobs). 200 when that finished within the
+   * request, else 202 with the job (GET /v1/admin/deletions/:jobId). Asking again answers the same job.
    */
   @Delete(':projectId')
-  @ApiErrors('NOT_FOUND')
-  @ApiOkResponse({ type: ProjectDeletedDto })
-  async remove(@Param('projectId', uuidParam('projectId')) projectId: string) {
-    if (!(await this.projects.markDeleted(projectId))) throw new FlywheelError('NOT_FOUND', `no project ${projectId}`);
+  @ApiErrors('NOT_FOUND', 'INTERNAL')
+  @ApiResponse({ status: 202, type: ProjectDeletionDto, description: 'Deleted; its data is being removed: poll GET /v1/admin/deletions/:jobId' })
+  @ApiOkResponse({ type: ProjectDeletionDto, description: 'Deleted, and its data removed' })
+  async remove(@Param('projectId', uuidParam('projectId')) projectId: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    const view = await this.deletions.deleteProject(projectId);
+    if (!view) throw new FlywheelError('NOT_FOUND', `no project ${projectId}`);
     this.keyCache.forgetProject(projectId);
-    return { projectId, deleted: true };
+    return { ...answer(reply, view), deleted: true };
+  }
+}
+
+/** Operators: the job that removes a deleted project's data. */
+@ApiTags('admin')
+@AdminOnly()
+@Controller('v1/admin/deletions')
+export class AdminDeletionsController {
+  constructor(private readonly deletions: DeletionsService) {}
+
+  @Get(':jobId')
+  @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: DeletionViewDto })
+  show(@Param('jobId', uuidParam('jobId')) jobId: string) {
+    return this.deletions.find(jobId);
   }
 }

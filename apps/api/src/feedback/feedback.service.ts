@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FeedbackEventInput, messageKey, parseGenerationBatch, toEventMessage, toGenerationMessage, topicNames, undeclaredDimensions,
@@ -7,6 +6,7 @@ import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import { KafkaPublisher } from '@flywheel/kafka';
 import { validationFailed } from '../errors/validation';
 import { ApiMetrics } from '../observability/api-metrics';
+import { hashUserId } from './user-hash';
 
 const USER_HASH_CACHE_SIZE = 100_000;
 
@@ -58,7 +58,7 @@ export class FeedbackService {
     const id = `${projectId}\0${userId}`;
     let hash = this.userHashes.get(id);
     if (hash === undefined) {
-      hash = createHmac('sha256', this.config.userHmacKey).update(id).digest('base64url').slice(0, 32);
+      hash = hashUserId(this.config.userHmacKey, projectId, userId);
       if (this.userHashes.size >= USER_HASH_CACHE_SIZE) this.userHashes.clear();
       this.userHashes.set(id, hash);
     }

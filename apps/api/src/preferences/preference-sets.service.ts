@@ -46,6 +46,8 @@ export class PreferenceSetsService {
    */
   async export(projectId: string, id: string, format: ExportFormat, options: ExportOptions): Promise<ExportView> {
     const set = await this.ready(projectId, id);
+    // Recorded before the first byte: a user's deletion rebuilds the sets that never left, and lists this one.
+    if (!(await this.sets.markExported(set.id))) throw new FlywheelError('CONFLICT', `preference set ${id} is no longer ready; try again when it is`);
     const info = EXPORT_FORMATS[format];
     const stream = encodeStoredSet(this.sets, set.id, format, options); // checks the options before anything streams
     const counts = await exportCounts(this.sets, set.id, format, options);
