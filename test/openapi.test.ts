@@ -196,7 +196,13 @@ describe('the OpenAPI document against the running api', () => {
     const otherId = { projectId: other.body.projectId };
     await expect(admin('PATCH', '/v1/admin/projects/{projectId}', { params: otherId, body: { allowedOrigins: null } })).resolves.toMatchObject({ status: 200 });
     await expect(admin('POST', '/v1/admin/projects/{projectId}/keys', { params: otherId, body: { kind: 'secret' } })).resolves.toMatchObject({ status: 201 });
-    await expect(admin('DELETE', '/v1/admin/projects/{projectId}', { params: otherId })).resolves.toMatchObject({ status: 200 });
+    const forgotten = await documented('DELETE', '/v1/users/{userId}', other.body.secretKey, { params: { userId: 'someone' } });
+    expect([200, 202]).toContain(forgotten.status);
+    const audit = await documented('GET', '/v1/deletions', other.body.secretKey);
+    await expect(documented('GET', '/v1/deletions/{jobId}', other.body.secretKey, { params: { jobId: audit.body.deletions[0].jobId } })).resolves.toMatchObject({ status: 200 });
+    const deleted = await admin('DELETE', '/v1/admin/projects/{projectId}', { params: otherId });
+    expect([200, 202]).toContain(deleted.status); // 202 while its data is still being removed
+    await expect(admin('GET', '/v1/admin/deletions/{jobId}', { params: { jobId: deleted.body.jobId } })).resolves.toMatchObject({ status: 200 });
     await expect(documented('GET', '/v1/project', other.body.secretKey)).resolves.toMatchObject({ status: 410 });
     await expect(admin('DELETE', '/v1/admin/projects/{projectId}')).resolves.toMatchObject({ status: 404 });
     await expect(documented('GET', '/health/live', null)).resolves.toMatchObject({ status: 200 });

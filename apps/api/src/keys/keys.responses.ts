@@ -34,11 +34,6 @@ export class CreatedProjectDto {
   @ApiProperty({ example: 'fw_secret_…', description: 'Shown once: only its hash is stored' }) secretKey: string;
 }
 
-export class ProjectDeletedDto {
-  @ApiProperty({ format: 'uuid' }) projectId: string;
-  @ApiProperty({ enum: [true] }) deleted: true;
-}
-
 export class KeyDto {
   @ApiProperty({ format: 'uuid' }) keyId: string;
   @ApiProperty({ enum: ['ingest', 'secret'] }) kind: 'ingest' | 'secret';

@@ -13,6 +13,10 @@ export class PreferenceSetDto {
   @ApiProperty({ type: String, nullable: true }) error: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ description: 'Builds started so far' }) attempts: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When its first export started: from then on it has left the service' })
+  exportedAt: string | null;
+  @ApiProperty({ type: [String], description: 'User deletions (job ids) whose data it holds: it had already left the service when they ran' })
+  containingDeletions: string[];
 }
 
 export class PublicationDto {
