@@ -46,7 +46,7 @@ describe('feedback_events time partitions, retention and the migration (medium)'
   const event = (projectId: string, eventId: string, type: FeedbackEventMessage['type'], videoId: string, user: string, at: number): FeedbackEventMessage => ({
     v: 1, projectId, eventId, type, videoId, userHash: `h-${user}`, occurredAt: new Date(at).toISOString(), receivedAt: new Date().toISOString(),
   });
-  const ingestEvents = (list: FeedbackEventMessage[]) => ingest.transaction((tx) => pipeline.ingestEvents(tx, list));
+  const ingestEvents = (list: FeedbackEventMessage[]) => ingest.transaction((tx) => pipeline.ingestEvents(tx, list)).then((o) => o.persisted);
   const applied = async () => (await db.query(`SELECT name FROM schema_migrations`)).map((r: { name: string }) => r.name) as string[];
   /** Count and checksum of every stored event, in key order. */
   const fingerprint = async () => (await db.query(
