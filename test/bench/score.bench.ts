@@ -11,6 +11,7 @@
  * Last line: {"rowsPerSec", "p50Ms", "p99Ms", "rewardsP50Ms", "rewardsP99Ms", "rewardsCeilingP50Ms", …}.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,12 @@ const CANDIDATES = 64;
 const GROUPS = 48;
 const PER_GROUP = 24;
 const DIMENSIONS = ['visual_quality', 'motion_quality', 'text_alignment'];
+
+/** User + system CPU of a process so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
+function apiCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -129,13 +136,20 @@ async function main(): Promise<void> {
     const rewardsDirect: number[] = [];
     const parse: number[] = [];
     const roundMedians: { http: number; base64: number; ceiling: number }[] = [];
+    // CPU the api process spent per call (user + system, from /proc): less sensitive than wall time to the other
+    // work sharing the cores, though not immune (caches, frequency).
+    const apiCpu = { json: 0, base64: 0 };
     const perRound = Math.max(1, Math.ceil(rolloutRequests / rounds));
     for (let round = 0; round < rounds; round++) {
       const http: number[] = [];
       const base64: number[] = [];
       const direct: number[] = [];
+      let cpu = apiCpuMs(api.child.pid!);
       for (let i = 0; i < perRound; i++) http.push(await rewardsCall());
+      apiCpu.json += apiCpuMs(api.child.pid!) - cpu;
+      cpu = apiCpuMs(api.child.pid!);
       for (let i = 0; i < perRound; i++) base64.push(await rewardsCall(base64Body));
+      apiCpu.base64 += apiCpuMs(api.child.pid!) - cpu;
       for (let i = 0; i < perRound; i++) direct.push(await timed(() => rolloutScorer.scoreAll(rolloutRows, rollouts.length)));
       for (let i = 0; i < perRound; i++) parse.push(await timed(() => JSON.parse(rolloutBody)));
       for (const xs of [http, base64, direct]) xs.sort((a, b) => a - b);
@@ -164,6 +178,7 @@ async function main(): Promise<void> {
       `same, featuresBase64 (${(base64Body.length / 1e6).toFixed(2)} MB)         ${fmt(percentile(rewardsBase64, 0.5))}  ${fmt(percentile(rewardsBase64, 0.99))}`,
       `ceiling: onnxruntime, same rows         ${fmt(percentile(rewardsDirect, 0.5))}  ${fmt(percentile(rewardsDirect, 0.99))}`,
       `JSON.parse of the request body          ${fmt(percentile(parse, 0.5))}  ${fmt(percentile(parse, 0.99))}`,
+      `api CPU per call: ${(apiCpu.json / (rounds * perRound)).toFixed(1)} ms (JSON arrays), ${(apiCpu.base64 / (rounds * perRound)).toFixed(1)} ms (featuresBase64)`,
       `ratio of medians HTTP / ceiling: ${rewardsRatio.toFixed(1)}; per round (p50 JSON arrays/base64/ceiling): ${roundMedians.map((r) => `${r.http.toFixed(1)}/${r.base64.toFixed(1)}/${r.ceiling.toFixed(2)}`).join('  ')}`,
       `(${rounds} alternating rounds of ${perRound} sequential requests after 20 warm-up)`,
       '',
@@ -176,6 +191,7 @@ async function main(): Promise<void> {
       rewardsCeilingP50Ms: Number(percentile(rewardsDirect, 0.5).toFixed(3)), rewardsCeilingP99Ms: Number(percentile(rewardsDirect, 0.99).toFixed(3)),
       rewardsBase64P50Ms: Number(percentile(rewardsBase64, 0.5).toFixed(3)), rewardsBase64P99Ms: Number(percentile(rewardsBase64, 0.99).toFixed(3)),
       rewardsRatio: Number(rewardsRatio.toFixed(2)), rewardsJsonParseP50Ms: Number(percentile(parse, 0.5).toFixed(3)),
+      rewardsApiCpuMs: Number((apiCpu.json / (rounds * perRound)).toFixed(2)), rewardsBase64ApiCpuMs: Number((apiCpu.base64 / (rounds * perRound)).toFixed(2)),
     })}\n`);
   } catch (error) {
     process.stderr.write(`bench:score failed: ${(error as Error).message}\n`);
