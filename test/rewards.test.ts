@@ -159,6 +159,8 @@ describe('POST /v1/rewards', () => {
       { prompt: 'p', group: 1, featuresBase64: f32(1, 2, 3, 4), features: [1, 2, 3, 4] },
       { prompt: 'p', group: 1, featuresBase64: Buffer.from([1, 2, 3, 4, 5, 6]).toString('base64') },
     ] });
+    const short = await rewards({ candidates: [{ prompt: 'p', group: 1, featuresBase64: f32(1, 2, 3) }] });
+    expect(short.body.error.details).toEqual([{ field: 'candidates[0].featuresBase64', problems: ['candidates[0].featuresBase64 must have 4 values, got 3'] }]);
     expect(encoded.status).toBe(400);
     expect(encoded.body.error.details.map((d: any) => d.problems[0])).toEqual([
       'candidates[1].featuresBase64 must be base64 of 1 to 4096 little-endian float32 values',

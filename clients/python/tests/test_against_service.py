@@ -96,14 +96,14 @@ class RewardsTest(unittest.TestCase):
     def test_a_refused_batch_raises_a_typed_error_naming_the_fields(self):
         features = [list(f) for f in BATCH["features"][:20]]
         features[17] = features[17][:-1]
-        for encoding in ("json", "base64"):
+        for encoding, field in (("json", "candidates[17].features"), ("base64", "candidates[17].featuresBase64")):
             with self.subTest(encoding=encoding):
                 with self.assertRaises(FlywheelValidationError) as caught:
                     client().rewards(BATCH["prompts"][:20], BATCH["groups"][:20], features, encoding=encoding)
                 error = caught.exception
                 self.assertEqual((error.status, error.code), (400, "VALIDATION_FAILED"))
-                self.assertEqual(error.fields, ["candidates[17].features"])
-                self.assertIn("must have", error.problems["candidates[17].features"][0])
+                self.assertEqual(error.fields, [field])
+                self.assertIn("must have", error.problems[field][0])
         features[3] = [float("nan")] * FIXTURE["featureDim"]
         with self.assertRaises(FlywheelValidationError) as caught:
             client().rewards(BATCH["prompts"][:20], BATCH["groups"][:20], features)

@@ -10,7 +10,7 @@ import { MAX_REWARD_CANDIDATES, MAX_SCORE_CANDIDATES, RewardsRequest, ScoreCandi
  * candidate (4,096 numbers for 64 × 64), which was most of a score request's 2 ms; this keeps it near the HTTP
  * floor. Whether a candidate has exactly one of videoId and features, and the features' length, are checked by
  * ScoringService, which knows the project's dimension. `featuresBase64` (the same features as base64 float32s, which
- * parse several times faster than a JSON array) arrives decoded into `features`.
+ * parse several times faster than a JSON array) arrives decoded into `features` too.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const uuid: Check = (v) => (typeof v === 'string' && UUID.test(v) ? null : 'must be a UUID');
@@ -79,10 +79,7 @@ function candidatesProblems(body: unknown, max: number, options: RecordRules, ca
       if (typeof decoded === 'string') problems.push({ field, problems: [`${field} ${decoded}`] });
       else if (Array.isArray(decoded)) problems.push({ field: field + decoded[0], problems: [`${field}${decoded[0]} ${decoded[1]}`] });
       else if (rest.features != null) problems.push({ field: path, problems: [`${path} needs one of features or featuresBase64, not both`] });
-      else {
-        (c as ScoreCandidate).features = decoded;
-        delete (c as ScoreCandidate).featuresBase64;
-      }
+      else (c as ScoreCandidate).features = decoded; // featuresBase64 stays, so a wrong length is named as sent
     }
   }
   return problems;

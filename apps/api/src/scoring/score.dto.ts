@@ -33,7 +33,7 @@ export interface ScoreCandidate {
 
 /** What the handler receives (an interface, so the global ValidationPipe leaves it to ScoreRequestPipe). */
 export interface ScoreRequest {
-  /** featuresBase64 arrives decoded into features (ScoreRequestPipe). */
+  /** featuresBase64 arrives decoded into features too (ScoreRequestPipe). */
   candidates: ScoreCandidate[];
   /** Score with this model of the project instead of production. */
   modelId?: string;

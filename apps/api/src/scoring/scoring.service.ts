@@ -148,7 +148,8 @@ export class ScoringService implements OnModuleInit, OnApplicationShutdown {
         problems.push({ field: `candidates[${i}]`, problems: [`candidates[${i}] needs exactly one of videoId or features (featuresBase64)`] });
       } else if (c.features) {
         if (c.features.length !== featureDim) {
-          problems.push({ field: `candidates[${i}].features`, problems: [`candidates[${i}].features must have ${featureDim} values, got ${c.features.length}`] });
+          const field = `candidates[${i}].${c.featuresBase64 != null ? 'featuresBase64' : 'features'}`;
+          problems.push({ field, problems: [`${field} must have ${featureDim} values, got ${c.features.length}`] });
         } else features.set(c.features, i * featureDim);
       } else {
         const indices = byVideo.get(c.videoId!);
