@@ -1,6 +1,6 @@
 import { loadConfig } from '@flywheel/config';
 import { FeedbackEventMessage, GenerationMessage } from '@flywheel/contracts';
-import { IngestRepository, IngestTransaction, ProjectsRepository, createDataSource } from '@flywheel/database';
+import { IngestRepository, IngestTransaction, ProjectsRepository, createDataSource, lockStripe } from '@flywheel/database';
 import type { TestDatabase } from '@flywheel/database/testing';
 import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
@@ -201,5 +201,54 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     expect(state.moments.filter((m) => m.unit === 'user').length).toBeGreaterThan(3);
     expect(state.videos.every((r) => (r.model === '') === (r.created_at === null))).toBe(true);
     await expect(differenceFromRebuild(p)).resolves.toBe('');
+  });
+
+  it('a rebuild holds back only its own project: another project\'s batches commit meanwhile, its own wait and then fold', async () => {
+    const a = await newProject();
+    let b = await newProject();
+    while (lockStripe(b, '') === lockStripe(a, '')) b = await newProject(); // projects of one lock stripe wait for each other
+    await generations([generation(a, 'v', 'r'), generation(b, 'w', 'r')]);
+    await events([event(a, 'a1', 'like', 'v', 'u1', 1), event(b, 'b1', 'like', 'w', 'u1', 1)]);
+
+    // Something else holds one of A's signal rows, so the rebuild of A stops inside its transaction (at the DELETE of
+    // A's rows), holding whatever locks it took before.
+    let releaseRow!: () => void;
+    let rowHeld!: () => void;
+    const held = new Promise<void>((resolve) => (rowHeld = resolve));
+    const rowHolder = db.transaction(async (em) => {
+      await em.query(`SELECT 1 FROM video_user_signals WHERE project_id = $1 FOR UPDATE`, [a]);
+      rowHeld();
+      await new Promise<void>((resolve) => (releaseRow = resolve));
+    });
+    await held;
+    let rebuildSettled = false;
+    const rebuild = rebuildProject(ingest, quantiles, CURRENT_POLICY, a).finally(() => (rebuildSettled = true));
+    const waiting = async (event: string) => Number((await db.query(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = $1`, [event],
+    ))[0].n);
+    await waitFor(async () => (await waiting('transactionid')) > 0, 20000, 'the rebuild of A to wait for the held row');
+    expect(rebuildSettled).toBe(false);
+
+    // Project B: events and a generation commit while A's rebuild is open.
+    let otherDone = false;
+    const other = Promise.all([
+      events([event(b, 'b2', 'play', 'w', 'u2', 2), event(b, 'b3', 'like', 'x', 'u2', 3)]),
+      generations([generation(b, 'x', 'q')]),
+    ]).finally(() => (otherDone = true));
+    await waitFor(async () => otherDone, 20000, "project B's batches to commit during A's rebuild");
+    await expect(other).resolves.toMatchObject([{ persisted: 2 }, { persisted: 1 }]);
+    await expect(signal(b, 'x', 'u2')).resolves.toMatchObject({ rollup_attributed: true });
+
+    // Project A: its batch waits for the rebuild (on the project lock), then folds on top of the rebuilt rows.
+    let ownDone = false;
+    const own = events([event(a, 'a2', 'like', 'v', 'u2', 2)]).finally(() => (ownDone = true));
+    await waitFor(async () => (await waiting('advisory')) > 0, 20000, "A's batch to wait for A's rebuild");
+    expect(ownDone).toBe(false);
+    releaseRow();
+    await rowHolder;
+    await expect(rebuild).resolves.toMatchObject({ projectId: a, events: 1 });
+    await expect(own).resolves.toMatchObject({ persisted: 1 });
+    await expect(differenceFromRebuild(a)).resolves.toBe('');
+    await expect(differenceFromRebuild(b)).resolves.toBe('');
   });
 });

@@ -458,15 +458,22 @@ export class IngestTransaction {
 
   // ---- rebuild (flywheel metrics rebuild) ----
 
-  /** Blocks the ingest-worker's writes (events and generations) until this transaction ends, after its in-flight batches. */
-  async lockForRebuild(): Promise<void> {
-    await this.em.query(`LOCK TABLE feedback_events, generations, video_user_signals, satisfaction_rollups, satisfaction_rollups_daily,
-      video_aggregates, user_aggregates, cluster_moments IN SHARE ROW EXCLUSIVE MODE`);
+  /**
+   * Holds back the ingest-worker's writes (events and generations) of this one project until this transaction ends,
+   * after its in-flight batches (the project's stripe of DELETION_LOCK, exclusive, as a deletion takes it); other
+   * projects' batches go on.
+   */
+  async lockForRebuild(projectId: string): Promise<void> {
+    await this.lockProjects('exclusive', [projectId]);
   }
 
-  /** The time before which the partition maintenance removed some of the project's raw events (null: none removed). */
+  /**
+   * The time before which the partition maintenance removed some of the project's raw events (null: none removed).
+   * Read FOR SHARE: retention updates this row in the transaction that removes the events, so it cannot remove any
+   * while a rebuild that read it is open (it waits, or the rebuild waits for it and then sees the new value).
+   */
   async eventsPrunedBefore(projectId: string): Promise<Date | null> {
-    const rows: { before: Date | null }[] = await this.em.query(`SELECT events_pruned_before AS before FROM projects WHERE id = $1`, [projectId]);
+    const rows: { before: Date | null }[] = await this.em.query(`SELECT events_pruned_before AS before FROM projects WHERE id = $1 FOR SHARE`, [projectId]);
     return rows[0]?.before ?? null;
   }
 
@@ -595,7 +602,9 @@ const DERIVED_LOCKS = { video: 0x66770001, request: 0x66770002 } as const;
  * A deletion against in-flight ingest: every ingest transaction takes its projects' stripe of this class shared,
  * first; a deletion takes its project's exclusively for its whole transaction. So the deletion waits until the
  * batches already running have committed (it then deletes what they stored), and the batches after it read the
- * tombstone or the project's deletion (closedFor) only once it committed. Striped like DERIVED_LOCKS.
+ * tombstone or the project's deletion (closedFor) only once it committed. Striped like DERIVED_LOCKS. A rebuild of
+ * one project (lockForRebuild) takes the same lock exclusively, so it holds back only that project's batches (and
+ * those of projects in the same stripe).
  */
 const DELETION_LOCK = 0x66770003;
 const DERIVED_LOCK_STRIPES = 256;

@@ -32,8 +32,9 @@ export async function learnQuantiles(repo: SatisfactionRepository, projectId: st
 }
 
 /**
- * Recomputes a project's signal rows and rollups from its events table, in one transaction that holds the
- * ingest-worker's writes back meanwhile: after a policy change, a relearn of the quantiles, or a backfill.
+ * Recomputes a project's signal rows and rollups from its events table, in one transaction that holds back the
+ * ingest-worker's writes of this project meanwhile (other projects' batches go on): after a policy change, a relearn
+ * of the quantiles, or a backfill.
  *
  * Refused (RAW_EVENTS_EXPIRED, nothing changed) once retention has removed some of the project's raw events: the
  * signal rows and rollups still hold what those events gave, and a rebuild from what is left would erase it.
@@ -44,7 +45,7 @@ export async function rebuildProject(
   const started = Date.now();
   const quantiles = (await quantilesSource.forProjects([projectId])).get(projectId)!;
   return ingest.transaction(async (tx) => {
-    await tx.lockForRebuild();
+    await tx.lockForRebuild(projectId);
     const prunedBefore = await tx.eventsPrunedBefore(projectId);
     if (prunedBefore) {
       throw new FlywheelError(
