@@ -49,6 +49,10 @@ export async function publishPreferenceSet(
     if (!(await deps.publications.recordProgress(job.id, job.attempts, acked))) throw lost();
   };
 
+  // A pair's message body is its pairs-jsonl line, from the row as pairPages parses it (copyTextRows →
+  // pairFromCopyFields). canonicalPairLine is not a second encoding: libs/preferences' copy-export.spec.ts checks on
+  // 3,000 awkward rows that the export's byte encoder (encodePairLinesFromCopy) writes exactly these lines. The
+  // publication keeps the row path because each message needs the row's key and seq besides its line.
   for await (const { seq, ...row } of deps.sets.pairs(set.id, acked.pairSeqAcked)) {
     const id = `${set.id}:pair:${seq}`;
     batch.push({ key: row.requestId ?? row.groupKey, value: `{"message_id":${JSON.stringify(id)},"set_id":"${set.id}","kind":"pair",${canonicalPairLine(row).slice(1).trimEnd()}`, headers: headers('pair', id) });
