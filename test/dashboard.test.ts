@@ -28,11 +28,13 @@ function ensureChromium(): void {
 
 /**
  * Two model versions over the last five days, in two categories where they rank differently: 2.0 is liked more for
- * pets (1 in 2 viewers against 1 in 4), 1.0 for travel (1 in 3 against 1 in 5); 2.0 is exported more and regenerated
- * less. Deterministic, so the chart has the same shape on every run.
+ * pets (1 in 2 viewers against 1 in 4), 1.0 for travel (1 in 2 against 1 in 5); 2.0 is exported more and regenerated
+ * less. Deterministic, so the chart has the same shape on every run. Which viewers like a video rotates with the
+ * video, and there are 12 videos per version and category: the intervals are clustered by video and by user, and a
+ * difference carried by the same few viewers on a handful of videos would rightly not be significant.
  */
 function seed(now: number) {
-  const generations = Array.from({ length: 24 }, (_, i) => ({
+  const generations = Array.from({ length: 48 }, (_, i) => ({
     videoId: `d${i}`, requestId: `r${Math.floor(i / 2)}`, prompt: `prompt ${i}`, model: 'seedance',
     modelVersion: i % 2 ? '2.0' : '1.0', category: i % 4 < 2 ? 'pets' : 'travel', segment: i % 3 ? 'pro' : 'casual',
     durationMs: 10000, features: [i, 0, 1, 0],
@@ -41,7 +43,7 @@ function seed(now: number) {
   const events: Record<string, unknown>[] = [];
   generations.forEach((g, i) => {
     const v2 = g.modelVersion === '2.0';
-    const likeEvery = g.category === 'pets' ? (v2 ? 2 : 4) : (v2 ? 5 : 3);
+    const likeEvery = g.category === 'pets' ? (v2 ? 2 : 4) : (v2 ? 5 : 2);
     for (let u = 0; u < 40; u++) {
       const at = start + ((i * 7 + u * 13) % 118) * HOUR + u * 1000;
       const e = (type: string, k: number, extra: object = {}) => events.push({
@@ -50,7 +52,7 @@ function seed(now: number) {
       e('play', 0);
       e('progress', 1, { watchMs: ((u * 997) % 10000), durationMs: 10000 });
       if (u % 3 === 0) e('complete', 2, { durationMs: 10000 });
-      if (u % likeEvery === 0) e('like', 3);
+      if ((u + Math.floor(i / 4)) % likeEvery === 0) e('like', 3); // i / 4: the video's index in its version and category
       if (u % 9 === 4) e('dislike', 4);
       if (u % (v2 ? 6 : 11) === 1) e('export', 5);
       if (u % (v2 ? 13 : 7) === 2) e('regenerate', 6);

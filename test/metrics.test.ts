@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CreatedProject } from '@flywheel/database';
-import { ROLLUP_COUNTERS, benjaminiHochberg, proportionDifference } from '@flywheel/satisfaction';
+import {
+  MOMENT_COLUMNS, ROLLUP_COUNTERS, RollupCounter, VersionClusterSums, alwaysValidTest, benjaminiHochberg, clusterAdjustment,
+  clusteredMean, clusteredRate, fixedHorizonTest, ratioPair,
+} from '@flywheel/satisfaction';
 import { AppProcess, ROOT, TestContext, get, post, postAll, waitFor, prng } from './support/harness';
 
 const Z = 1.959964;
@@ -36,7 +39,7 @@ function fixture() {
   const generations = Array.from({ length: 40 }, (_, i) => ({
     videoId: `m${i}`, requestId: `r${Math.floor(i / 4)}`, prompt: `${i % 4 < 2 ? 'a cat' : 'a mountain'} number ${i}`,
     model: 'seedance', modelVersion: i % 2 ? '2.0' : '1.0', category: i % 4 < 2 ? 'pets' : 'travel',
-    segment: i % 3 ? 'pro' : 'casual', durationMs: 8000, features: [i, 1, 0, 0],
+    segment: i % 3 ? 'pro' : 'casual', durationMs: 8000, features: [i, 1, 0, 0], createdAt: new Date(DAY1 + i * 60_000).toISOString(),
   }));
   const events: Record<string, unknown>[] = [];
   const views: View[] = [];
@@ -115,12 +118,51 @@ describe('satisfaction metrics API', () => {
     return rows;
   }
 
-  it('answers rates with Wilson intervals and mean satisfaction per day and model version, as the raw data says', async () => {
+  /**
+   * A version's cluster sums computed here from its signal rows (not from the aggregate tables the api reads): totals
+   * of likes and satisfaction, and per video and per user the sums and their moments.
+   */
+  async function clusterSumsOf(version: string | null): Promise<VersionClusterSums> {
+    const rows: { video_id: string; user_hash: string; liked: boolean; sat: number }[] = await ctx.db.query(
+      `SELECT s.video_id, s.user_hash, s.liked, s.satisfaction::float8 AS sat
+         FROM video_user_signals s LEFT JOIN generations g ON g.project_id = s.project_id AND g.video_id = s.video_id
+        WHERE s.project_id = $1 AND g.model_version IS NOT DISTINCT FROM $2`,
+      [project.projectId, version],
+    );
+    const totals = Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, 0])) as Record<RollupCounter, number>;
+    for (const r of rows) {
+      totals.viewers += 1;
+      totals.likes += r.liked ? 1 : 0;
+      totals.sat_sum += r.sat;
+      totals.sat_sumsq += r.sat * r.sat;
+    }
+    const moments = (key: (r: (typeof rows)[number]) => string) => {
+      const sums = new Map<string, Record<string, number>>();
+      for (const r of rows) {
+        const s = sums.get(key(r)) ?? { viewers: 0, likes: 0, sat_sum: 0 };
+        s.viewers += 1;
+        s.likes += r.liked ? 1 : 0;
+        s.sat_sum += r.sat;
+        sums.set(key(r), s);
+      }
+      const out: Record<string, number> = { clusters: sums.size };
+      for (const m of MOMENT_COLUMNS) out[m.name] = [...sums.values()].reduce((t, s) => t + (s[m.a] ?? 0) * (s[m.b] ?? 0), 0);
+      return out;
+    };
+    return { totals, videoMoments: moments((r) => r.video_id), userMoments: moments((r) => r.user_hash) };
+  }
+  const LIKE = ratioPair('likes', 'viewers');
+  const SATISFACTION = ratioPair('sat_sum', 'viewers');
+
+  it('answers rates and mean satisfaction per day and model version with cluster-robust intervals, as the raw data says', async () => {
     const response = await metrics(`satisfaction?${WINDOW}&granularity=day&groupBy=modelVersion`);
     expect(response.status).toBe(200);
     const { body } = response;
     expect(body).toMatchObject({ from: '2026-11-10T00:00:00.000Z', to: '2026-11-12T00:00:00.000Z', granularity: 'day', groupBy: ['model', 'modelVersion'] });
+    expect(body.method).toMatchObject({ unit: 'video+user', variance: 'cgm-two-way', window: 'design-effect', confidence: 0.95 });
     const scores = await rawScores();
+    const sums = new Map<string, VersionClusterSums>();
+    for (const version of ['1.0', '2.0', null]) sums.set(String(version), await clusterSumsOf(version));
     const cells = new Map<string, View[]>();
     for (const view of data.views) {
       const id = `${view.day}|${view.version}`;
@@ -133,24 +175,33 @@ describe('satisfaction metrics API', () => {
       expect(views).toBeDefined();
       expect(point.group.model).toBe(point.group.modelVersion === null ? null : 'seedance');
       expect(point.n).toBe(views.length);
-      const like = wilson(views.filter((v) => v.liked).length, views.length);
+      const version = sums.get(String(point.group.modelVersion))!;
+      const likes = views.filter((v) => v.liked).length;
+      const like = clusteredRate(likes, views.length, clusterAdjustment(LIKE, [version]));
+      const naive = wilson(likes, views.length);
       expect(point.metrics.like.n).toBe(views.length);
-      expect(point.metrics.like.value).toBeCloseTo(like.value, 12);
-      expect(point.metrics.like.low).toBeCloseTo(like.low, 12);
-      expect(point.metrics.like.high).toBeCloseTo(like.high, 12);
+      expect(point.metrics.like.value).toBeCloseTo(naive.value, 12);
+      expect(point.metrics.like.low).toBeCloseTo(like.lower, 9);
+      expect(point.metrics.like.high).toBeCloseTo(like.upper, 9);
+      expect(point.metrics.like.designEffect).toBeCloseTo(like.designEffect, 9);
+      // Never narrower than the naive (row-level) interval.
+      expect(point.metrics.like.low).toBeLessThanOrEqual(naive.low + 1e-12);
+      expect(point.metrics.like.high).toBeGreaterThanOrEqual(naive.high - 1e-12);
       const played = views.filter((v) => v.played);
       const completion = wilson(played.filter((v) => v.completed).length, played.length);
       expect(point.metrics.completion).toMatchObject({ n: played.length });
       expect(point.metrics.completion.value).toBeCloseTo(completion.value, 12);
-      expect(point.metrics.completion.low).toBeCloseTo(completion.low, 12);
+      expect(point.metrics.completion.low).toBeLessThanOrEqual(completion.low + 1e-12);
 
       const raw = scores.find((s) => `${s.day}|${s.version}` === id)!;
       expect(raw.n).toBe(views.length);
-      const satisfaction = meanInterval(raw.n, raw.sum, raw.sumsq);
+      const naiveSatisfaction = meanInterval(raw.n, raw.sum, raw.sumsq);
+      const satisfaction = clusteredMean(raw.n, raw.sum, raw.sumsq, clusterAdjustment(SATISFACTION, [version]));
       expect(point.metrics.satisfaction.n).toBe(raw.n);
-      expect(point.metrics.satisfaction.value).toBeCloseTo(satisfaction.value, 9);
-      expect(point.metrics.satisfaction.low).toBeCloseTo(satisfaction.low, 9);
-      expect(point.metrics.satisfaction.high).toBeCloseTo(satisfaction.high, 9);
+      expect(point.metrics.satisfaction.value).toBeCloseTo(naiveSatisfaction.value, 9);
+      expect(point.metrics.satisfaction.low).toBeCloseTo(satisfaction.lower, 9);
+      expect(point.metrics.satisfaction.high).toBeCloseTo(satisfaction.upper, 9);
+      expect(point.metrics.satisfaction.low).toBeLessThanOrEqual(naiveSatisfaction.low + 1e-9);
     }
   });
 
@@ -182,21 +233,31 @@ describe('satisfaction metrics API', () => {
     const { body } = response;
     const arm = (version: string) => data.views.filter((v) => v.version === version);
     const [a, b] = [arm('1.0'), arm('2.0')];
-    expect(body.baseline).toEqual({ modelVersion: '1.0', n: a.length });
-    expect(body.candidate).toEqual({ modelVersion: '2.0', n: b.length });
+    expect(body.baseline).toEqual({ model: null, modelVersion: '1.0', n: a.length, videos: 0 });
+    expect(body.candidate).toEqual({ model: null, modelVersion: '2.0', n: b.length, videos: 0 });
+    expect(body.method).toMatchObject({ inference: 'always-valid', sequential: { kind: 'gaussian-mixture-sprt', tuning: 5000, alpha: 0.05 } });
+    expect(body.srm).toBeNull();
     expect(body.multipleTesting).toEqual({ method: 'benjamini-hochberg', q: 0.05, tests: 11 });
     expect(body.metrics.map((m: { metric: string }) => m.metric)).toEqual([
       'like', 'favorite', 'share', 'download', 'export', 'completion', 'regenerate', 'discard', 'dislike', 'watchRatio', 'satisfaction',
     ]);
     const like = body.metrics.find((m: { metric: string }) => m.metric === 'like');
     const likes = (views: View[]) => ({ successes: views.filter((v) => v.liked).length, n: views.length });
-    const expected = proportionDifference(likes(a), likes(b));
+    const [ea, eb] = [[a, '1.0'], [b, '2.0']].map(([views, version]) => ({ views: views as View[], version: version as string }));
+    const estimateOf = async ({ views, version }: typeof ea) =>
+      clusteredRate(likes(views).successes, views.length, clusterAdjustment(LIKE, [await clusterSumsOf(version)]));
+    const [ra, rb] = [await estimateOf(ea), await estimateOf(eb)];
+    const se = Math.hypot(ra.standardError, rb.standardError);
+    const sequential = alwaysValidTest(rb.estimate - ra.estimate, se, Math.min(ra.df, rb.df), a.length + b.length, 5000);
+    const fixed = fixedHorizonTest(rb.estimate - ra.estimate, se, Math.min(ra.df, rb.df));
     expect(like.difference.value).toBeCloseTo(likes(b).successes / b.length - likes(a).successes / a.length, 12);
-    expect(like.difference.low).toBeCloseTo(expected.lower, 12);
-    expect(like.difference.high).toBeCloseTo(expected.upper, 12);
-    expect(like.pValue).toBeCloseTo(expected.pValue, 12);
+    expect(like.difference.low).toBeCloseTo(sequential.lower, 9);
+    expect(like.difference.high).toBeCloseTo(sequential.upper, 9);
+    expect(like.pValue).toBeCloseTo(sequential.pValue, 9);
+    expect(like.fixedHorizon.low).toBeCloseTo(fixed.lower, 9);
+    expect(like.fixedHorizon.pValue).toBeCloseTo(fixed.pValue, 9);
     expect(like.lift.value).toBeCloseTo((likes(b).successes / b.length) / (likes(a).successes / a.length) - 1, 12);
-    expect(like.significant).toBe(true); // 20% against 34%, n ≈ 420 each
+    expect(like.significant).toBe(true); // 20% against 34%, n ≈ 420 each, 20 videos and 30 users per version
 
     const raw = await rawScores(`AND g.model_version IS NOT NULL`);
     const total = (version: string) => raw.filter((r) => r.version === version).reduce((t, r) => ({ n: t.n + r.n, sum: t.sum + r.sum }), { n: 0, sum: 0 });
@@ -209,6 +270,37 @@ describe('satisfaction metrics API', () => {
     expect(body.metrics.map((m: { significant: boolean }) => m.significant)).toEqual(benjaminiHochberg(pValues, 0.05));
   });
 
+  it('compares model:version sides, fixed-horizon on request, with a sample-ratio-mismatch test', async () => {
+    const bare = await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}`);
+    const qualified = await metrics(`compare?baseline=seedance:1.0&candidate=seedance:2.0&${WINDOW}&fixedHorizon=true&expectedSplit=50:50`);
+    expect(qualified.status).toBe(200);
+    expect(qualified.body.baseline).toMatchObject({ model: 'seedance', modelVersion: '1.0', n: bare.body.baseline.n, videos: 20 });
+    expect(qualified.body.method.inference).toBe('fixed-horizon');
+    qualified.body.metrics.forEach((m: { pValue: number | null; fixedHorizon: { pValue: number | null } }, i: number) => {
+      expect(m.pValue).toBe(m.fixedHorizon.pValue);
+      expect(m.fixedHorizon).toEqual(bare.body.metrics[i].fixedHorizon);
+    });
+    expect(qualified.body.srm).toMatchObject({ unit: 'videos', observed: { baseline: 20, candidate: 20 }, expected: { baseline: 0.5, candidate: 0.5 }, mismatch: false });
+    const skewed = await metrics(`compare?baseline=seedance:1.0&candidate=seedance:2.0&${WINDOW}&expectedSplit=97:3`);
+    expect(skewed.body.srm).toMatchObject({ mismatch: true, observed: { baseline: 20, candidate: 20 } });
+    expect(skewed.body.srm.pValue).toBeLessThan(0.001);
+    expect(skewed.body.srm.message).toMatch(/^SAMPLE RATIO MISMATCH/);
+    // Another model's side: a generator with no data here has no estimates, the other side keeps its own.
+    const other = await metrics(`compare?baseline=veo:1.0&candidate=seedance:2.0&${WINDOW}`);
+    expect(other.body.baseline).toMatchObject({ model: 'veo', modelVersion: '1.0', n: 0 });
+    expect(other.body.candidate.n).toBe(bare.body.candidate.n);
+  });
+
+  it('filters the unknown category explicitly', async () => {
+    const unknown = await metrics(`satisfaction?${WINDOW}&category=(unknown)`);
+    expect(unknown.status).toBe(200);
+    const orphan = data.views.filter((v) => v.category === null).length;
+    expect(orphan).toBeGreaterThan(0);
+    expect(unknown.body.series.reduce((s: number, p: { n: number }) => s + p.n, 0)).toBe(orphan);
+    const both = await metrics(`satisfaction?${WINDOW}&category=pets,(unknown)`);
+    expect(both.body.series.reduce((s: number, p: { n: number }) => s + p.n, 0)).toBe(orphan + data.views.filter((v) => v.category === 'pets').length);
+  });
+
   it('ranks videos by satisfaction shrunk toward the project mean', async () => {
     const response = await metrics(`videos?${WINDOW}&limit=3&minViewers=5`);
     expect(response.status).toBe(200);
@@ -218,11 +310,15 @@ describe('satisfaction metrics API', () => {
         WHERE s.project_id = $1 GROUP BY 1, 4, 5`,
       [project.projectId],
     );
-    const prior = rows.reduce((s, r) => s + r.sum, 0) / rows.reduce((s, r) => s + r.n, 0);
-    const ranked = rows.filter((r) => r.version !== null && r.n >= 5)
+    // The window selects videos by their generation's creation: all 40 generated ones (not the orphan's rows).
+    const generated = rows.filter((r) => r.version !== null);
+    const prior = generated.reduce((s, r) => s + r.sum, 0) / generated.reduce((s, r) => s + r.n, 0);
+    const ranked = generated.filter((r) => r.n >= 5)
       .map((r) => ({ videoId: r.video_id, modelVersion: r.version, prompt: r.prompt, n: r.n, mean: r.sum / r.n, shrunk: (r.sum + prior * 5) / (r.n + 5) }))
       .sort((x, y) => y.shrunk - x.shrunk || x.videoId.localeCompare(y.videoId));
+    expect(response.body).toMatchObject({ source: 'video_aggregates', windowApplies: 'generation createdAt' });
     expect(response.body.priorMean).toBeCloseTo(prior, 9);
+    for (const v of response.body.best) expect(v.low).toBeLessThan(v.mean);
     expect(response.body.priorStrength).toBe(5);
     const check = (actual: Record<string, unknown>[], expected: typeof ranked) => {
       expect(actual.map((v) => [v.videoId, v.modelVersion, v.prompt, v.n])).toEqual(expected.map((v) => [v.videoId, v.modelVersion, v.prompt, v.n]));
@@ -237,6 +333,11 @@ describe('satisfaction metrics API', () => {
     const v2only = await metrics(`videos?${WINDOW}&modelVersion=2.0&limit=100`);
     expect(v2only.body.best.every((v: { modelVersion: string }) => v.modelVersion === '2.0')).toBe(true);
     expect(v2only.body.best).toHaveLength(20);
+    const later = await metrics('videos?from=2026-11-10T12:00:00Z&to=2026-11-12T00:00:00Z&limit=100');
+    expect(later.body.best).toEqual([]); // generated before the window
+    const pets = await metrics(`videos?${WINDOW}&category=pets&limit=100`);
+    expect(pets.body.best.length).toBe(20);
+    expect(pets.body.best.every((v: { category: string }) => v.category === 'pets')).toBe(true);
   });
 
   it('reads whole days from the daily rollups, which the triggers keep equal to the hourly ones, also through a rebuild', async () => {
@@ -262,7 +363,10 @@ describe('satisfaction metrics API', () => {
     execFileSync(process.execPath, [path.join(ROOT, 'dist/apps/cli/src/main.js'), 'metrics', 'rebuild', '--project', project.projectId, '--json'], { env: ctx.env() });
     await compareTables();
     const after = await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}`);
-    after.body.metrics.forEach((m: { difference: { value: number } }, i: number) => expect(m.difference.value).toBeCloseTo(before.body.metrics[i].difference.value, 9));
+    after.body.metrics.forEach((m: { difference: { value: number; low: number } }, i: number) => {
+      expect(m.difference.value).toBeCloseTo(before.body.metrics[i].difference.value, 9);
+      expect(m.difference.low).toBeCloseTo(before.body.metrics[i].difference.low, 9); // the aggregates are rebuilt too
+    });
 
     // A window with ragged ends (hours from both tables) gives what hourly buckets summed per day give.
     const ragged = 'from=2026-11-10T05:00:00Z&to=2026-11-11T17:00:00Z';
@@ -289,6 +393,12 @@ describe('satisfaction metrics API', () => {
       ['compare?candidate=2.0', 'baseline'],
       ['compare?baseline=1.0', 'candidate'],
       ['compare?baseline=1.0&candidate=1.0', 'candidate'],
+      ['compare?baseline=seedance:1.0&candidate=1.0', 'candidate'],
+      ['compare?baseline=:1.0&candidate=2.0', 'baseline'],
+      ['compare?baseline=1.0&candidate=2.0&fixedHorizon=maybe', 'fixedHorizon'],
+      ['compare?baseline=1.0&candidate=2.0&expectedSplit=50', 'expectedSplit'],
+      ['compare?baseline=1.0&candidate=2.0&expectedSplit=0:1', 'expectedSplit'],
+      ['compare?baseline=1.0&candidate=2.0&sequentialTuning=5', 'sequentialTuning'],
       ['videos?limit=ten', 'limit'],
       ['videos?limit=1000', 'limit'],
       ['videos?minViewers=0', 'minViewers'],

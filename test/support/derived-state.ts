@@ -50,7 +50,7 @@ export async function readDerivedState(db: TestDatabase, projectId: string): Pro
     daily: (await sums('satisfaction_rollups_daily', `day, ${dims}`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
     videos: (await sums('video_aggregates', `video_id, ${dims}, created_at`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
     users: (await sums('user_aggregates', 'user_hash, model, model_version', ROLLUP_COUNTERS)).map((r) => canonical(r)),
-    moments: (await sums('cluster_moments', 'unit, model, model_version', MOMENT_NAMES)).map((r) => canonical(r)),
+    moments: (await sums('cluster_moments', 'unit, model, model_version, category, segment', MOMENT_NAMES)).map((r) => canonical(r)),
   };
 }
 
@@ -70,7 +70,7 @@ export function diffDerivedState(actual: DerivedState, expected: DerivedState, l
       daily: () => `${r.day}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
       videos: () => `${r.video_id}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
       users: () => `${r.user_hash}|${r.model}|${r.model_version}`,
-      moments: () => `${r.unit}|${r.model}|${r.model_version}`,
+      moments: () => `${r.unit}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
     })[part]();
     const byKey = new Map(e.map((r) => [key(r), r]));
     const seen = new Set<string>();
@@ -119,37 +119,42 @@ function sortKeys(v: unknown): unknown {
 
 /**
  * What the aggregates must satisfy among themselves, whatever wrote them: per (model, model version) the video
- * aggregates and the user aggregates each sum to the hourly rollups, and each cluster-moment row equals Σ S_a·S_b
- * and the count of clusters with viewers recomputed from its aggregate rows. Empty when they hold.
+ * aggregates and the user aggregates each sum to the hourly rollups; each video-moment row (per model, version,
+ * category, segment) and user-moment row (per model, version) equals Σ S_a·S_b and the count of clusters with
+ * viewers recomputed from its aggregate rows. Empty when they hold.
  */
 export function aggregateProblems(state: DerivedState, limit = 5): string {
   const out: string[] = [];
   const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-  const byVersion = (rows: Row[]) => {
+  const groupBy = (rows: Row[], key: (r: Row) => string) => {
     const m = new Map<string, Row[]>();
-    for (const r of rows) {
-      const k = `${r.model}|${r.model_version}`;
-      m.set(k, [...(m.get(k) ?? []), r]);
-    }
+    for (const r of rows) m.set(key(r), [...(m.get(key(r)) ?? []), r]);
     return m;
   };
-  const hourly = byVersion(state.hourly);
+  const version = (r: Row) => `${r.model}|${r.model_version}`;
+  const cell = (r: Row) => `${r.model}|${r.model_version}|${r.category}|${r.segment}`;
+  const hourly = groupBy(state.hourly, version);
   for (const [unit, rows] of [['video', state.videos], ['user', state.users]] as const) {
-    const groups = byVersion(rows);
-    for (const k of new Set([...groups.keys(), ...hourly.keys()])) {
+    const versions = groupBy(rows, version);
+    for (const k of new Set([...versions.keys(), ...hourly.keys()])) {
       for (const c of ROLLUP_COUNTERS) {
-        const a = (groups.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
+        const a = (versions.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
         const h = (hourly.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
         if (!close(a, h)) out.push(`${unit} aggregates of ${k}: ${c} sums to ${a}, the hourly rollups to ${h}`);
       }
-      const moment = state.moments.find((m) => m.unit === unit && `${m.model}|${m.model_version}` === k);
+    }
+    const momentKey = unit === 'video' ? cell : (r: Row) => `${r.model}|${r.model_version}||`;
+    const groups = groupBy(rows, momentKey);
+    const kept = new Map(state.moments.filter((m) => m.unit === unit).map((m) => [cell(m), m]));
+    for (const k of new Set([...groups.keys(), ...kept.keys()])) {
       const list = groups.get(k) ?? [];
+      const moment = kept.get(k);
       const clusters = list.filter((r) => (r.viewers as number) > 0).length;
       if ((moment ? (moment.clusters as number) : 0) !== clusters) out.push(`${unit} moments of ${k}: clusters ${moment?.clusters} vs ${clusters}`);
       for (const m of MOMENT_COLUMNS) {
         const direct = list.reduce((s, r) => s + (r[m.a] as number) * (r[m.b] as number), 0);
-        const kept = moment ? (moment[m.name] as number) : 0;
-        if (!close(kept, direct)) out.push(`${unit} moments of ${k}: ${m.name} kept ${kept}, recomputed ${direct}`);
+        const value = moment ? (moment[m.name] as number) : 0;
+        if (!close(value, direct)) out.push(`${unit} moments of ${k}: ${m.name} kept ${value}, recomputed ${direct}`);
       }
     }
   }

@@ -291,7 +291,9 @@ export class IngestTransaction {
    * Adds per-cluster deltas to video_aggregates or user_aggregates and, in the same statement, the resulting change
    * of the cluster moments: a cluster whose sums went from S − δ to S (S read back with RETURNING, under the row's
    * lock) changes Σ S_a·S_b by δ_a·S_b + S_a·δ_b − δ_a·δ_b, and the cluster count by [S_viewers > 0] −
-   * [S_viewers − δ_viewers > 0]. Moment rows are upserted per (model, model version) in key order.
+   * [S_viewers − δ_viewers > 0]. Moment rows are upserted in key order: video moments per (model, model version,
+   * category, segment) — a video never spans those — and user moments per (model, model version) (category and
+   * segment '': a user spans them).
    */
   private async applyClusterDeltas(
     unit: 'video' | 'user', deltas: (VideoClusterDelta | UserClusterDelta)[], counters: readonly string[], moments: readonly MomentSpec[],
@@ -332,13 +334,13 @@ export class IngestTransaction {
            ${counters.map((c) => `${c} = a.${c} + excluded.${c}`).join(', ')}
          RETURNING ${keyColumns.map((c) => `a.${c}`).join(', ')}, ${[...new Set(moments.flatMap((m) => [m.a, m.b]).concat('viewers'))].map((c) => `a.${c}`).join(', ')}
        )
-       INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, clusters, ${moments.map((m) => m.name).join(', ')})
-       SELECT u.project_id, '${unit}', u.model, u.model_version,
+       INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, category, segment, clusters, ${moments.map((m) => m.name).join(', ')})
+       SELECT u.project_id, '${unit}', u.model, u.model_version, ${video ? 'u.category, u.segment' : "'', ''"},
               sum((u.viewers > 0)::int - (u.viewers - d.d_viewers > 0)::int), ${moments.map(momentDelta).join(', ')}
          FROM u JOIN d ON ${join}
-        GROUP BY 1, 2, 3, 4
-        ORDER BY 1, 2, 3, 4
-       ON CONFLICT (project_id, unit, model, model_version) DO UPDATE SET
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 1, 2, 3, 4, 5, 6
+       ON CONFLICT (project_id, unit, model, model_version, category, segment) DO UPDATE SET
          clusters = m.clusters + excluded.clusters, ${moments.map((x) => `${x.name} = m.${x.name} + excluded.${x.name}`).join(', ')}`,
       params,
     );

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ROLLUP_COUNTERS, type RollupCounter } from '@flywheel/satisfaction';
+import { MOMENT_COLUMNS, ROLLUP_COUNTERS, type RollupCounter } from '@flywheel/satisfaction';
 
 /**
  * The counters of `satisfaction_rollups` (and `_daily`), in table order: libs/satisfaction's ROLLUP_COUNTERS, the
@@ -17,7 +17,55 @@ const DIMENSION_COLUMN: Record<MetricDimension, string> = {
 
 export type Granularity = 'hour' | 'day';
 
-/** A window of rollup hours [from, to) and filters; an empty or absent list does not filter. */
+/**
+ * The filter value that selects the unknown: rows without a category / segment, or (for model and modelVersion)
+ * rows whose generation has not arrived. Stored as '' in the rollups.
+ */
+export const UNKNOWN_FILTER = '(unknown)';
+
+/** All-time sums of one (model, model version, category, segment): rollup totals and the video cluster moments. */
+export interface CellSums {
+  category: string;
+  segment: string;
+  totals: RollupTotals;
+  /** `clusters` and MOMENT_COLUMNS by name; null when none is kept. */
+  videoMoments: Record<string, number> | null;
+}
+
+/** All-time sums of one (model, model version): its cells' totals and video moments summed, its user moments, its cells. */
+export interface VersionSums {
+  model: string;
+  modelVersion: string;
+  totals: RollupTotals;
+  videoMoments: Record<string, number> | null;
+  userMoments: Record<string, number> | null;
+  cells: CellSums[];
+}
+
+export interface AggregatedVideo {
+  videoId: string;
+  model: string;
+  modelVersion: string;
+  category: string;
+  segment: string;
+  prompt: string;
+  createdAt: Date;
+  n: number;
+  sum: number;
+  sumSq: number;
+}
+
+export interface VideoAggregateRanking {
+  priorMean: number;
+  priorN: number;
+  best: AggregatedVideo[];
+  worst: AggregatedVideo[];
+}
+
+/**
+ * A window of rollup hours [from, to) and filters; an empty or absent list does not filter; UNKNOWN_FILTER in a list
+ * selects ''. `versions` restricts to these (model, model version) pairs.
+ */
 export interface RollupFilter {
   from: Date;
   to: Date;
@@ -25,6 +73,7 @@ export interface RollupFilter {
   modelVersion?: string[];
   category?: string[];
   segment?: string[];
+  versions?: { model: string; modelVersion: string }[];
 }
 
 export interface RollupGroup {
@@ -164,9 +213,158 @@ export class MetricsRepository {
       worst: by('worst_rank'),
     };
   }
+
+  /**
+   * All-time sums per (model, model version) and per cell (category, segment) of the versions matching `versions`
+   * (all when null): the rollup totals (from the daily rollups, which hold every row), the video moments per cell and
+   * the user moments per version.
+   */
+  async versionSums(projectId: string, versions: { model: string; modelVersion: string }[] | null): Promise<VersionSums[]> {
+    const params: unknown[] = [projectId];
+    const where = versions ? dimensionConditions({ versions }, params).map((c) => ` AND ${c}`).join('') : '';
+    const [totals, moments] = await Promise.all([
+      this.db.query(
+        `SELECT model, model_version, category, segment, ${ROLLUP_COLUMNS.map((c) => `sum(${c})::float8 AS ${c}`).join(', ')}
+           FROM satisfaction_rollups_daily WHERE project_id = $1${where} GROUP BY 1, 2, 3, 4`,
+        params,
+      ) as Promise<Record<string, unknown>[]>,
+      this.db.query(
+        `SELECT unit, model, model_version, category, segment, clusters, ${MOMENT_COLUMNS.map((m) => m.name).join(', ')}
+           FROM cluster_moments WHERE project_id = $1${where}`,
+        params,
+      ) as Promise<Record<string, unknown>[]>,
+    ]);
+    const versionKey = (r: Record<string, unknown>) => `${r.model}\u0000${r.model_version}`;
+    const cellKey = (r: Record<string, unknown>) => `${versionKey(r)}\u0000${r.category}\u0000${r.segment}`;
+    const names = ['clusters', ...MOMENT_COLUMNS.map((m) => m.name)];
+    const momentsOf = (r: Record<string, unknown>) => Object.fromEntries(names.map((c) => [c, Number(r[c])]));
+    const addInto = (target: Record<string, number> | null, add: Record<string, number>) => {
+      const out = target ?? Object.fromEntries(names.map((c) => [c, 0]));
+      for (const c of names) out[c] += add[c];
+      return out;
+    };
+    const out = new Map<string, VersionSums>();
+    const cells = new Map<string, CellSums>();
+    for (const r of totals) {
+      let entry = out.get(versionKey(r));
+      if (!entry) {
+        entry = { model: r.model as string, modelVersion: r.model_version as string, totals: sumColumns([]), videoMoments: null, userMoments: null, cells: [] };
+        out.set(versionKey(r), entry);
+      }
+      const cell: CellSums = {
+        category: r.category as string, segment: r.segment as string,
+        totals: Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, Number(r[c] ?? 0)])) as RollupTotals, videoMoments: null,
+      };
+      for (const c of ROLLUP_COLUMNS) entry.totals[c] += cell.totals[c];
+      entry.cells.push(cell);
+      cells.set(cellKey(r), cell);
+    }
+    for (const r of moments) {
+      const entry = out.get(versionKey(r));
+      if (!entry) continue; // moments without rollups: every contribution moved away
+      if (r.unit === 'user') {
+        entry.userMoments = momentsOf(r);
+        continue;
+      }
+      const cell = cells.get(cellKey(r));
+      if (!cell) continue;
+      cell.videoMoments = momentsOf(r);
+      entry.videoMoments = addInto(entry.videoMoments, cell.videoMoments);
+    }
+    return [...out.values()];
+  }
+
+  /** Generations created in [from, to) per (model, model version) among `versions`, with the category/segment filters. */
+  async generationCounts(projectId: string, filter: RollupFilter): Promise<Map<string, number>> {
+    const params: unknown[] = [projectId, filter.from.toISOString(), filter.to.toISOString()];
+    const conditions = dimensionConditions({ ...filter, category: undefined, segment: undefined }, params, 'g.');
+    for (const dim of ['category', 'segment'] as const) {
+      const values = filter[dim];
+      if (values && values.length) {
+        params.push(values.map((v) => (v === UNKNOWN_FILTER ? '' : v)));
+        conditions.push(`coalesce(g.${dim}, '') = ANY($${params.length}::text[])`);
+      }
+    }
+    const rows: { model: string; model_version: string; n: number }[] = await this.db.query(
+      `SELECT g.model, g.model_version, count(*)::int AS n FROM generations g
+        WHERE g.project_id = $1 AND g.created_at >= $2 AND g.created_at < $3${conditions.map((c) => ` AND ${c}`).join('')}
+        GROUP BY 1, 2`,
+      params,
+    );
+    return new Map(rows.map((r) => [`${r.model}\u0000${r.model_version}`, Number(r.n)]));
+  }
+
+  /**
+   * Best and worst videos from the per-video aggregate (all-time sums per video): the videos whose generation was
+   * created in [from, to), with the filters, ranked by (sum + priorMean · priorStrength) / (n + priorStrength) where
+   * priorMean is their pooled mean. One pass over the window's video rows; prompts are read for the listed ones only.
+   */
+  async rankAggregatedVideos(
+    projectId: string,
+    options: { from: Date; to: Date; model?: string[]; modelVersion?: string[]; category?: string[]; segment?: string[]; limit: number; minViewers: number; priorStrength: number },
+  ): Promise<VideoAggregateRanking> {
+    const params: unknown[] = [projectId, options.from.toISOString(), options.to.toISOString()];
+    const conditions = dimensionConditions(options, params, 'a.').map((c) => ` AND ${c}`).join('');
+    params.push(options.priorStrength, options.minViewers, options.limit);
+    const [strength, minViewers, limit] = [params.length - 2, params.length - 1, params.length].map((i) => `$${i}`);
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `WITH v AS MATERIALIZED (
+         SELECT a.video_id, a.model, a.model_version, a.category, a.segment, a.created_at, a.viewers AS n,
+                a.sat_sum AS sum, a.sat_sumsq AS sumsq
+           FROM video_aggregates a
+          WHERE a.project_id = $1 AND a.created_at >= $2 AND a.created_at < $3 AND a.viewers > 0${conditions}
+       ), prior AS (
+         SELECT coalesce(sum(sum) / nullif(sum(n), 0), 0)::float8 AS mean, coalesce(sum(n), 0)::float8 AS n FROM v
+       ), ranked AS (
+         (SELECT 'best' AS list, v.* FROM v, prior p WHERE v.n >= ${minViewers}
+           ORDER BY (v.sum + p.mean * ${strength}) / (v.n + ${strength}) DESC, v.video_id LIMIT ${limit})
+         UNION ALL
+         (SELECT 'worst' AS list, v.* FROM v, prior p WHERE v.n >= ${minViewers}
+           ORDER BY (v.sum + p.mean * ${strength}) / (v.n + ${strength}) ASC, v.video_id LIMIT ${limit})
+       )
+       SELECT p.mean AS prior_mean, p.n AS prior_n, r.*, g.prompt
+         FROM prior p
+         LEFT JOIN ranked r ON true
+         LEFT JOIN generations g ON g.project_id = $1 AND g.video_id = r.video_id`,
+      params,
+    );
+    const toVideo = (r: Record<string, unknown>): AggregatedVideo => ({
+      videoId: r.video_id as string, model: r.model as string, modelVersion: r.model_version as string,
+      category: r.category as string, segment: r.segment as string, prompt: (r.prompt as string) ?? '',
+      createdAt: new Date(r.created_at as string), n: Number(r.n), sum: Number(r.sum), sumSq: Number(r.sumsq),
+    });
+    const priorMean = Number(rows[0]?.prior_mean ?? 0);
+    const shrunk = (v: AggregatedVideo) => (v.sum + priorMean * options.priorStrength) / (v.n + options.priorStrength);
+    const list = (name: string, sign: 1 | -1) => rows.filter((r) => r.list === name).map(toVideo)
+      .sort((a, b) => sign * (shrunk(b) - shrunk(a)) || (a.videoId < b.videoId ? -1 : 1));
+    return { priorMean, priorN: Number(rows[0]?.prior_n ?? 0), best: list('best', 1), worst: list('worst', -1) };
+  }
 }
 
 const DAY_MS = 86_400_000;
+
+function sumColumns(list: RollupTotals[]): RollupTotals {
+  const total = Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, 0])) as RollupTotals;
+  for (const t of list) for (const c of ROLLUP_COLUMNS) total[c] += t[c];
+  return total;
+}
+
+/** SQL conditions of a filter's dimension lists and version pairs; appends their parameters. */
+function dimensionConditions(filter: Pick<RollupFilter, MetricDimension | 'versions'>, params: unknown[], alias = ''): string[] {
+  const conditions: string[] = [];
+  for (const dim of METRIC_DIMENSIONS) {
+    const values = filter[dim];
+    if (values && values.length) {
+      params.push(values.map((v) => (v === UNKNOWN_FILTER ? '' : v)));
+      conditions.push(`${alias}${DIMENSION_COLUMN[dim]} = ANY($${params.length}::text[])`);
+    }
+  }
+  if (filter.versions) {
+    params.push(filter.versions.map((v) => v.model), filter.versions.map((v) => v.modelVersion));
+    conditions.push(`(${alias}model, ${alias}model_version) IN (SELECT * FROM unnest($${params.length - 1}::text[], $${params.length}::text[]))`);
+  }
+  return conditions;
+}
 
 /**
  * Rollup rows of the window as (hour, dims, counters): daily rows for the whole UTC days inside [from, to) (their
@@ -175,13 +373,7 @@ const DAY_MS = 86_400_000;
  */
 function rollupSource(filter: RollupFilter, hourly: boolean, params: unknown[]): string {
   const conditions: string[] = [];
-  for (const dim of METRIC_DIMENSIONS) {
-    const values = filter[dim];
-    if (values && values.length) {
-      params.push(values);
-      conditions.push(`${DIMENSION_COLUMN[dim]} = ANY($${params.length}::text[])`);
-    }
-  }
+  conditions.push(...dimensionConditions(filter, params));
   const where = conditions.map((c) => ` AND ${c}`).join('');
   const columns = `model, model_version, category, segment, ${ROLLUP_COLUMNS.join(', ')}`;
   const at = (date: Date) => {

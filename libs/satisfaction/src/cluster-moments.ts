@@ -12,6 +12,11 @@ export interface RatioPair {
   num: RollupCounter;
   /** The denominator counter (viewers, plays, watch_n). */
   den: RollupCounter;
+  /**
+   * Row-level Σa² of the numerator, from the rollup counters: the counter itself for a 0/1 flag, the sum of squares
+   * for a score. Σa·b is the numerator (b is 0/1 and a is 0 where b is), Σb² the denominator.
+   */
+  numSquares: RollupCounter;
 }
 
 export interface MomentColumn {
@@ -21,12 +26,19 @@ export interface MomentColumn {
 }
 
 /** Every (numerator, denominator) pair a dashboard metric is a ratio of (see apps/api metric-definitions). */
+const flag = (num: RollupCounter, den: RollupCounter): RatioPair => ({ num, den, numSquares: num });
 export const RATIO_PAIRS: readonly RatioPair[] = [
-  { num: 'likes', den: 'viewers' }, { num: 'favorites', den: 'viewers' }, { num: 'shares', den: 'viewers' },
-  { num: 'downloads', den: 'viewers' }, { num: 'exports', den: 'viewers' }, { num: 'completions', den: 'plays' },
-  { num: 'regenerates', den: 'viewers' }, { num: 'discards', den: 'viewers' }, { num: 'dislikes', den: 'viewers' },
-  { num: 'watch_sum', den: 'watch_n' }, { num: 'sat_sum', den: 'viewers' },
+  flag('likes', 'viewers'), flag('favorites', 'viewers'), flag('shares', 'viewers'), flag('downloads', 'viewers'),
+  flag('exports', 'viewers'), flag('completions', 'plays'), flag('regenerates', 'viewers'), flag('discards', 'viewers'),
+  flag('dislikes', 'viewers'), { num: 'watch_sum', den: 'watch_n', numSquares: 'watch_sumsq' },
+  { num: 'sat_sum', den: 'viewers', numSquares: 'sat_sumsq' },
 ];
+
+export function ratioPair(num: RollupCounter, den: RollupCounter): RatioPair {
+  const pair = RATIO_PAIRS.find((p) => p.num === num && p.den === den);
+  if (!pair) throw new RangeError(`no cluster moments are kept for ${num} / ${den}`);
+  return pair;
+}
 
 export const momentName = (a: RollupCounter, b: RollupCounter) => `m_${a}__${b}`;
 

@@ -3,3 +3,4 @@ export * from './statistics';
 export * from './watch-quantiles';
 export * from './rollup-contribution';
 export * from './cluster-moments';
+export * from './clustered';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, TransformFnParams } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidationOptions,
+  ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidationOptions,
   registerDecorator,
 } from 'class-validator';
 import { MAX_ID_LENGTH } from '@flywheel/contracts';
@@ -100,35 +100,99 @@ export class SatisfactionQueryDto extends MetricsWindowDto {
   @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list' }) @ListFilter('modelVersion')
   modelVersion?: string[];
 
-  @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list' }) @ListFilter('category')
+  @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list; `(unknown)` selects rows without one' }) @ListFilter('category')
   category?: string[];
 
   @ApiPropertyOptional({ type: String, description: 'Audience segment filter; repeat the parameter or give a comma list' }) @ListFilter('segment')
   segment?: string[];
 }
 
+const MAX_ARM_LENGTH = 2 * MAX_ID_LENGTH + 1;
+
+/** `true` / `false` (also 1 / 0); anything else stays as given, for IsBoolean to name the field. */
+function boolean(params: TransformFnParams): unknown {
+  const value = single(params);
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  return value;
+}
+
+/** `50:50`, `90:10`, `1:3`: two positive numbers, baseline:candidate. */
+export function parseSplit(value: unknown): [number, number] | null {
+  if (typeof value !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(value);
+  if (!m) return null;
+  const split: [number, number] = [Number(m[1]), Number(m[2])];
+  return split.every((x) => x > 0 && Number.isFinite(x)) ? split : null;
+}
+
+function IsSplit(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) => registerDecorator({
+    name: 'isSplit',
+    target: target.constructor,
+    propertyName: propertyName as string,
+    options,
+    validator: {
+      validate: (value: unknown) => parseSplit(value) !== null,
+      defaultMessage: (args) => `${args?.property} must be two positive numbers baseline:candidate, e.g. 50:50 or 90:10`,
+    },
+  });
+}
+
 export class CompareQueryDto extends MetricsWindowDto {
-  @ApiProperty({ description: 'Model version to compare against', example: '1.0' })
-  @Transform(single) @IsDefined({ message: 'baseline is required: the model version to compare against' })
-  @Length(1, MAX_ID_LENGTH, { message: `baseline must be 1–${MAX_ID_LENGTH} characters` }) @IsString({ message: 'baseline must be one model version' })
+  @ApiProperty({
+    description: 'The generator to compare against: `model:version` (any two generators can be compared), or a bare '
+      + 'version name, which means that version in every model (narrowed by `model`). Split at the first colon.',
+    example: 'seedance:1.0',
+  })
+  @Transform(single) @IsDefined({ message: 'baseline is required: the model:version to compare against' })
+  @Length(1, MAX_ARM_LENGTH, { message: `baseline must be 1–${MAX_ARM_LENGTH} characters` }) @IsString({ message: 'baseline must be one model:version' })
   baseline: string;
 
-  @ApiProperty({ description: 'Model version compared with the baseline; differences are candidate − baseline', example: '1.1' })
-  @Transform(single) @IsDefined({ message: 'candidate is required: the model version compared with the baseline' })
-  @Length(1, MAX_ID_LENGTH, { message: `candidate must be 1–${MAX_ID_LENGTH} characters` }) @IsString({ message: 'candidate must be one model version' })
+  @ApiProperty({ description: 'The generator compared with the baseline (`model:version` or a bare version); differences are candidate − baseline', example: 'veo:3' })
+  @Transform(single) @IsDefined({ message: 'candidate is required: the model:version compared with the baseline' })
+  @Length(1, MAX_ARM_LENGTH, { message: `candidate must be 1–${MAX_ARM_LENGTH} characters` }) @IsString({ message: 'candidate must be one model:version' })
   candidate: string;
+
+  @ApiPropertyOptional({
+    type: Boolean, default: false,
+    description: 'false (default): always-valid intervals and p-values (mixture SPRT), valid however often the '
+      + 'comparison is looked at; true: the classical fixed-horizon test, for one pre-planned analysis.',
+  })
+  @Transform(boolean) @IsOptional() @IsBoolean({ message: 'fixedHorizon must be true or false' })
+  fixedHorizon?: boolean;
+
+  @ApiPropertyOptional({
+    default: 5000, minimum: 100,
+    description: 'Tuning N* of the always-valid mixture: the total viewers (both arms) at which its interval is tightest.',
+  })
+  @Transform(integer) @IsOptional() @Max(100_000_000) @Min(100) @IsInt({ message: 'sequentialTuning must be an integer' })
+  sequentialTuning?: number;
+
+  @ApiPropertyOptional({
+    type: String, example: '50:50',
+    description: 'Intended traffic split baseline:candidate; the answer then carries a sample-ratio-mismatch test.',
+  })
+  @Transform(single) @IsOptional() @IsSplit()
+  expectedSplit?: string;
 
   @ApiPropertyOptional({ type: String, description: 'Restrict to these models (when versions of different models share a name)' }) @ListFilter('model')
   model?: string[];
 
-  @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list' }) @ListFilter('category')
+  @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list; `(unknown)` selects rows without one' }) @ListFilter('category')
   category?: string[];
 
-  @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list' }) @ListFilter('segment')
+  @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list; `(unknown)` selects rows without one' }) @ListFilter('segment')
   segment?: string[];
 }
 
 export class VideosQueryDto extends MetricsWindowDto {
+  @ApiPropertyOptional({ type: String, description: 'Only videos of these categories; `(unknown)`: none given' }) @ListFilter('category')
+  category?: string[];
+
+  @ApiPropertyOptional({ type: String, description: 'Only videos of these segments; `(unknown)`: none given' }) @ListFilter('segment')
+  segment?: string[];
+
   @ApiPropertyOptional({ type: String, description: 'Only videos of these model versions' }) @ListFilter('modelVersion')
   modelVersion?: string[];
 

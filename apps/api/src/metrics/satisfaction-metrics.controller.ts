@@ -20,7 +20,7 @@ export class SatisfactionMetricsController {
     summary: 'Satisfaction and engagement over time',
     description: 'Per UTC bucket and group, from the hourly rollups. A viewer is one (video, user) row, counted in the '
       + 'hour of its first event; rates are over viewers except completion (over viewers who played); each metric has '
-      + 'its 95% interval (Wilson for rates, normal for means).',
+      + 'its cluster-robust 95% interval (clustered by video and by user; see `method` in the answer).',
   })
   @ApiOkResponse({ type: SatisfactionSeriesDto })
   satisfaction(@Auth() key: KeyOwner, @Query() query: SatisfactionQueryDto) {
@@ -29,10 +29,11 @@ export class SatisfactionMetricsController {
 
   @Get('compare')
   @ApiOperation({
-    summary: 'Candidate model version against a baseline',
-    description: 'Every metric of both versions over the window, the difference candidate − baseline and the relative '
-      + 'lift with 95% intervals, a two-sided p-value, and `significant` from Benjamini–Hochberg at q = 0.05 across the '
-      + 'metrics of the answer (so about 1 in 20 flagged differences may be false discoveries, not 1 in 20 metrics).',
+    summary: 'Candidate generator (model:version) against a baseline',
+    description: 'Every metric of both sides over the window, the difference candidate − baseline with cluster-robust '
+      + 'always-valid 95% intervals and p-values (fixedHorizon=true: the classical test), the relative lift, and '
+      + '`significant` from Benjamini–Hochberg at q = 0.05 across the metrics of the answer. With expectedSplit, a '
+      + 'sample-ratio-mismatch test on the generations of each side (flagged at p < 0.001).',
   })
   @ApiOkResponse({ type: ComparisonDto })
   compare(@Auth() key: KeyOwner, @Query() query: CompareQueryDto) {
@@ -42,8 +43,9 @@ export class SatisfactionMetricsController {
   @Get('videos')
   @ApiOperation({
     summary: 'Best and worst videos by shrunk mean satisfaction',
-    description: "Each video's viewers' scores (whose first event is in the window), shrunk toward the project's mean "
-      + 'with the prior strength of satisfaction policy v1, so one delighted viewer does not outrank a hundred happy ones.',
+    description: 'From the per-video aggregate: the videos whose generation was created in the window, each over all '
+      + 'its viewers to date, shrunk toward their pooled mean with the prior strength of satisfaction policy v1, so one '
+      + 'delighted viewer does not outrank a hundred happy ones.',
   })
   @ApiOkResponse({ type: VideoRankingDto })
   videos(@Auth() key: KeyOwner, @Query() query: VideosQueryDto) {

@@ -2,7 +2,7 @@ import { ROLLUP_COLUMNS, RollupTotals } from '@flywheel/database';
 import { benjaminiHochberg, wilsonInterval } from '@flywheel/satisfaction';
 import { FlywheelError } from '@flywheel/errors';
 import { parseInstant } from './metrics-query.dto';
-import { compareTotals, metricSet, resolveWindow } from './satisfaction-metrics.service';
+import { compareTotals, metricSet, parseArm, resolveWindow } from './satisfaction-metrics.service';
 
 function totals(values: Partial<RollupTotals>): RollupTotals {
   return { ...(Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, 0])) as RollupTotals), ...values };
@@ -51,7 +51,8 @@ describe('resolveWindow', () => {
 describe('metricSet', () => {
   it('gives rates over viewers, completion over plays, and means from the sums', () => {
     const set = metricSet(totals({ viewers: 200, plays: 150, completions: 60, likes: 30, sat_sum: 40, sat_sumsq: 30, watch_n: 150, watch_sum: 90, watch_sumsq: 70 }));
-    expect(set.like).toEqual({ value: 0.15, n: 200, low: wilsonInterval(30, 200).lower, high: wilsonInterval(30, 200).upper });
+    // Without cluster information: the naive interval (design effect 1, normal reference), i.e. Wilson's.
+    expect(set.like).toMatchObject({ value: 0.15, n: 200, low: wilsonInterval(30, 200).lower, high: wilsonInterval(30, 200).upper, designEffect: 1, df: null });
     expect(set.completion).toMatchObject({ value: 0.4, n: 150 });
     expect(set.satisfaction.value).toBeCloseTo(0.2, 12);
     const se = Math.sqrt((30 - 40 * 40 / 200) / 199 / 200);
@@ -61,12 +62,29 @@ describe('metricSet', () => {
 
   it('has no value and no interval without a denominator', () => {
     const set = metricSet(totals({ viewers: 3, plays: 0 }));
-    expect(set.completion).toEqual({ value: null, n: 0, low: null, high: null });
-    expect(set.watchRatio).toEqual({ value: null, n: 0, low: null, high: null });
+    expect(set.completion).toMatchObject({ value: null, n: 0, low: null, high: null });
+    expect(set.watchRatio).toMatchObject({ value: null, n: 0, low: null, high: null });
   });
 
   it('has no interval for a mean of one viewer', () => {
-    expect(metricSet(totals({ viewers: 1, sat_sum: 0.5, sat_sumsq: 0.25 })).satisfaction).toEqual({ value: 0.5, n: 1, low: null, high: null });
+    expect(metricSet(totals({ viewers: 1, sat_sum: 0.5, sat_sumsq: 0.25 })).satisfaction).toMatchObject({ value: 0.5, n: 1, low: null, high: null });
+  });
+
+  it('widens by the design effect and the t reference it is given', () => {
+    const t = totals({ viewers: 200, likes: 30, sat_sum: 40, sat_sumsq: 30 });
+    const naive = metricSet(t).like;
+    const clustered = metricSet(t, () => ({ designEffect: 4, df: 9 })).like;
+    expect(clustered).toMatchObject({ value: 0.15, designEffect: 4, df: 9 });
+    expect(clustered.high! - clustered.low!).toBeGreaterThan(2 * (naive.high! - naive.low!));
+    expect(clustered.standardError).toBeCloseTo(2 * naive.standardError!, 12);
+  });
+});
+
+describe('parseArm', () => {
+  it('splits model:version at the first colon; a bare version has no model', () => {
+    expect(parseArm('seedance:1.0')).toEqual({ model: 'seedance', modelVersion: '1.0' });
+    expect(parseArm('veo:3:beta')).toEqual({ model: 'veo', modelVersion: '3:beta' });
+    expect(parseArm('1.0')).toEqual({ model: null, modelVersion: '1.0' });
   });
 });
 
@@ -83,6 +101,17 @@ describe('compareTotals', () => {
     expect(like.significant).toBe(true);
     expect(metrics.map((m) => m.significant)).toEqual(benjaminiHochberg(metrics.map((m) => m.pValue!), 0.05));
     expect(metrics.find((m) => m.metric === 'export')!.significant).toBe(false);
+    // Always-valid by default: wider than the fixed-horizon interval, and its p-value larger.
+    expect(like.alwaysValid).toEqual({ low: like.difference.low, high: like.difference.high, pValue: like.pValue });
+    expect(like.alwaysValid.high! - like.alwaysValid.low!).toBeGreaterThan(like.fixedHorizon.high! - like.fixedHorizon.low!);
+    expect(like.alwaysValid.pValue!).toBeGreaterThan(like.fixedHorizon.pValue!);
+  });
+
+  it('gives the classical test as the headline with fixedHorizon', () => {
+    const { metrics } = compareTotals(baseline, candidate, { fixedHorizon: true });
+    const like = metrics.find((m) => m.metric === 'like')!;
+    expect(like.pValue).toBe(like.fixedHorizon.pValue);
+    expect(like.difference.low).toBe(like.fixedHorizon.low);
   });
 
   it('leaves out a metric an arm has no data for, and has no lift from a zero baseline', () => {

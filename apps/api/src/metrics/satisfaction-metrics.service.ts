@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Granularity, MetricDimension, MetricsRepository, ROLLUP_COLUMNS, RollupFilter, RollupTotals } from '@flywheel/database';
 import {
-  Estimate, POLICY_V1, benjaminiHochberg, meanDifference, meanEstimate, proportionDifference, proportionEstimate,
-  relativeLift, shrunkMean,
+  CellSums, Granularity, MetricDimension, MetricsRepository, ROLLUP_COLUMNS, RollupFilter, RollupTotals, UNKNOWN_FILTER,
+  VersionSums,
+} from '@flywheel/database';
+import {
+  ClusterAdjustment, ClusteredEstimate, POLICY_V1, alwaysValidTest, benjaminiHochberg, clusterAdjustment, clusteredMean,
+  clusteredRate, criticalValue, fixedHorizonTest, ratioPair, relativeLift, sampleRatioMismatch, shrunkMean,
 } from '@flywheel/satisfaction';
 import { FlywheelError } from '@flywheel/errors';
 import { METRICS, MeanMetric, MetricDefinition, RateMetric } from './metric-definitions';
-import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto, parseInstant } from './metrics-query.dto';
+import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto, parseInstant, parseSplit } from './metrics-query.dto';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -14,77 +17,195 @@ const DEFAULT_WINDOW_MS = 7 * DAY_MS;
 const MAX_WINDOW_MS = 400 * DAY_MS;
 const MAX_HOURLY_WINDOW_MS = 31 * DAY_MS;
 export const FDR_Q = 0.05;
+export const SEQUENTIAL_ALPHA = 0.05;
+export const DEFAULT_SEQUENTIAL_TUNING = 5000;
+export const SRM_THRESHOLD = 0.001;
 
-export interface EstimateView { value: number | null; n: number; low: number | null; high: number | null }
+export interface EstimateView {
+  value: number | null;
+  n: number;
+  low: number | null;
+  high: number | null;
+  /** Cluster-robust standard error. */
+  standardError?: number | null;
+  /** Cluster-robust / naive variance (≥ 1). */
+  designEffect?: number | null;
+  /** Degrees of freedom of the t reference; null: normal. */
+  df?: number | null;
+}
 export interface Window { from: Date; to: Date }
+
+/** The design effect and degrees of freedom of one metric in one group; naive (1, normal) when absent. */
+export type Adjuster = (metric: MetricDefinition) => Pick<ClusterAdjustment, 'designEffect' | 'df'>;
+export const NAIVE: Adjuster = () => ({ designEffect: 1, df: Infinity });
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-/** A rate with its Wilson 95% interval. */
-export function rateView(totals: RollupTotals, metric: RateMetric): EstimateView {
-  const n = totals[metric.denominator];
-  if (!(n > 0)) return { value: null, n: 0, low: null, high: null };
-  const e = proportionEstimate({ successes: totals[metric.successes], n });
-  return { value: e.estimate, n, low: e.lower, high: e.upper };
+export const METHOD = {
+  unit: 'video+user',
+  variance: 'cgm-two-way',
+  window: 'design-effect',
+  confidence: 0.95,
+  description: 'Intervals are two-way cluster-robust by video and by user (Cameron–Gelbach–Miller: V_video + V_user − '
+    + 'V_(video,user), never below the row-level variance), with a t reference on min(videos, users) − 1 degrees of '
+    + 'freedom. The clustering comes from all-time per-video and per-user sums of each model version: its design '
+    + 'effect (clustered / naive variance) is applied to the naive variance of each bucket, group or window — exact '
+    + 'when the window holds all of the version\'s data, conservative for a sub-window under stable clustering; users '
+    + 'shared by several versions in one group are bounded conservatively.',
+} as const;
+
+function view(e: ClusteredEstimate, n: number): EstimateView {
+  return {
+    value: finite(e.estimate), n, low: finite(e.lower), high: finite(e.upper),
+    standardError: finite(e.standardError), designEffect: finite(e.designEffect), df: finite(e.df),
+  };
 }
 
-/** A mean with its normal 95% interval from the rollup's sum and sum of squares. */
-export function meanView(totals: RollupTotals, metric: MeanMetric): EstimateView {
+/** The cluster-robust estimate of one metric (null when its denominator is empty). */
+function estimate(totals: RollupTotals, metric: MetricDefinition, adjust: Adjuster): ClusteredEstimate | null {
+  if (metric.kind === 'rate') {
+    const n = totals[metric.denominator];
+    return n > 0 ? clusteredRate(totals[metric.successes], n, adjust(metric)) : null;
+  }
   const n = totals[metric.n];
-  if (!(n > 0)) return { value: null, n: 0, low: null, high: null };
-  const e = meanEstimate({ n, sum: totals[metric.sum], sumSq: totals[metric.sumSq] });
-  return { value: finite(e.estimate), n, low: finite(e.lower), high: finite(e.upper) };
+  return n > 0 ? clusteredMean(n, totals[metric.sum], totals[metric.sumSq], adjust(metric)) : null;
 }
 
-export function metricSet(totals: RollupTotals): Record<string, EstimateView> {
-  return Object.fromEntries(METRICS.map((m) => [m.key, m.kind === 'rate' ? rateView(totals, m) : meanView(totals, m)]));
+const denominatorOf = (totals: RollupTotals, metric: MetricDefinition) => totals[metric.kind === 'rate' ? metric.denominator : metric.n];
+
+/** A rate with its cluster-robust 95% interval (Wilson on the effective sample size, t reference). */
+export function rateView(totals: RollupTotals, metric: RateMetric, adjust: Adjuster = NAIVE): EstimateView {
+  const e = estimate(totals, metric, adjust);
+  return e ? view(e, totals[metric.denominator]) : { value: null, n: 0, low: null, high: null, standardError: null, designEffect: null, df: null };
 }
 
-/** Candidate − baseline for every metric; `significant` by Benjamini–Hochberg across the metrics that have a p-value. */
-export function compareTotals(baseline: RollupTotals, candidate: RollupTotals) {
-  const rows = METRICS.map((metric) => ({ metric, ...compareOne(metric, baseline, candidate) }));
-  const tested = rows.filter((r) => r.pValue !== null);
-  const discoveries = benjaminiHochberg(tested.map((r) => r.pValue!), FDR_Q);
+/** A mean with its cluster-robust 95% interval from the rollup's sum and sum of squares. */
+export function meanView(totals: RollupTotals, metric: MeanMetric, adjust: Adjuster = NAIVE): EstimateView {
+  const e = estimate(totals, metric, adjust);
+  return e ? view(e, totals[metric.n]) : { value: null, n: 0, low: null, high: null, standardError: null, designEffect: null, df: null };
+}
+
+export function metricSet(totals: RollupTotals, adjust: Adjuster = NAIVE): Record<string, EstimateView> {
+  return Object.fromEntries(METRICS.map((m) => [m.key, m.kind === 'rate' ? rateView(totals, m, adjust) : meanView(totals, m, adjust)]));
+}
+
+/**
+ * The adjuster of a group made of these cells' rows (of these versions): each metric's design effect over their
+ * all-time sums.
+ */
+export function adjusterFor(versions: readonly VersionSums[], cells: readonly CellSums[]): Adjuster {
+  const cache = new Map<string, ClusterAdjustment>();
+  return (metric) => {
+    let hit = cache.get(metric.key);
+    if (!hit) {
+      const pair = metric.kind === 'rate' ? ratioPair(metric.successes, metric.denominator) : ratioPair(metric.sum, metric.n);
+      hit = clusterAdjustment(pair, versions, cells);
+      cache.set(metric.key, hit);
+    }
+    return hit;
+  };
+}
+
+/** Looks up the all-time sums of the versions and cells that rows of a group came from. */
+class SumsIndex {
+  private readonly versions = new Map<string, VersionSums>();
+  private readonly cells = new Map<string, CellSums>();
+
+  constructor(sums: VersionSums[]) {
+    for (const v of sums) {
+      this.versions.set(`${v.model}\u0000${v.modelVersion}`, v);
+      for (const c of v.cells) this.cells.set(`${v.model}\u0000${v.modelVersion}\u0000${c.category}\u0000${c.segment}`, c);
+    }
+  }
+
+  /** `cellIds`: model\0version\0category\0segment of the group's rows. */
+  adjuster(cellIds: Iterable<string>): Adjuster {
+    const versions = new Map<string, VersionSums>();
+    const cells: CellSums[] = [];
+    for (const id of cellIds) {
+      const cell = this.cells.get(id);
+      const versionId = id.split('\u0000').slice(0, 2).join('\u0000');
+      const version = this.versions.get(versionId);
+      if (!cell || !version) continue;
+      cells.push(cell);
+      versions.set(versionId, version);
+    }
+    return adjusterFor([...versions.values()], cells);
+  }
+}
+
+const cellId = (dims: Partial<Record<MetricDimension, string>>) => [dims.model, dims.modelVersion, dims.category, dims.segment].map((d) => d ?? '').join('\u0000');
+const ALL_DIMENSIONS: MetricDimension[] = ['model', 'modelVersion', 'category', 'segment'];
+
+export interface CompareOptions {
+  baseline?: Adjuster;
+  candidate?: Adjuster;
+  fixedHorizon?: boolean;
+  tuning?: number;
+}
+
+interface Test { low: number | null; high: number | null; pValue: number | null }
+const NO_TEST: Test = { low: null, high: null, pValue: null };
+
+/**
+ * Candidate − baseline for every metric: the fixed-horizon and the always-valid test of the difference (cluster-robust
+ * standard errors of the two arms combined as independent: conservative when users see both versions, as their
+ * shared taste makes the arms positively correlated); the headline follows `fixedHorizon`; `significant` by
+ * Benjamini–Hochberg across the metrics that have a headline p-value.
+ */
+export function compareTotals(baseline: RollupTotals, candidate: RollupTotals, options: CompareOptions = {}) {
+  const adjustA = options.baseline ?? NAIVE;
+  const adjustB = options.candidate ?? NAIVE;
+  const tuning = options.tuning ?? DEFAULT_SEQUENTIAL_TUNING;
+  const rows = METRICS.map((metric) => {
+    const a = estimate(baseline, metric, adjustA);
+    const b = estimate(candidate, metric, adjustB);
+    const usable = a && b && Number.isFinite(a.standardError) && Number.isFinite(b.standardError);
+    if (!usable) return { metric, a, b, difference: null, se: null, lift: null, fixed: NO_TEST, sequential: NO_TEST };
+    const difference = b.estimate - a.estimate;
+    const se = Math.hypot(a.standardError, b.standardError);
+    const df = Math.min(a.df, b.df);
+    const fixed = fixedHorizonTest(difference, se, df);
+    const n = denominatorOf(baseline, metric) + denominatorOf(candidate, metric);
+    const sequential = alwaysValidTest(difference, se, df, n, tuning, SEQUENTIAL_ALPHA);
+    const lift = relativeLift(a, b, criticalValue(df));
+    const asTest = (t: { lower: number; upper: number; pValue: number }): Test => ({ low: finite(t.lower), high: finite(t.upper), pValue: finite(t.pValue) });
+    return { metric, a, b, difference, se, lift, fixed: asTest(fixed), sequential: asTest(sequential) };
+  });
+  const headline = (r: (typeof rows)[number]) => (options.fixedHorizon ? r.fixed : r.sequential);
+  const tested = rows.filter((r) => headline(r).pValue !== null);
+  const discoveries = benjaminiHochberg(tested.map((r) => headline(r).pValue!), FDR_Q);
   const significant = new Set(tested.filter((_, i) => discoveries[i]).map((r) => r.metric.key));
   return {
     tests: tested.length,
-    metrics: rows.map(({ metric, difference, lift, pValue }) => ({
-      metric: metric.key,
-      definition: metric.description,
-      baseline: metric.kind === 'rate' ? rateView(baseline, metric) : meanView(baseline, metric),
-      candidate: metric.kind === 'rate' ? rateView(candidate, metric) : meanView(candidate, metric),
-      difference,
-      lift,
-      pValue,
-      significant: significant.has(metric.key),
-    })),
+    metrics: rows.map((r) => {
+      const { metric } = r;
+      const main = headline(r);
+      return {
+        metric: metric.key,
+        definition: metric.description,
+        baseline: metric.kind === 'rate' ? rateView(baseline, metric, adjustA) : meanView(baseline, metric, adjustA),
+        candidate: metric.kind === 'rate' ? rateView(candidate, metric, adjustB) : meanView(candidate, metric, adjustB),
+        difference: { value: r.difference, low: main.low, high: main.high, standardError: r.se === null ? null : finite(r.se) },
+        lift: r.lift && Number.isFinite(r.lift.lift) ? { value: r.lift.lift, low: finite(r.lift.lower), high: finite(r.lift.upper) } : null,
+        pValue: main.pValue,
+        significant: significant.has(metric.key),
+        alwaysValid: r.sequential,
+        fixedHorizon: r.fixed,
+      };
+    }),
   };
 }
 
-function compareOne(metric: MetricDefinition, a: RollupTotals, b: RollupTotals) {
-  const none = { difference: { value: null, low: null, high: null }, lift: null, pValue: null };
-  let comparison: { difference: number; lower: number; upper: number; pValue: number };
-  let estimates: [Estimate, Estimate];
-  if (metric.kind === 'rate') {
-    const sa = { successes: a[metric.successes], n: a[metric.denominator] };
-    const sb = { successes: b[metric.successes], n: b[metric.denominator] };
-    if (!(sa.n > 0 && sb.n > 0)) return none;
-    comparison = proportionDifference(sa, sb);
-    estimates = [proportionEstimate(sa), proportionEstimate(sb)];
-  } else {
-    const sa = { n: a[metric.n], sum: a[metric.sum], sumSq: a[metric.sumSq] };
-    const sb = { n: b[metric.n], sum: b[metric.sum], sumSq: b[metric.sumSq] };
-    if (!(sa.n >= 2 && sb.n >= 2)) return none; // no variance estimate below 2
-    comparison = meanDifference(sa, sb);
-    estimates = [meanEstimate(sa), meanEstimate(sb)];
-  }
-  const lift = relativeLift(estimates[0], estimates[1]);
-  return {
-    difference: { value: comparison.difference, low: finite(comparison.lower), high: finite(comparison.upper) },
-    lift: lift && Number.isFinite(lift.lift) ? { value: lift.lift, low: finite(lift.lower), high: finite(lift.upper) } : null,
-    pValue: finite(comparison.pValue),
-  };
+/** One side of a comparison: `model:version`, or a bare version (that version in every model). */
+export interface Arm { model: string | null; modelVersion: string }
+
+export function parseArm(value: string): Arm {
+  const colon = value.indexOf(':');
+  return colon < 0 ? { model: null, modelVersion: value } : { model: value.slice(0, colon), modelVersion: value.slice(colon + 1) };
 }
+
+const armMatches = (arm: Arm, model: string, modelVersion: string) => arm.modelVersion === modelVersion && (arm.model === null || arm.model === model);
 
 /** Rules of the metrics API: windows, grouping, estimates and comparisons over the hourly rollups. */
 @Injectable()
@@ -99,38 +220,101 @@ export class SatisfactionMetricsService {
     if (requested.has('modelVersion')) requested.add('model');
     const groupBy = (['model', 'modelVersion', 'category', 'segment'] as MetricDimension[]).filter((d) => requested.has(d));
     const filters = pickFilters(query, ['model', 'modelVersion', 'category', 'segment']);
-    const groups = await this.metrics.aggregate(projectId, { ...window, ...filters }, granularity, groupBy);
+    // Grouped by every dimension internally, so that each point knows the cells its rows come from (their clustering).
+    const [groups, sums] = await Promise.all([
+      this.metrics.aggregate(projectId, { ...window, ...filters }, granularity, ALL_DIMENSIONS),
+      this.metrics.versionSums(projectId, null),
+    ]);
+    const index = new SumsIndex(sums);
+    const points = new Map<string, { bucket: Date; dims: Record<string, string>; totals: RollupTotals; cells: Set<string> }>();
+    for (const g of groups) {
+      const dims = Object.fromEntries(groupBy.map((d) => [d, g.dims[d] ?? '']));
+      const id = `${g.bucket!.toISOString()}|${JSON.stringify(dims)}`;
+      let point = points.get(id);
+      if (!point) points.set(id, (point = { bucket: g.bucket!, dims, totals: sumTotals([]), cells: new Set() }));
+      for (const c of ROLLUP_COLUMNS) point.totals[c] += g.totals[c];
+      if (g.totals.viewers > 0) point.cells.add(cellId(g.dims));
+    }
     return {
       ...windowView(window),
       granularity,
       groupBy,
       filters,
-      series: groups.filter((g) => g.totals.viewers > 0).map((g) => ({
-        bucket: g.bucket!.toISOString(),
-        group: Object.fromEntries(groupBy.map((d) => [d, g.dims[d] || null])),
-        n: g.totals.viewers,
-        metrics: metricSet(g.totals),
+      method: METHOD,
+      series: [...points.values()].filter((p) => p.totals.viewers > 0).map((p) => ({
+        bucket: p.bucket.toISOString(),
+        group: Object.fromEntries(groupBy.map((d) => [d, p.dims[d] || null])),
+        n: p.totals.viewers,
+        metrics: metricSet(p.totals, index.adjuster(p.cells)),
       })),
     };
   }
 
   async compare(projectId: string, query: CompareQueryDto) {
-    if (query.baseline === query.candidate) {
-      throw new FlywheelError('VALIDATION_FAILED', 'candidate must differ from baseline', { details: [{ field: 'candidate', problems: ['candidate must differ from baseline'] }] });
+    const baselineArm = parseArm(query.baseline);
+    const candidateArm = parseArm(query.candidate);
+    const problem = (field: string, message: string) => new FlywheelError('VALIDATION_FAILED', message, { details: [{ field, problems: [message] }] });
+    for (const [field, arm] of [['baseline', baselineArm], ['candidate', candidateArm]] as const) {
+      if (arm.model === '' || arm.modelVersion === '') throw problem(field, `${field} must be model:version with both parts non-empty, or a bare version`);
     }
+    const overlap = baselineArm.modelVersion === candidateArm.modelVersion
+      && (baselineArm.model === null || candidateArm.model === null || baselineArm.model === candidateArm.model);
+    if (overlap) throw problem('candidate', 'candidate must differ from baseline (the two sides would share rows)');
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const filters = pickFilters(query, ['model', 'category', 'segment']);
-    const filter: RollupFilter = { ...window, ...filters, modelVersion: [query.baseline, query.candidate] };
-    const groups = await this.metrics.aggregate(projectId, filter, null, ['modelVersion']);
-    const totalsOf = (version: string) => sumTotals(groups.filter((g) => g.dims.modelVersion === version).map((g) => g.totals));
-    const baseline = totalsOf(query.baseline);
-    const candidate = totalsOf(query.candidate);
-    const { tests, metrics } = compareTotals(baseline, candidate);
+    const filter: RollupFilter = { ...window, ...filters, modelVersion: [baselineArm.modelVersion, candidateArm.modelVersion] };
+    const expected = query.expectedSplit === undefined ? null : parseSplit(query.expectedSplit);
+    const [groups, sums, generated] = await Promise.all([
+      this.metrics.aggregate(projectId, filter, null, ALL_DIMENSIONS),
+      this.metrics.versionSums(projectId, null),
+      expected ? this.metrics.generationCounts(projectId, filter) : Promise.resolve(null),
+    ]);
+    const modelAllowed = (model: string) => !filters.model || filters.model.map((m) => (m === UNKNOWN_FILTER ? '' : m)).includes(model);
+    const index = new SumsIndex(sums);
+    const side = (arm: Arm) => {
+      const mine = groups.filter((g) => armMatches(arm, g.dims.model!, g.dims.modelVersion!) && modelAllowed(g.dims.model!));
+      let videos = 0;
+      for (const [id, n] of generated ?? []) {
+        const [model, modelVersion] = id.split('\u0000');
+        if (armMatches(arm, model, modelVersion) && modelAllowed(model)) videos += n;
+      }
+      return { totals: sumTotals(mine.map((g) => g.totals)), adjust: index.adjuster(mine.filter((g) => g.totals.viewers > 0).map((g) => cellId(g.dims))), videos };
+    };
+    const a = side(baselineArm);
+    const b = side(candidateArm);
+    const fixedHorizon = query.fixedHorizon === true;
+    const tuning = query.sequentialTuning ?? DEFAULT_SEQUENTIAL_TUNING;
+    const { tests, metrics } = compareTotals(a.totals, b.totals, { baseline: a.adjust, candidate: b.adjust, fixedHorizon, tuning });
+    let srm = null;
+    if (expected) {
+      const test = sampleRatioMismatch([a.videos, b.videos], expected, SRM_THRESHOLD);
+      const shares = [expected[0] / (expected[0] + expected[1]), expected[1] / (expected[0] + expected[1])];
+      srm = {
+        unit: 'videos',
+        expected: { baseline: shares[0], candidate: shares[1] },
+        observed: { baseline: a.videos, candidate: b.videos },
+        chiSquare: test.chiSquare,
+        pValue: test.pValue,
+        mismatch: test.mismatch,
+        message: test.mismatch
+          ? `SAMPLE RATIO MISMATCH: ${a.videos} : ${b.videos} generations against an intended ${expected[0]}:${expected[1]} `
+            + `(chi-square p = ${test.pValue.toExponential(2)} < ${SRM_THRESHOLD}). The traffic split is broken: do not trust this comparison until it is explained.`
+          : `${a.videos} : ${b.videos} generations is consistent with the intended ${expected[0]}:${expected[1]} (p = ${test.pValue.toFixed(3)}).`,
+      };
+    }
     return {
       ...windowView(window),
       filters,
-      baseline: { modelVersion: query.baseline, n: baseline.viewers },
-      candidate: { modelVersion: query.candidate, n: candidate.viewers },
+      baseline: { model: baselineArm.model, modelVersion: baselineArm.modelVersion, n: a.totals.viewers, videos: a.videos },
+      candidate: { model: candidateArm.model, modelVersion: candidateArm.modelVersion, n: b.totals.viewers, videos: b.videos },
+      method: {
+        ...METHOD,
+        inference: fixedHorizon ? 'fixed-horizon' : 'always-valid',
+        sequential: { kind: 'gaussian-mixture-sprt', tuning, alpha: SEQUENTIAL_ALPHA },
+        crossVersionCovariance: 'ignored (conservative): a user who sees both versions makes the two arms positively '
+          + 'correlated, which only lowers the true variance of the difference',
+      },
+      srm,
       multipleTesting: { method: 'benjamini-hochberg', q: FDR_Q, tests },
       metrics,
     };
@@ -139,16 +323,23 @@ export class SatisfactionMetricsService {
   async videos(projectId: string, query: VideosQueryDto) {
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const { priorStrength } = POLICY_V1.shrinkage;
-    const ranking = await this.metrics.rankVideos(projectId, {
-      ...window, modelVersion: query.modelVersion, model: query.model, limit: query.limit ?? 10,
-      minViewers: query.minViewers ?? 1, priorStrength,
+    const ranking = await this.metrics.rankAggregatedVideos(projectId, {
+      ...window, modelVersion: query.modelVersion, model: query.model, category: query.category, segment: query.segment,
+      limit: query.limit ?? 10, minViewers: query.minViewers ?? 1, priorStrength,
     });
-    const view = (v: (typeof ranking.best)[number]) => ({
-      videoId: v.videoId, model: v.model, modelVersion: v.modelVersion, category: v.category, segment: v.segment,
-      prompt: v.prompt, n: v.n, mean: v.sum / v.n, shrunk: shrunkMean(v.sum, v.n, ranking.priorMean, priorStrength),
-    });
+    const view = (v: (typeof ranking.best)[number]) => {
+      const mean = v.sum / v.n;
+      const e = clusteredMean(v.n, v.sum, v.sumSq, { designEffect: 1, df: v.n - 1 });
+      return {
+        videoId: v.videoId, model: v.model, modelVersion: v.modelVersion, category: v.category || null, segment: v.segment || null,
+        prompt: v.prompt, createdAt: v.createdAt.toISOString(), n: v.n, mean,
+        shrunk: shrunkMean(v.sum, v.n, ranking.priorMean, priorStrength), low: finite(e.lower), high: finite(e.upper),
+      };
+    };
     return {
       ...windowView(window),
+      source: 'video_aggregates',
+      windowApplies: 'generation createdAt',
       priorMean: ranking.priorMean,
       priorStrength,
       best: ranking.best.map(view),
