@@ -28,10 +28,11 @@ function ensureChromium(): void {
 
 /**
  * Two model versions over the last five days, in two categories where they rank differently: 2.0 is liked more for
- * pets (1 in 2 viewers against 1 in 4), 1.0 for travel (1 in 2 against 1 in 5); 2.0 is exported more and regenerated
+ * pets (1 in 2 viewers against 1 in 4), 1.0 for travel (1 in 3 against 1 in 5); 2.0 is exported more and regenerated
  * less. Deterministic, so the chart has the same shape on every run. Which viewers like a video rotates with the
- * video, and there are 12 videos per version and category: the intervals are clustered by video and by user, and a
- * difference carried by the same few viewers on a handful of videos would rightly not be significant.
+ * video, and there are 12 videos per version and category with 60 viewers each: the intervals are clustered by video
+ * and by user, and a difference carried by the same few viewers on a handful of videos would rightly not be
+ * significant.
  */
 function seed(now: number) {
   const generations = Array.from({ length: 48 }, (_, i) => ({
@@ -43,8 +44,8 @@ function seed(now: number) {
   const events: Record<string, unknown>[] = [];
   generations.forEach((g, i) => {
     const v2 = g.modelVersion === '2.0';
-    const likeEvery = g.category === 'pets' ? (v2 ? 2 : 4) : (v2 ? 5 : 2);
-    for (let u = 0; u < 40; u++) {
+    const likeEvery = g.category === 'pets' ? (v2 ? 2 : 4) : (v2 ? 5 : 3);
+    for (let u = 0; u < 60; u++) {
       const at = start + ((i * 7 + u * 13) % 118) * HOUR + u * 1000;
       const e = (type: string, k: number, extra: object = {}) => events.push({
         eventId: `${g.videoId}-${u}-${k}`, type, videoId: g.videoId, userId: `viewer-${u}`, occurredAt: new Date(at + k * 1000).toISOString(), ...extra,

@@ -264,7 +264,8 @@ const SCRIPT = `
       value,
       answer: await api('/v1/metrics/compare', { ...windowParams(w), ...others, [dimension]: value, ...compareParams }),
     })));
-    return { dimension, rows };
+    // The unknown group only when it has viewers: an empty one is not a finding.
+    return { dimension, rows: rows.filter((r) => r.value !== UNKNOWN || r.answer.baseline.n + r.answer.candidate.n > 0) };
   }
 
   function showEmpty(w) {
