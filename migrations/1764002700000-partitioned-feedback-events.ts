@@ -5,10 +5,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * in libs/database `EventPartitions`), so retention drops whole partitions instead of deleting rows.
  *
  * No row is copied: today's table is renamed feedback_events_history and attached as the first partition, FROM
- * (MINVALUE) TO the UTC midnight after its newest event (and after now). Attaching reads it once (the range check)
- * and builds the new key's index on it; its rows stay where they are. Then daily partitions for a week ahead, and a
- * DEFAULT partition for an event no range holds (older than the oldest partition once retention dropped some, or
- * newer than the newest if the maintenance job stopped running): nothing is ever refused for want of a partition.
+ * (MINVALUE) TO the UTC midnight after its newest event (and after now; a week ago if it is empty). Attaching reads
+ * it once (the range check) and builds the new key's index on it; its rows stay where they are. Then daily
+ * partitions to a week ahead, and a DEFAULT partition for an event no range holds (older than the oldest partition
+ * once retention dropped some, or newer than the newest if the maintenance job stopped running): nothing is ever
+ * refused for want of a partition.
  *
  * The deduplication key becomes (project_id, event_id, occurred_at): PostgreSQL requires a unique key of a
  * partitioned table to include the partition column. A retry carries the same occurredAt (the SDK stores the event
@@ -48,15 +49,19 @@ export class PartitionedFeedbackEvents1764002700000 implements MigrationInterfac
       await q.query(index.def.replace(/ ON (public\.)?feedback_events_history /, ' ON feedback_events '));
     }
 
+    // After the newest stored event (and now: today's events keep arriving there until midnight); an empty table
+    // (a new installation) ends a week ago instead, so new events go to daily partitions from the start.
     const [{ bound }] = await q.query(
-      `SELECT to_char((date_trunc('day', greatest(now(), max(occurred_at)), 'UTC') + interval '24 hours') AT TIME ZONE 'UTC',
-                      'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bound
+      `SELECT to_char(CASE WHEN count(*) = 0 THEN date_trunc('day', now(), 'UTC') - interval '168 hours'
+                           ELSE date_trunc('day', greatest(now(), max(occurred_at)), 'UTC') + interval '24 hours' END
+                      AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bound
          FROM feedback_events_history`,
     );
     await q.query(`ALTER TABLE feedback_events ATTACH PARTITION feedback_events_history FOR VALUES FROM (MINVALUE) TO ('${bound}')`);
     await q.query(`CREATE TABLE feedback_events_default PARTITION OF feedback_events DEFAULT`);
     const start = Date.parse(bound);
-    for (let day = 0; day < 7; day++) {
+    const days = Math.max(7, Math.ceil((Date.now() - start) / 86_400_000) + 7);
+    for (let day = 0; day < days; day++) {
       const from = new Date(start + day * 86_400_000).toISOString();
       const to = new Date(start + (day + 1) * 86_400_000).toISOString();
       await q.query(`CREATE TABLE feedback_events_p${from.slice(0, 10).replace(/-/g, '')} PARTITION OF feedback_events FOR VALUES FROM ('${from}') TO ('${to}')`);

@@ -28,7 +28,9 @@ const SYNTHETIC_ROWS = 600;
 const KUAIRAND_SAMPLE = syntheticKuaiRand();
 
 const SMOKE: Smoke[] = [
-  { run: 'bench:ingest', args: ['--events', '1000', '--clients', '2', '--dup-rate', '0.05'], keys: ['events', 'eventsPerSec', 'copyCeilingPerSec', 'ratio', 'p50Ms', 'p99Ms', 'acceptPerSec', 'clients', 'sender'], holds: { events: 1000, clients: 2, sender: 'http' } },
+  { run: 'bench:ingest', args: ['--events', '1000', '--clients', '2', '--dup-rate', '0.05'], keys: ['events', 'eventsPerSec', 'copyCeilingPerSec', 'ratio', 'p50Ms', 'p99Ms', 'acceptPerSec', 'clients', 'sender', 'walBytesPerEvent', 'eventsTable'], holds: { events: 1000, clients: 2, sender: 'http', eventsTable: 'daily' } },
+  // The baseline of the partitioning: the same traffic into feedback_events as it was before the migration.
+  { run: 'bench:ingest', args: ['--events', '1000', '--clients', '2', '--dup-rate', '0.05', '--events-table', 'unpartitioned'], keys: ['eventsPerSec', 'walBytesPerEvent', 'eventsTable'], holds: { events: 1000, eventsTable: 'unpartitioned' } },
   { run: 'bench:ingest', args: ['--events', '1000', '--clients', '2', '--dup-rate', '0.05', '--sdk'], keys: ['events', 'eventsPerSec', 'copyCeilingPerSec', 'ratio', 'p50Ms', 'p99Ms', 'acceptPerSec', 'clients', 'sender'], holds: { events: 1000, clients: 2, sender: 'sdk' } },
   { run: 'bench:metrics', args: ['--events', '20000', '--runs', '3', '--raw-runs', '1', '--days', '3'], keys: ['events', 'p50Ms', 'p95Ms', 'rawP95Ms', 'speedup', 'compareP50Ms', 'compareP95Ms', 'rollupRows', 'rowsScanned', 'hourlyRowsInWindow'] },
   { run: 'bench:train', args: ['--pairs', '4000', '--dim', '8', '--mlp-epochs', '1', '--heads', '2'], keys: ['pairs', 'linear', 'nonlinear', 'heads'], holds: { pairs: 4000, heads: { k: 2 } } },

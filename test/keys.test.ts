@@ -48,6 +48,23 @@ describe('keys and projects through the API', () => {
     await expect(admin('GET', '', undefined, project.ingestKey)).resolves.toMatchObject({ status: 401 });
   });
 
+  it("sets a project's raw-event retention (days; null: forever) and names the field when it is not a whole number of days", async () => {
+    const project = await newProject('retention');
+    const listed = async () => (await admin('GET', '')).body.projects.find((p: { projectId: string }) => p.projectId === project.projectId);
+    await expect(listed()).resolves.toMatchObject({ eventRetentionDays: null });
+    for (const bad of [0, 1.5, 36501]) {
+      const refused = await admin('PATCH', `/${project.projectId}`, { eventRetentionDays: bad });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.details[0].field).toBe('eventRetentionDays');
+    }
+    await expect(admin('PATCH', `/${project.projectId}`, { eventRetentionDays: 90 })).resolves.toMatchObject({ status: 200, body: { eventRetentionDays: 90 } });
+    // Other settings leave it as it is; null sets it back to forever.
+    await expect(admin('PATCH', `/${project.projectId}`, { allowedOrigins: null })).resolves.toMatchObject({ status: 200, body: { eventRetentionDays: 90 } });
+    await expect(admin('PATCH', `/${project.projectId}`, { eventRetentionDays: null })).resolves.toMatchObject({ status: 200, body: { eventRetentionDays: null } });
+    const created = await admin('POST', '', { name: 'short-lived', featureDim: 4, eventRetentionDays: 7 });
+    await expect(new ProjectsRepository(ctx.db).find(created.body.projectId)).resolves.toMatchObject({ eventRetentionDays: 7 });
+  });
+
   it('lists keys with prefix, kind, created and last used; creates another; the ingest key cannot manage keys', async () => {
     const project = await newProject('listing');
     let listed = await keys('GET', '', project.secretKey);

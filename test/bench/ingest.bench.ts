@@ -1,6 +1,9 @@
 /*
  * Ingest benchmark: `npm run bench:ingest -- [--events 200000] [--clients 8] [--batch-min 500] [--batch-max 1000]
- * [--dup-rate 0.01] [--seed 42] [--profile] [--sdk] [--child-node-options "<node flags for api and worker>"]`.
+ * [--dup-rate 0.01] [--seed 42] [--profile] [--sdk] [--child-node-options "<node flags for api and worker>"]
+ * [--events-table daily|weekly|unpartitioned]`. The last one measures another shape of feedback_events: daily
+ * partitions (the schema as migrated, the default), weekly ones, or the one table it was before partitioning
+ * (./ingest/events-table.ts); run them alternately to compare.
  * The children inherit the environment, so WORKER_PARTITION_CONCURRENCY, PG_POOL_SIZE, … can be tried as well.
  *
  * Builds its own world — a scratch database flywheel_bench_<random>, its own topic prefix, a project with keys — and
@@ -32,7 +35,8 @@
  * copy-ceiling, cpu (per-process accounting), cpu-profile (--profile) and report (the table and the JSON line).
  *
  * Prints a table, then as the last line one JSON object:
- * {"events", "eventsPerSec", "copyCeilingPerSec", "ratio", "p50Ms", "p99Ms", "acceptPerSec", "clients"}.
+ * {"events", "eventsPerSec", "copyCeilingPerSec", "ratio", "p50Ms", "p99Ms", "acceptPerSec", "clients", "sender",
+ *  "walBytesPerEvent", "eventsTable"}.
  */
 import { performance } from 'node:perf_hooks';
 import { sleep } from '../support/harness';
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
     const generatedAt = performance.now();
     const traffic = generateTraffic(args);
     const generationSeconds = (performance.now() - generatedAt) / 1000;
-    await world.start(traffic);
+    await world.start(traffic, args.eventsTable);
 
     const run = await runTimed(world, traffic, args, profiles, args.sdk ? sdkSender(world, args.clients) : undefined);
 

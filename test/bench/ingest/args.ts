@@ -1,3 +1,5 @@
+import { EVENTS_TABLES, EventsTable } from './events-table';
+
 /** The command line of bench:ingest (documented at the top of ../ingest.bench.ts). */
 export interface Args {
   events: number;
@@ -11,6 +13,8 @@ export interface Args {
   sdk: boolean;
   /** Extra node flags for the api and worker children only, e.g. "--max-semi-space-size=32". */
   childNodeOptions: string;
+  /** The shape of feedback_events measured (./events-table.ts). */
+  eventsTable: EventsTable;
 }
 
 export function parseArgs(argv: string[]): Args {
@@ -31,7 +35,9 @@ export function parseArgs(argv: string[]): Args {
     profile: argv.includes('--profile'),
     sdk: argv.includes('--sdk'),
     childNodeOptions: argv.includes('--child-node-options') ? argv[argv.indexOf('--child-node-options') + 1] ?? '' : '',
+    eventsTable: (argv.includes('--events-table') ? argv[argv.indexOf('--events-table') + 1] : 'daily') as EventsTable,
   };
+  if (!EVENTS_TABLES.includes(args.eventsTable)) throw new Error(`--events-table needs one of ${EVENTS_TABLES.join(', ')}`);
   if (args.batchMax > 1000 || args.batchMin > args.batchMax) throw new Error('need --batch-min ≤ --batch-max ≤ 1000');
   return args;
 }

@@ -108,7 +108,7 @@ export async function measureInsertOnly(pg: Client, projectId: string, batch: nu
       `INSERT INTO bench_insert_ceiling (${EVENT_COLUMNS})
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
                             $7::timestamptz[], $8::text[], $9::text[], $10::float8[], $11::float8[], $12::int2[], $13::text[])
-       ON CONFLICT (project_id, event_id) DO NOTHING
+       ON CONFLICT DO NOTHING
        RETURNING project_id, event_id`,
       EVENT_COLUMNS.split(', ').map(col),
     );

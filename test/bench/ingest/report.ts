@@ -85,6 +85,8 @@ export function summary({ args, run, copy }: Findings): Record<string, number | 
     acceptPerSec: Math.round(run.acceptedEvents / run.httpSeconds),
     clients: args.clients,
     sender: args.sdk ? 'sdk' : 'http',
+    walBytesPerEvent: Math.round(run.walBytes / run.expected),
+    eventsTable: args.eventsTable,
   };
 }
 

@@ -12,6 +12,7 @@ import { FlywheelConfig } from '@flywheel/config';
 import { CreatedProject, dropDatabase, migrate } from '@flywheel/database';
 import { AppProcess, TestContext, outputOf, sleep } from '../../support/harness';
 import { ChildProfiles } from './cpu-profile';
+import { EventsTable, shapeEventsTable } from './events-table';
 import { FEATURE_DIM, Traffic, wireEvent } from './traffic';
 
 export class IngestWorld {
@@ -55,7 +56,7 @@ export class IngestWorld {
   }
 
   /** Database, topics, project, apps; then the generations registered and a warm-up event, all outside the clock. */
-  async start(traffic: Traffic): Promise<void> {
+  async start(traffic: Traffic, eventsTable: EventsTable = 'daily'): Promise<void> {
     this.migrated = true; // from here on the database may exist
     await migrate(this.config.database);
     await this.ctx.setUp();
@@ -63,6 +64,7 @@ export class IngestWorld {
     const { host, port, user, password, name } = this.config.database;
     this.pg = new Client({ host, port, user, password, database: name, application_name: 'bench-ingest' });
     await this.pg.connect();
+    await shapeEventsTable(this.pg, this.config.database, eventsTable);
 
     [this.worker, this.api] = await Promise.all([this.startApp('worker'), this.startApp('api')]);
 
