@@ -36,12 +36,13 @@
  *
  * Prints a table, then as the last line one JSON object:
  * {"events", "eventsPerSec", "copyCeilingPerSec", "ratio", "p50Ms", "p99Ms", "acceptPerSec", "clients", "sender",
- *  "walBytesPerEvent", "eventsTable"}.
+ *  "walBytesPerEvent" (cluster-wide LSN difference / events), "ownWalBytesPerEvent" (this database's records only,
+ *  read back with pg_walinspect), "eventsTable"}.
  */
 import { performance } from 'node:perf_hooks';
 import { sleep } from '../support/harness';
 import { parseArgs } from './ingest/args';
-import { measureCopyCeiling, measureInsertOnly } from './ingest/copy-ceiling';
+import { databaseWalBytes, measureCopyCeiling, measureInsertOnly } from './ingest/copy-ceiling';
 import { ChildProfiles } from './ingest/cpu-profile';
 import { printReport, readAppFigures, rowsWritten, summary } from './ingest/report';
 import { sdkSender } from './ingest/sdk-sender';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     await world.start(traffic, args.eventsTable);
 
     const run = await runTimed(world, traffic, args, profiles, args.sdk ? sdkSender(world, args.clients) : undefined);
+    const ownWalBytes = await databaseWalBytes(world.pg, run.walFrom, run.walTo);
 
     // After the clock: correctness first, then where the time went and the ceilings.
     await sleep(300);
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     await sleep(500);
     const tables = await rowsWritten(world.pg);
 
-    const findings = { args, traffic, generationSeconds, world, profiles, run, counts, apps, copy, insertBatch, insertSeconds, tables };
+    const findings = { args, traffic, generationSeconds, world, profiles, run, ownWalBytes, counts, apps, copy, insertBatch, insertSeconds, tables };
     printReport(findings);
     await profiles.print();
     console.log('');

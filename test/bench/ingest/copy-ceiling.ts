@@ -120,3 +120,28 @@ export async function measureInsertOnly(pg: Client, projectId: string, batch: nu
 export async function walPosition(pg: Client): Promise<number> {
   return Number((await pg.query(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS lsn`)).rows[0].lsn);
 }
+
+export async function walLsn(pg: Client): Promise<string> {
+  return (await pg.query(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows[0].lsn;
+}
+
+/**
+ * WAL bytes between two positions whose records touch this database's relations (pg_walinspect reads the records
+ * back; transaction commit records, which name no relation, are left out): the ingest's own WAL, without the other
+ * databases of a shared server. NaN when the WAL is no longer there (a checkpoint recycled it) or the extension is
+ * missing.
+ */
+export async function databaseWalBytes(pg: Client, from: string, to: string): Promise<number> {
+  try {
+    await pg.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    const { rows } = await pg.query(
+      `SELECT coalesce(sum(record_length), 0)::float8 AS bytes
+         FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
+        WHERE block_ref ~ ('rel [0-9]+/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/')`,
+      [from, to],
+    );
+    return Number(rows[0].bytes);
+  } catch {
+    return NaN;
+  }
+}

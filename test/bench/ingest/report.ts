@@ -64,6 +64,8 @@ export interface Findings {
   world: IngestWorld;
   profiles: ChildProfiles;
   run: TimedRun;
+  /** WAL bytes of this database's records during the timed phase (NaN: not readable). */
+  ownWalBytes: number;
   counts: { persisted: number; signals: number };
   apps: AppFigures;
   copy: CopyCeiling;
@@ -73,7 +75,7 @@ export interface Findings {
 }
 
 /** The summary JSON line, the benchmark's result. */
-export function summary({ args, run, copy }: Findings): Record<string, number | string> {
+export function summary({ args, run, copy, ownWalBytes }: Findings): Record<string, number | string> {
   const eventsPerSec = run.expected / run.elapsed;
   return {
     events: run.expected,
@@ -86,6 +88,7 @@ export function summary({ args, run, copy }: Findings): Record<string, number | 
     clients: args.clients,
     sender: args.sdk ? 'sdk' : 'http',
     walBytesPerEvent: Math.round(run.walBytes / run.expected),
+    ownWalBytesPerEvent: Number.isFinite(ownWalBytes) ? Math.round(ownWalBytes / run.expected) : 'n/a',
     eventsTable: args.eventsTable,
   };
 }
@@ -135,7 +138,7 @@ export function printReport(findings: Findings): void {
     ['worker run.retries / dead letters', `${fmt(apps.workerRetries)} / ${fmt(apps.deadLettered)}`],
     ...tables.map((t): [string, string, string] => [`rows written ${t.relname}`, fmt(Number(t.ins) + Number(t.upd)),
       `${fmt(Number(t.ins))} inserted + ${fmt(Number(t.upd))} updated (${fmt(Number(t.hot))} HOT), ${fmt(Number(t.del))} deleted; whole run incl. generations and warm-up`]),
-    ['WAL written, timed phase', `${fmt(run.walBytes / 1e6, 1)} MB`, `${fmt(run.walBytes / run.expected, 0)} B/event (cluster-wide: other databases' writes count too); the COPY ceiling wrote ${fmt(copy.walBytes / 1e6, 1)} MB = ${fmt(copy.walBytes / run.expected, 0)} B/event`],
+    ['WAL written, timed phase', `${fmt(run.walBytes / 1e6, 1)} MB`, `${fmt(run.walBytes / run.expected, 0)} B/event (cluster-wide: other databases' writes count too; this database's records: ${fmt(findings.ownWalBytes / run.expected, 0)} B/event); the COPY ceiling wrote ${fmt(copy.walBytes / 1e6, 1)} MB = ${fmt(copy.walBytes / run.expected, 0)} B/event`],
     ['', ''],
     ['CPU api', ...share(cpu('api'))],
     ['CPU ingest-worker', ...share(cpu('worker'))],

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Args } from './args';
-import { walPosition } from './copy-ceiling';
+import { walLsn, walPosition } from './copy-ceiling';
 import { ChildProfiles } from './cpu-profile';
 import { CpuSnapshot, ProcessSampler, cpuSnapshot, kafkaBrokerPid } from './cpu';
 import { Traffic } from './traffic';
@@ -37,6 +37,9 @@ export interface TimedRun {
   cpuAfter: CpuSnapshot;
   kafkaPid: number | null;
   walBytes: number;
+  /** The WAL positions around the timed phase (for databaseWalBytes). */
+  walFrom: string;
+  walTo: string;
 }
 
 export async function runTimed(world: IngestWorld, traffic: Traffic, args: Args, profiles: ChildProfiles, send: SendBatch = httpSender(world)): Promise<TimedRun> {
@@ -45,6 +48,7 @@ export async function runTimed(world: IngestWorld, traffic: Traffic, args: Args,
   await profiles.start();
 
   const walBefore = await walPosition(pg);
+  const walFrom = await walLsn(pg);
   const cpuBefore = cpuSnapshot(api, worker, kafkaPid, config.database.name);
   const sampler = new ProcessSampler();
   const latencies: number[] = [];
@@ -68,11 +72,12 @@ export async function runTimed(world: IngestWorld, traffic: Traffic, args: Args,
   const tDone = performance.now();
   const cpuAfter = cpuSnapshot(api, worker, kafkaPid, config.database.name, sampler.stop());
   const walBytes = (await walPosition(pg)) - walBefore;
+  const walTo = await walLsn(pg);
   profiles.stop();
 
   latencies.sort((a, b) => a - b);
   return {
     expected, elapsed: (tDone - t0) / 1000, httpSeconds: (tAccepted - t0) / 1000, acceptedEvents, retries, latencies,
-    persistedAtAccept, cpuBefore, cpuAfter, kafkaPid, walBytes,
+    persistedAtAccept, cpuBefore, cpuAfter, kafkaPid, walBytes, walFrom, walTo,
   };
 }
