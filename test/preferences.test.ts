@@ -307,7 +307,13 @@ describe('reward models and preference sets', () => {
     }
     // A model trained on the set: its ONNX metadata and its card name the set, never a user.
     const model = trainOnce('--kind', 'linear', '--seed', '5', '--preference-set', a.id);
-    const onnx = Buffer.from(await (await fetch(`${api.url}/v1/models/${model.modelId}/onnx`, { headers: { authorization: `Bearer ${project.secretKey}` } })).arrayBuffer());
+    const onnxResponse = await fetch(`${api.url}/v1/models/${model.modelId}/onnx`, { headers: { authorization: `Bearer ${project.secretKey}` } });
+    const onnx = Buffer.from(await onnxResponse.arrayBuffer());
+    // …and the file is traceable: named with the model id, its hash and how to fetch it again in the headers.
+    expect(onnxResponse.headers.get('content-disposition')).toContain(`reward-model-${model.modelId}-v`);
+    expect(onnxResponse.headers.get('x-flywheel-content-sha256')).toBe(createHash('sha256').update(onnx).digest('hex'));
+    expect(onnxResponse.headers.get('x-flywheel-cli')).toMatch(new RegExp(`^flywheel models download ${model.modelId} -o `));
+    expect(onnx.includes(Buffer.from(a.id))).toBe(true); // metadata_props: preference_set_id
     const card = JSON.stringify((await get(`${api.url}/v1/models/${model.modelId}`, project.secretKey)).body.card)
       + (await (await fetch(`${api.url}/v1/models/${model.modelId}/card.md`, { headers: { authorization: `Bearer ${project.secretKey}` } })).text());
     expect(card).toContain(a.id);

@@ -1,10 +1,11 @@
 /*
- * `npm run bench:export -- --pairs N` (default 1,000,000): a preference set of N pairs in a scratch database,
- * exported the way GET /v1/preference-sets/:id/export streams it (one COPY … TO STDOUT → encoder → sink,
- * in-process, /dev/null as the sink) as dpo-jsonl and as parquet; in the same run `psql \copy` of the same rows
- * (same columns, same order) to CSV is the ceiling. Peak RSS is sampled every 20 ms over the exports.
- * Each of the three runs `--rounds` times (default 3), interleaved; the table and the JSON give medians.
- * Last line: {"pairs","jsonlPairsPerSec","parquetPairsPerSec","psqlPairsPerSec","peakRssMb"}.
+ * `npm run bench:export -- --pairs N` (default 1,000,000): a preference set of N pairs (and N per-video outcomes,
+ * four candidates a request) in a scratch database, exported the way GET /v1/preference-sets/:id/export streams it
+ * (one COPY … TO STDOUT → encoder → sink, in-process, /dev/null as the sink) as dpo-jsonl, parquet, kto-jsonl and
+ * groups-jsonl; in the same run `psql \copy` of the same pair rows (same columns, same order) to CSV is the ceiling.
+ * Each export runs in a process of its own; its peak RSS is sampled every 20 ms. All five measurements run
+ * `--rounds` times (default 3), interleaved; the table and the JSON give medians.
+ * Last line: {"pairs","jsonlPairsPerSec","parquetPairsPerSec","psqlPairsPerSec","ktoRowsPerSec","groupsRowsPerSec","peakRssMb"}.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,10 @@ import { PreferenceSetsRepository, ProjectsRepository, createDataSource, createP
 import { encodeStoredSet } from '@flywheel/preference-sets';
 
 /** `--export FORMAT --set ID`: one export of an existing set in this process; prints its time and peak RSS. */
-async function exportOnce(format: 'dpo-jsonl' | 'parquet', setId: string): Promise<void> {
+type BenchFormat = 'dpo-jsonl' | 'parquet' | 'kto-jsonl' | 'groups-jsonl';
+const FORMATS: readonly BenchFormat[] = ['dpo-jsonl', 'parquet', 'kto-jsonl', 'groups-jsonl'];
+
+async function exportOnce(format: BenchFormat, setId: string): Promise<void> {
   const db = createDataSource(loadConfig().database, { poolSize: 2 });
   await db.initialize();
   const baseRss = process.memoryUsage.rss();
@@ -34,7 +38,7 @@ async function exportOnce(format: 'dpo-jsonl' | 'parquet', setId: string): Promi
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { pairs: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' }, export: { type: 'string' }, set: { type: 'string' } } });
-  if (values.export) return exportOnce(values.export as 'dpo-jsonl' | 'parquet', values.set!);
+  if (values.export) return exportOnce(values.export as BenchFormat, values.set!);
   const pairs = Number(values.pairs);
   const rounds = Number(values.rounds);
   process.env.PGDATABASE = `flywheel_bench_${randomBytes(4).toString('hex')}`;
@@ -61,12 +65,28 @@ async function main(): Promise<void> {
          FROM generate_series(0, $2 - 1) AS i`,
       [set.id, pairs],
     );
+    // One outcome per video of the pairs' requests (four a request), a third labelled liked, a third disliked.
+    await db.query(
+      `INSERT INTO preference_outcomes (set_id, seq, video_id, request_id, prompt, prompt_norm, uri, model_version, split, n,
+              reward, rewards, positive, negative, label, fps, num_frames)
+       SELECT $1, i, 'video-' || i, 'req-' || (i / 4), 'a ' || (ARRAY['cat','dog','fox','robot'])[1 + (i / 4) % 4] || ' surfing #' || (i / 4),
+              'a ' || (ARRAY['cat','dog','fox','robot'])[1 + (i / 4) % 4] || ' surfing #' || (i / 4),
+              CASE WHEN i % 3 = 0 THEN 's3://videos/' || i || '.mp4' END, 'gen-1.' || (i % 3),
+              (ARRAY['train','train','train','train','train','train','train','train','validation','test'])[1 + (i / 4) % 10],
+              1 + i % 7, ((i % 201) - 100) / 100.0,
+              CASE WHEN i % 2 = 0 THEN jsonb_build_object('visual_quality', ((i % 5) - 2) / 2.0, 'motion_quality', ((i % 3) - 1) / 2.0) ELSE '{}'::jsonb END,
+              CASE WHEN i % 3 = 0 THEN 2 ELSE 0 END, CASE WHEN i % 3 = 1 THEN 1 ELSE 0 END,
+              CASE i % 3 WHEN 0 THEN true WHEN 1 THEN false END, CASE WHEN i % 2 = 1 THEN 24 END, CASE WHEN i % 2 = 1 THEN 144 END
+         FROM generate_series(0, $2 - 1) AS i`,
+      [set.id, pairs],
+    );
     await db.query(`ANALYZE preference_pairs`);
+    await db.query(`ANALYZE preference_outcomes`);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
 
     // Each export runs in a process of its own, as a request would in a fresh api: its peak RSS is its own. The three
     // measurements are interleaved, `--rounds` times, and medians compared: the machine is shared and noisy.
-    const exportIn = (format: 'dpo-jsonl' | 'parquet') => JSON.parse(execFileSync(process.execPath,
+    const exportIn = (format: BenchFormat) => JSON.parse(execFileSync(process.execPath,
       [__filename, '--export', format, '--set', set.id], { encoding: 'utf8', env: process.env }).trim().split('\n').pop()!) as { seconds: number; peakRss: number; baseRss: number };
     const columns = 'chosen_id, rejected_id, chosen_uri, rejected_uri, prompt, request_id, model_version, margin, weight, tie, scope, group_key, split, source, dimensions';
     const psql = () => {
@@ -75,38 +95,41 @@ async function main(): Promise<void> {
         `\\copy (SELECT ${columns} FROM preference_pairs WHERE set_id = '${set.id}' ORDER BY seq) TO '/dev/null' CSV`], { stdio: 'inherit' });
       return Number(process.hrtime.bigint() - started) / 1e9;
     };
-    const runs = { jsonl: [] as number[], parquet: [] as number[], psql: [] as number[] };
-    const rss = { jsonl: 0, parquet: 0, base: 0 };
+    const runs: Record<BenchFormat | 'psql', number[]> = { 'dpo-jsonl': [], parquet: [], 'kto-jsonl': [], 'groups-jsonl': [], psql: [] };
+    const rss: Record<BenchFormat, number> = { 'dpo-jsonl': 0, parquet: 0, 'kto-jsonl': 0, 'groups-jsonl': 0 };
+    let baseRss = 0;
     for (let round = 0; round < rounds; round++) {
-      const jsonl = exportIn('dpo-jsonl');
-      const parquet = exportIn('parquet');
-      runs.jsonl.push(jsonl.seconds);
-      runs.parquet.push(parquet.seconds);
+      for (const format of FORMATS) {
+        const run = exportIn(format);
+        runs[format].push(run.seconds);
+        rss[format] = Math.max(rss[format], run.peakRss);
+        baseRss = Math.max(baseRss, run.baseRss);
+      }
       runs.psql.push(psql());
-      rss.jsonl = Math.max(rss.jsonl, jsonl.peakRss);
-      rss.parquet = Math.max(rss.parquet, parquet.peakRss);
-      rss.base = Math.max(rss.base, jsonl.baseRss, parquet.baseRss);
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-    const [jsonlSeconds, parquetSeconds, psqlSeconds] = [median(runs.jsonl), median(runs.parquet), median(runs.psql)];
-    const peakRss = Math.max(rss.jsonl, rss.parquet);
+    const seconds = Object.fromEntries(Object.entries(runs).map(([k, xs]) => [k, median(xs)])) as Record<BenchFormat | 'psql', number>;
+    const peakRss = Math.max(...Object.values(rss));
 
-    const rate = (seconds: number) => Math.round(pairs / seconds);
+    const rate = (s: number) => Math.round(pairs / s);
     const all = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
-    const row = (what: string, seconds: number, note: string) =>
-      `${what.padEnd(30)} ${seconds.toFixed(2).padStart(8)} s ${rate(seconds).toLocaleString('en-US').padStart(12)} pairs/s  ${note}`;
+    const row = (what: string, s: number, unit: string, note: string) =>
+      `${what.padEnd(34)} ${s.toFixed(2).padStart(8)} s ${rate(s).toLocaleString('en-US').padStart(12)} ${unit.padEnd(9)} ${note}`;
     const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+    const vsPsql = (format: BenchFormat) => `${(rate(seconds[format]) / rate(seconds.psql)).toFixed(2)}× psql   runs: ${all(runs[format])} s   peak RSS ${mb(rss[format])} MB`;
     process.stdout.write([
-      `bench:export — ${pairs.toLocaleString('en-US')} pairs (seeded in ${seedSeconds.toFixed(1)} s), median of ${rounds} interleaved rounds`,
-      row('dpo-jsonl (COPY → encoder)', jsonlSeconds, `${(rate(jsonlSeconds) / rate(psqlSeconds)).toFixed(2)}× psql   runs: ${all(runs.jsonl)} s`),
-      row('parquet (COPY → encoder)', parquetSeconds, `${(rate(parquetSeconds) / rate(psqlSeconds)).toFixed(2)}× psql   runs: ${all(runs.parquet)} s`),
-      row('ceiling: psql \\copy to CSV', psqlSeconds, `same rows, same order   runs: ${all(runs.psql)} s`),
-      `peak RSS of the exporting process: dpo-jsonl ${mb(rss.jsonl)} MB, parquet ${mb(rss.parquet)} MB (it holds ~${mb(rss.base)} MB before exporting)`,
+      `bench:export — ${pairs.toLocaleString('en-US')} pairs and ${pairs.toLocaleString('en-US')} outcomes (seeded in ${seedSeconds.toFixed(1)} s), median of ${rounds} interleaved rounds`,
+      row('dpo-jsonl (COPY → 2 workers)', seconds['dpo-jsonl'], 'pairs/s', vsPsql('dpo-jsonl')),
+      row('parquet (COPY → 2 workers)', seconds.parquet, 'pairs/s', vsPsql('parquet')),
+      row('kto-jsonl (COPY → row encoder)', seconds['kto-jsonl'], 'videos/s', vsPsql('kto-jsonl')),
+      row('groups-jsonl (COPY → row encoder)', seconds['groups-jsonl'], 'videos/s', vsPsql('groups-jsonl')),
+      row('ceiling: psql \\copy pairs to CSV', seconds.psql, 'pairs/s', `same rows, same order   runs: ${all(runs.psql)} s`),
+      `the exporting process holds ~${mb(baseRss)} MB before exporting; peak RSS over all exports ${mb(peakRss)} MB`,
       '',
     ].join('\n'));
     process.stdout.write(`${JSON.stringify({
-      pairs, jsonlPairsPerSec: rate(jsonlSeconds), parquetPairsPerSec: rate(parquetSeconds), psqlPairsPerSec: rate(psqlSeconds),
-      peakRssMb: Math.round(peakRss / 1048576),
+      pairs, jsonlPairsPerSec: rate(seconds['dpo-jsonl']), parquetPairsPerSec: rate(seconds.parquet), psqlPairsPerSec: rate(seconds.psql),
+      ktoRowsPerSec: rate(seconds['kto-jsonl']), groupsRowsPerSec: rate(seconds['groups-jsonl']), peakRssMb: Math.round(peakRss / 1048576),
     })}\n`);
   } catch (error) {
     process.stderr.write(`bench:export failed: ${(error as Error).stack}\n`);

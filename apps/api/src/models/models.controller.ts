@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
@@ -69,16 +70,32 @@ export class ModelsController {
     void reply.type('text/markdown; charset=utf-8').send(card.markdown);
   }
 
-  /** The ONNX file (input `features` float32 [N, D], output `reward` float32 [N]). */
+  /**
+   * The ONNX file (input `features` float32 [N, D], output `reward` float32 [N]). Traceable: its file name carries
+   * the model id and version, its metadata_props the model id, version, project and preference set, and the headers
+   * its sha256 and how to fetch it again.
+   */
   @Get(':id/onnx')
   @ApiErrors('NOT_FOUND')
-  @ApiOkResponse({ description: 'The ONNX file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    description: 'The ONNX file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    headers: {
+      'X-Flywheel-Model-Id': { description: 'The model', schema: { type: 'string' } },
+      'X-Flywheel-Content-Sha256': { description: 'sha256 of these bytes', schema: { type: 'string' } },
+      'X-Flywheel-Source': { description: 'The path that gives these bytes again', schema: { type: 'string' } },
+      'X-Flywheel-Cli': { description: 'The flywheel command that gives these bytes again', schema: { type: 'string' } },
+    },
+  })
   async onnx(@Auth() key: KeyOwner, @Param('id', uuid) id: string, @Res() reply: FastifyReply) {
     const model = (await this.models.find(key.projectId, id)) ?? notFound(`no model ${id}`);
     const bytes = (await this.models.onnx(key.projectId, id))!;
     void reply
       .type('application/octet-stream')
-      .header('Content-Disposition', `attachment; filename="reward-model-v${model.version}.onnx"`)
+      .header('Content-Disposition', `attachment; filename="reward-model-${model.id}-v${model.version}.onnx"`)
+      .header('X-Flywheel-Model-Id', model.id)
+      .header('X-Flywheel-Content-Sha256', createHash('sha256').update(bytes).digest('hex'))
+      .header('X-Flywheel-Source', `/v1/models/${model.id}/onnx`)
+      .header('X-Flywheel-Cli', `flywheel models download ${model.id} -o reward-model-${model.id}-v${model.version}.onnx`)
       .send(bytes);
   }
 
