@@ -29,6 +29,9 @@ function validateOpenApi(document: object): { ok: boolean; output: string } {
   return { ok: run.status === 0 && run.stdout.trim() === 'valid', output: `${run.stdout}${run.stderr}` };
 }
 
+/** Routes that write without a body: everything else that POSTs, PUTs or PATCHes must document its request body. */
+const BODYLESS_WRITES = new Set(['POST /v1/preference-sets/{id}/publish']);
+
 const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 const hasSchema = (response: Response | undefined) => Object.values(response?.content ?? {}).some((media) => media.schema && Object.keys(media.schema).length > 0);
 const refersTo = (schema: unknown, name: string): boolean => JSON.stringify(schema ?? null).includes(`"#/components/schemas/${name}"`);
@@ -66,7 +69,7 @@ describe('the OpenAPI document', () => {
     expect(documented).toEqual(registered);
   });
 
-  it('gives every route a success response with a schema, its error responses with the error body, and its security', () => {
+  it('gives every route a success response with a schema, its error responses with the error body, its security, and a write its request body', () => {
     const problems: string[] = [];
     for (const route of apiRoutes()) {
       const operation = operationOf(route)!;
@@ -80,6 +83,10 @@ describe('the OpenAPI document', () => {
         if (!hasSchema(response)) problems.push(`${route}: ${status} has no schema`);
       }
       if (!errors.some(([, response]) => refersTo(response.content, 'ErrorBody'))) problems.push(`${route}: no response with the error body`);
+      if (/^(POST|PUT|PATCH) /.test(route) && !BODYLESS_WRITES.has(route)) {
+        const body = operation.requestBody as { content?: Record<string, { schema?: Record<string, unknown> }> } | undefined;
+        if (!Object.values(body?.content ?? {}).some((media) => media.schema && Object.keys(media.schema).length > 0)) problems.push(`${route}: no request body schema`);
+      }
       if (!Array.isArray(operation.security)) problems.push(`${route}: no security (RequireKey, AdminOnly or Public)`);
       for (const requirement of operation.security ?? []) {
         for (const scheme of Object.keys(requirement)) {
