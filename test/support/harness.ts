@@ -31,7 +31,22 @@ export class TestContext {
     await ensureTopics(this.kafka, this.prefix, this.config.kafka);
     this.db = createDataSource(this.config.database, { poolSize: 4 });
     await this.db.initialize();
+    await this.abandonEarlierFilesWork();
     return this;
+  }
+
+  /**
+   * Files run one after another (--runInBand) on one database, and the job queues are global: a set, training job,
+   * publication or deletion an earlier file left queued (a 202 it never waited for, a trainer it stopped mid-build)
+   * would be claimed by this file's trainer or `claimBuild` before its own work, and hold it up. Nothing of an
+   * earlier file is still running when the next starts, so its leftovers are marked failed, saying why.
+   */
+  private async abandonEarlierFilesWork(): Promise<void> {
+    const reason = 'left in the queue by an earlier test file';
+    await this.db.query(`UPDATE preference_sets SET status = 'failed', error = $1 WHERE status IN ('queued', 'building')`, [reason]);
+    await this.db.query(`UPDATE training_jobs SET status = 'failed', error = $1 WHERE status IN ('queued', 'running')`, [reason]);
+    await this.db.query(`UPDATE preference_publications SET status = 'failed', error = $1 WHERE status IN ('queued', 'publishing')`, [reason]);
+    await this.db.query(`UPDATE data_deletions SET status = 'failed', error = $1 WHERE status IN ('queued', 'running')`, [reason]);
   }
 
   async tearDown(): Promise<void> {
