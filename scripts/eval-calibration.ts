@@ -505,12 +505,15 @@ function report(results: WorldResult[], run: {
     .sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0))[0] ?? null;
   const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
   const peekWorlds = aa.filter((r) => r.world.looks);
+  const within = (t: Tally) => t.n > 0 && rate(t)! <= noiseBound(t.n);
+  const anyFixed = pooled((r) => r.anyFixed);
+  const peeking = pooled((r) => r.peekDefault, peekWorlds);
   console.log(JSON.stringify({
     aaFalsePositiveRate: round(rate(allTests)),
     aaSatisfactionRate: round(rate(pooled((r) => r.satisfaction))),
-    aaAnyMetricRate: round(rate(pooled((r) => r.anyFixed))),
+    aaAnyMetricRate: round(rate(anyFixed)),
     aaAnyMetricRateDefault: round(rate(pooled((r) => r.anyDefaultFinal))),
-    peekingRate: round(rate(pooled((r) => r.peekDefault, peekWorlds))),
+    peekingRate: round(rate(peeking)),
     peekingRateFixedHorizon: round(rate(pooled((r) => r.peekFixed, peekWorlds))),
     powerAtLift: round(rate(pooled((r) => r.likeDefault, power))),
     powerAtLiftFixedHorizon: round(rate(pooled((r) => r.likeFixed, power))),
@@ -518,6 +521,13 @@ function report(results: WorldResult[], run: {
     powerReferenceFixed: round(rate(pooled((r) => r.reference, power))),
     referenceAaRate: round(rate(pooled((r) => r.reference))),
     liftPoints: power[0]?.world.lift ?? null,
+    // Each rate against 5% + 2 binomial standard errors at its own number of tests: every metric over all A/A worlds,
+    // any metric in every world and over all, 7 looks in every world that was looked at daily and over all.
+    withinTarget: {
+      perMetric: metrics.every((m) => within(perMetric[m])),
+      anyMetric: aa.every((r) => within(r.anyFixed)) && within(anyFixed),
+      peeking: peekWorlds.every((r) => within(r.peekDefault)) && within(peeking),
+    },
     worstMetric: worst && { ...worst, rate: round(worst.rate) },
     perMetric: Object.fromEntries(metrics.map((m) => [m, round(rate(perMetric[m]))])),
     byWorld: Object.fromEntries(results.map((r) => [r.world.name, {

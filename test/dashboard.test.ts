@@ -118,6 +118,12 @@ describe('dashboard page', () => {
   const state = (page: Page) => page.evaluate(() => document.body.dataset.state);
   const pointValues = (page: Page) => page.$$eval('#chart g.series circle.point', (nodes) => nodes.map((n) => n.getAttribute('data-value')));
   const params = (page: Page) => Object.fromEntries(new URL(page.url()).searchParams);
+  /** The window the page asked for: its 7-day daily default, from the last UTC midnight back. */
+  const windowOf = (page: Page) => page.evaluate(() => {
+    const day = 86_400_000;
+    const to = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+    return `from=${new Date(Math.floor(to / day) * day - 6 * day).toISOString()}&to=${new Date(to).toISOString()}`;
+  });
 
   /** A page with the key entered (sessionStorage is per tab), at `query`, rendered. */
   async function open(key: string, query = '', viewport = { width: 1280, height: 1000 }): Promise<{ page: Page; errors: string[] }> {
@@ -240,9 +246,15 @@ describe('dashboard page', () => {
       value: tr.getAttribute('data-value'), difference: tr.querySelector('td[data-label=Difference] .diff-cell')?.textContent ?? '',
     })));
     expect(rows.map((r) => r.value)).toEqual(['pets', 'travel']);
-    // 2.0 − 1.0 in like rate: +25 points in pets (1 in 2 against 1 in 4), −13 in travel (1 in 5 against 1 in 3).
-    expect(rows[0].difference).toMatch(/^\+2\d\.\d\d pp\[/);
-    expect(rows[1].difference).toMatch(/^-1\d\.\d\d pp\[/);
+    // 2.0 − 1.0 in like rate: up in pets, down in travel, each row the api's comparison within that category.
+    expect(rows[0].difference).toMatch(/^\+\d+\.\d\d pp\[/);
+    expect(rows[1].difference).toMatch(/^-\d+\.\d\d pp\[/);
+    const pp = (v: number) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+    for (const [i, category] of ['pets', 'travel'].entries()) {
+      const { body } = await get(`${api.url}/v1/metrics/compare?model=seedance&baseline=1.0&candidate=2.0&category=${category}&${await windowOf(page)}`, project.secretKey);
+      const like = body.metrics.find((m: { metric: string }) => m.metric === 'like').difference;
+      expect(rows[i].difference).toBe(`${pp(like.value)}[${pp(like.low)}, ${pp(like.high)}]`);
+    }
     await choose(page, '#by', 'segment');
     await expect(page.$$eval('#breakdown-body tr', (trs) => trs.map((tr) => tr.getAttribute('data-value')))).resolves.toEqual(['casual', 'pro']);
 
