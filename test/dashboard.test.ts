@@ -62,11 +62,14 @@ function seed(now: number) {
   return { generations, events };
 }
 
-/** A fresh experiment: two versions whose viewers all arrived within the last two hours (one daily bucket). */
+/**
+ * A fresh experiment: two versions whose viewers all arrived within the last two hours (one daily bucket), five videos
+ * each, one of each without a category.
+ */
 function burst(now: number) {
-  const generations = Array.from({ length: 8 }, (_, i) => ({
+  const generations = Array.from({ length: 10 }, (_, i) => ({
     videoId: `b${i}`, requestId: `br${i}`, prompt: `burst ${i}`, model: 'seedance', modelVersion: i % 2 ? '2.1' : '2.0',
-    category: 'pets', durationMs: 10000, features: [i, 0, 1, 0],
+    ...(i < 8 ? { category: 'pets' } : {}), durationMs: 10000, features: [i, 0, 1, 0],
   }));
   const at = Math.floor(now / HOUR) * HOUR - HOUR;
   const events = generations.flatMap((g, i) => Array.from({ length: 30 }, (_, u) => ({
@@ -296,6 +299,39 @@ describe('dashboard page', () => {
     await expect(page.textContent('#chart-sub')).resolves.toContain('1 time bucket');
     expect(errors).toEqual([]);
     await page.close();
+  }, 60000);
+
+  it('shows always-valid intervals by default and fixed-horizon ones on request, says which, and flags a sample-ratio mismatch', async () => {
+    const { page, errors } = await open(fresh.secretKey, '?metric=like&by=category');
+    await expect(page.isVisible('#inference-label')).resolves.toBe(true);
+    await expect(page.textContent('#compare-note')).resolves.toContain('always-valid');
+    const shownInterval = () => page.$eval('#compare-body tr[data-metric=like] td[data-label=Difference] small', (s) => s.textContent);
+    const pp = (v: number) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+    const base = `${api.url}/v1/metrics/compare?model=seedance&baseline=2.0&candidate=2.1`;
+    const answer = (await get(base, fresh.secretKey)).body;
+    const like = answer.metrics.find((m: { metric: string }) => m.metric === 'like');
+    expect(await shownInterval()).toBe(`[${pp(like.alwaysValid.low)}, ${pp(like.alwaysValid.high)}]`);
+    // The unknown category is a group of its own in the breakdown.
+    await expect(page.$$eval('#breakdown-body tr', (trs) => trs.map((tr) => tr.getAttribute('data-value')))).resolves.toEqual(['pets', '(unknown)']);
+
+    await choose(page, '#inference', 'fixed');
+    expect(params(page)).toMatchObject({ inference: 'fixed' });
+    await expect(page.textContent('#compare-note')).resolves.toContain('fixed-horizon');
+    expect(await shownInterval()).toBe(`[${pp(like.fixedHorizon.low)}, ${pp(like.fixedHorizon.high)}]`);
+    // Always-valid intervals pay for looking at any time: they are wider.
+    expect(like.alwaysValid.high - like.alwaysValid.low).toBeGreaterThan(like.fixedHorizon.high - like.fixedHorizon.low);
+    await expect(page.isVisible('#srm')).resolves.toBe(false); // no split declared: no test
+
+    // Five videos each where 90:10 was declared: the page says so loudly.
+    const skewed = await open(fresh.secretKey, '?split=90:10');
+    await expect(skewed.page.isVisible('#srm')).resolves.toBe(true);
+    await expect(skewed.page.getAttribute('#srm', 'class')).resolves.toContain('mismatch');
+    await expect(skewed.page.textContent('#srm')).resolves.toMatch(/SAMPLE RATIO MISMATCH/i);
+    const even = await open(fresh.secretKey, '?split=50:50');
+    await expect(even.page.textContent('#srm')).resolves.toContain('Traffic split as declared');
+    await expect(even.page.getAttribute('#srm', 'class')).resolves.not.toContain('mismatch');
+    expect([...errors, ...skewed.errors, ...even.errors]).toEqual([]);
+    await Promise.all([page.close(), skewed.page.close(), even.page.close()]);
   }, 60000);
 
   it('says when there is no data, and clears every chart when a load fails', async () => {
