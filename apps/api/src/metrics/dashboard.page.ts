@@ -533,8 +533,6 @@ const SCRIPT = `
     if (!view.by) { $('breakdown-note').textContent = 'Pick category or segment to see the comparison within each.'; card.dataset.by = ''; return; }
     card.dataset.by = view.by;
     if (!breakdown) { $('breakdown-note').textContent = 'Pick two different versions to break their comparison down.'; return; }
-    // Rows without a category are a group only when there are some.
-    breakdown = { ...breakdown, rows: breakdown.rows.filter((r) => r.value !== UNKNOWN || r.answer.baseline.n + r.answer.candidate.n > 0) };
     if (!breakdown.rows.length) { $('breakdown-note').textContent = 'No ' + view.by + ' is known in this window.'; return; }
     $('breakdown-note').textContent = 'One comparison per ' + view.by + ' (the other filters apply), each with its own interval; ' + inferenceText(breakdown.rows[0].answer)
       + '. Many groups means more chances of a spurious difference: read them as leads, not as findings.';
