@@ -34,11 +34,9 @@
  * Needs PostgreSQL and Kafka up (npm run infra:up). Last line: JSON { aaFalsePositiveRate, aaAnyMetricRate,
  * peekingRate, powerAtLift, … }.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@flywheel/config';
-import { dropDatabase, migrate } from '@flywheel/database';
 import { AppProcess, TestContext, get, post, prng, sleep } from '../test/support/harness';
+import { runEval } from './eval-run';
 
 const DAY = 86_400_000;
 const VIDEO_SIGMA = 0.7;
@@ -367,17 +365,8 @@ async function main(): Promise<void> {
   const end = start + LOOKS * DAY;
   const started = performance.now();
 
-  process.env.PGDATABASE = `flywheel_calibration_${randomBytes(4).toString('hex')}`;
-  process.env.FLYWHEEL_TEST_RUN = 'calibration';
-  const config = loadConfig();
-  await migrate(config.database);
-  const ctx = new TestContext('calibration');
-  let exitCode = 0;
-  try {
-    await ctx.setUp();
-    const project = await ctx.createProject(1, 'calibration');
-    const limits = { RATE_LIMIT_INGEST_PER_SECOND: '0', RATE_LIMIT_SECRET_PER_SECOND: '0' };
-    const [app] = await Promise.all([ctx.startApi(limits), ctx.startWorker()]);
+  const limits = { RATE_LIMIT_INGEST_PER_SECOND: '0', RATE_LIMIT_SECRET_PER_SECOND: '0' };
+  await runEval('calibration', { featureDim: 1, apiEnv: limits }, async ({ ctx, api: app, project }) => {
 
     // Ingest: every world's generations first (so every event is attributed when it lands), then the events.
     // A world is generated twice (it is deterministic): once for its generations, once for its events, so that only
@@ -446,14 +435,7 @@ async function main(): Promise<void> {
     }
     const querySeconds = (performance.now() - queryStarted) / 1000;
     report(results, { viewers, events, ingestSeconds, querySeconds, queries: api.queries, fixedHorizon: api.fixedHorizon, method, replicates, powerReplicates });
-  } catch (error) {
-    console.error(error);
-    exitCode = 1;
-  } finally {
-    await ctx.tearDown().catch(() => undefined);
-    await dropDatabase(config.database).catch(() => undefined);
-  }
-  process.exit(exitCode);
+  });
 }
 
 function report(results: WorldResult[], run: {

@@ -22,14 +22,12 @@
  *
  * Last line: JSON { overall, visual_quality, motion_quality, text_alignment, baseline: {…}, linear: {…}, … }.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@flywheel/config';
-import { dropDatabase, migrate } from '@flywheel/database';
 import { RewardModelKind, logisticRegressionBt, predict, trainRewardModel } from '@flywheel/reward-model';
 import { AppProcess, TestContext, get, post, sleep, waitFor } from '../test/support/harness';
+import { runEval } from './eval-run';
 
 const DIMENSIONS = ['visual_quality', 'motion_quality', 'text_alignment'] as const;
 const SOURCE_COLUMN: Record<(typeof DIMENSIONS)[number], string> = {
@@ -84,16 +82,7 @@ async function main(): Promise<void> {
   const ratings = ratingRows.filter((r) => keep.has(Number(r.prompt_index)));
   const started = performance.now();
 
-  process.env.PGDATABASE = `flywheel_fetv_${randomBytes(4).toString('hex')}`;
-  process.env.FLYWHEEL_TEST_RUN = 'fetv';
-  const config = loadConfig();
-  await migrate(config.database);
-  const ctx = new TestContext('fetv');
-  let exitCode = 0;
-  try {
-    await ctx.setUp();
-    const project = await ctx.createProject(METRICS.length + generators.length, 'fetv');
-    const [api] = await Promise.all([ctx.startApi(), ctx.startWorker()]);
+  await runEval('fetv', { featureDim: METRICS.length + generators.length }, async ({ ctx, api, project }) => {
     await replay(api, project.ingestKey, videos, ratings);
     await readBack(api, project.secretKey, videos, ratings.length);
     const replaySeconds = (performance.now() - started) / 1000;
@@ -119,14 +108,7 @@ async function main(): Promise<void> {
       linear: Object.fromEntries(TARGETS.map((t) => [t, round(cv.linear[t])])),
       pairs: cv.pairs, prompts: prompts.length, folds, served,
     }));
-  } catch (error) {
-    console.error(error);
-    exitCode = 1;
-  } finally {
-    await ctx.tearDown().catch(() => undefined);
-    await dropDatabase(config.database).catch(() => undefined);
-  }
-  process.exit(exitCode);
+  });
 }
 
 async function replay(api: AppProcess, ingestKey: string, videos: Video[], ratings: Record<string, string>[]): Promise<void> {
