@@ -55,8 +55,8 @@ export interface TrainOptions {
   standardise?: boolean;
   /**
    * Threads for MLP training, the calling one included (default 1). Each mini-batch is split across them; results
-   * are reproducible for a given seed and thread count. Needs the compiled library (worker threads cannot load
-   * TypeScript sources): under ts-jest it falls back to 1, and TrainResult.threads says what was used.
+   * are reproducible for a given seed and thread count. The workers run the compiled worker script, or under
+   * ts-jest its TypeScript source (@flywheel/threads).
    */
   threads?: number;
   onEpoch?: (report: EpochReport) => void;

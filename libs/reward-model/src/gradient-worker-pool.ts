@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '@flywheel/threads';
 // Imported for its side effect on the build only: it makes every compile of this file emit the worker script too
 // (on the main thread the module does nothing).
 import './bradley-terry.worker';
@@ -21,12 +20,6 @@ import { RewardModelError } from './reward-model.errors';
 /** How long the calling thread waits for a worker before deciding it is gone. */
 const WORKER_TIMEOUT_MS = 60_000;
 
-/** The compiled worker entry point, or null when running from TypeScript sources (e.g. under ts-jest). */
-export function gradientWorkerScript(): string | null {
-  const script = join(__dirname, 'bradley-terry.worker.js');
-  return __filename.endsWith('.js') && existsSync(script) ? script : null;
-}
-
 /** A copy of `array` in shared memory (or the array itself when it already is). */
 export function shared<T extends Float32Array | Int32Array | Float64Array>(array: T): T {
   if (array.buffer instanceof SharedArrayBuffer) return array;
@@ -46,7 +39,6 @@ export class GradientWorkerPool {
   private closed = false;
 
   constructor(
-    script: string,
     readonly shards: number,
     setup: Omit<GradientWorkerData, 'kind' | 'shard' | 'shards' | 'grads' | 'control' | 'logNu' | 'results'>,
   ) {
@@ -66,7 +58,8 @@ export class GradientWorkerPool {
         logNu: this.logNu,
         results: this.results,
       };
-      const worker = new Worker(script, { workerData });
+      // The compiled bradley-terry.worker.js, or its TypeScript source under ts-jest: the same code either way.
+      const worker = startWorkerThread(__dirname, 'bradley-terry.worker', { workerData });
       worker.unref();
       this.workers.push(worker);
     }

@@ -1,5 +1,5 @@
 import { pairLossGrad } from './bradley-terry.loss';
-import { GradientWorkerPool, gradientWorkerScript, shared } from './gradient-worker-pool';
+import { GradientWorkerPool, shared } from './gradient-worker-pool';
 import { MODE, shardRange } from './gradient-worker.protocol';
 import { LayeredNetwork, parameterCount, type PairView } from './layered-network';
 import type { Prng } from './prng';
@@ -178,7 +178,7 @@ function dot(w: Float32Array, x: Float32Array, offset: number, dim: number): num
 export class LayeredTrainee implements Trainee {
   readonly params: Float32Array;
   readonly grads: Float32Array;
-  /** Threads actually used (1 when the compiled worker script is unavailable, e.g. under ts-jest). */
+  /** Threads used: the calling thread and threads - 1 workers. */
   readonly threads: number;
   private readonly network: LayeredNetwork;
   private readonly pool: GradientWorkerPool | null;
@@ -196,8 +196,7 @@ export class LayeredTrainee implements Trainee {
   ) {
     const dims = [input.dim, ...hiddenLayers, 1];
     const size = parameterCount(dims);
-    const script = threads > 1 ? gradientWorkerScript() : null;
-    this.threads = script ? threads : 1;
+    this.threads = Math.max(1, threads);
     const sharedFloats = (n: number): Float32Array =>
       this.threads > 1 ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
     this.params = sharedFloats(size);
@@ -216,11 +215,11 @@ export class LayeredTrainee implements Trainee {
     }
     this.order = this.threads > 1 ? shared(input.train.index.slice()) : input.train.index.slice();
     this.validationOrder = this.threads > 1 ? shared(input.validation.index) : input.validation.index;
-    this.pool = script && this.threads > 1 ? this.startWorkers(script, dims, maxPairs, sharedFeatures) : null;
+    this.pool = this.threads > 1 ? this.startWorkers(dims, maxPairs, sharedFeatures) : null;
   }
 
   /** Worker threads see the same data through shared copies (each distinct pair array is copied once). */
-  private startWorkers(script: string, dims: number[], maxPairs: number, features: Float32Array): GradientWorkerPool {
+  private startWorkers(dims: number[], maxPairs: number, features: Float32Array): GradientWorkerPool {
     const { input } = this;
     const copies = new Map<unknown, unknown>();
     const share = <T extends Float32Array | Int32Array>(array: T): T => {
@@ -233,7 +232,7 @@ export class LayeredTrainee implements Trainee {
       outcome: share(view.outcome),
       weight: view.weight ? share(view.weight) : undefined,
     });
-    return new GradientWorkerPool(script, this.threads, {
+    return new GradientWorkerPool(this.threads, {
       dims,
       maxPairs,
       features,

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '@flywheel/threads';
 import type { ResolvedParquetOptions } from '../parquet.encoder';
 import type { RowGroupMeta } from '../parquet/flat-parquet';
 
@@ -24,38 +24,9 @@ export interface ExportResult {
 }
 
 /**
- * Loads a TypeScript worker script in a worker thread: the worker's own module loader transpiles `.ts` files as
- * they are required (typescript's transpileModule, no type check) and resolves `@flywheel/<lib>[/<entry>]` to
- * `libs/<lib>/src[/<entry>]`, as tsconfig's paths do. Only when this module itself runs from its TypeScript source
- * (ts-jest), so the tests run the export workers production runs; built code never comes here.
- */
-const TYPESCRIPT_WORKER = `
-const { workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const Module = require('node:module');
-const ts = require(workerData.typescript);
-require.extensions['.ts'] = (module, filename) => module._compile(ts.transpileModule(readFileSync(filename, 'utf8'), {
-  fileName: filename,
-  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-}).outputText, filename);
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  const lib = /^@flywheel\\/([^/]+)(\\/.*)?$/.exec(request);
-  return resolve.call(this, lib ? join(workerData.libs, lib[1], 'src', lib[2] ?? '') : request, ...rest);
-};
-require(workerData.script);
-`;
-
-/**
  * A thread running the export worker (export.worker.ts): the compiled script next to this module, or the
- * TypeScript source under ts-jest. `script` replaces it (tests that make a worker fail).
+ * TypeScript source under ts-jest (@flywheel/threads). `script` replaces it (tests that make a worker fail).
  */
 export function startExportWorker(script?: string): Worker {
-  if (script) return new Worker(script);
-  if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'export.worker.js'));
-  return new Worker(TYPESCRIPT_WORKER, {
-    eval: true,
-    workerData: { script: join(__dirname, 'export.worker.ts'), typescript: require.resolve('typescript'), libs: join(__dirname, '../../..') },
-  });
+  return script ? new Worker(script) : startWorkerThread(__dirname, 'export.worker');
 }
