@@ -3,7 +3,7 @@ import type { TestDatabase } from '@flywheel/database/testing';
 import { CreatedProject, EvidenceRepository } from '@flywheel/database';
 import { LostClaimError, buildPreferenceSet } from '@flywheel/preference-sets';
 import { MAX_ATTEMPTS } from '../../apps/trainer/src/attempts';
-import { MAX_SET_BUILD_ATTEMPTS, TrainerRunner } from '../../apps/trainer/src/trainer-runner';
+import { MAX_SET_BUILD_ATTEMPTS, MAX_TRAINING_CLAIMS, TrainerRunner } from '../../apps/trainer/src/trainer-runner';
 import { TestContext, waitFor } from '../support/harness';
 import { REQUESTS, repositories, seedEvidence, trainerConfig, trainerRunner, useAppLogger } from './trainer-world';
 
@@ -42,8 +42,8 @@ describe('TrainerRunner in-process (medium)', () => {
   afterEach(async () => { await Promise.all(running.splice(0).map((r) => r.onApplicationShutdown())); });
   afterAll(() => ctx.tearDown(), 30000);
 
-  const start = (leaseMs?: number, evidence?: EvidenceRepository) => {
-    const runner = trainerRunner(trainerConfig(ctx.config, leaseMs), ctx.db, evidence ? { evidence } : {});
+  const start = (leaseMs?: number, evidence?: EvidenceRepository, jobLeaseMs?: number) => {
+    const runner = trainerRunner(trainerConfig(ctx.config, leaseMs, jobLeaseMs), ctx.db, evidence ? { evidence } : {});
     running.push(runner);
     runner.start();
     return runner;
@@ -141,6 +141,34 @@ describe('TrainerRunner in-process (medium)', () => {
     expect((model.metrics as { test: { accuracy: number } }).test.accuracy).toBeGreaterThan(0.8); // feature 0 is the truth
     await expect(finished(empty.projectId, hopeless.id)).resolves.toMatchObject({ status: 'failed', error: expect.any(String) });
   }, 90000);
+
+  it('takes over a training job whose trainer died mid-run (its lease ran out); the dead claim can no longer write', async () => {
+    const { models } = r();
+    const job = await models.enqueueJob(project.projectId, { kind: 'linear', seed: 11, promote: false });
+    // A trainer claims it and dies: no heartbeat, no end state. (Before the lease, the job stayed `running` forever.)
+    const dead = (await models.claimJob(60_000))!;
+    expect(dead).toMatchObject({ id: job.id, status: 'running', attempts: 1 });
+    start(undefined, undefined, 1_000);
+    await waitFor(async () => (await models.job(project.projectId, job.id))!.status === 'succeeded', 45000, 'the job taken over and finished');
+    const done = (await models.job(project.projectId, job.id))!;
+    expect(done).toMatchObject({ status: 'succeeded', error: null, modelId: expect.any(String) });
+    await expect(ctx.count('SELECT attempts FROM training_jobs WHERE id = $1', [job.id])).resolves.toBe(2);
+    // The first claim, were it only slow, finds its token spent: its late writes change nothing.
+    await expect(models.updateJob(job.id, dead.attempts, { status: 'failed', error: 'late' })).resolves.toBe(false);
+    await expect(models.heartbeatJob(job.id, dead.attempts)).resolves.toBe(false);
+    await expect(models.job(project.projectId, job.id)).resolves.toMatchObject({ status: 'succeeded', modelId: done.modelId });
+  }, 60000);
+
+  it(`fails a training job whose trainers died ${MAX_TRAINING_CLAIMS} times, with a reason, instead of trying forever`, async () => {
+    const [poison] = await ctx.db.query(
+      `INSERT INTO training_jobs (project_id, options, status, attempts, heartbeat_at, started_at)
+       VALUES ($1, $2, 'running', $3, now() - interval '1 minute', now() - interval '2 minutes') RETURNING id`,
+      [project.projectId, JSON.stringify({ kind: 'linear' }), MAX_TRAINING_CLAIMS],
+    );
+    start(undefined, undefined, 5_000);
+    await waitFor(async () => (await r().models.job(project.projectId, poison.id))!.status === 'failed', 30000, 'the job failed');
+    await expect(r().models.job(project.projectId, poison.id)).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('training abandoned') });
+  }, 60000);
 
   describe('classifies failures (the classifier the ingest-worker and the api share)', () => {
     /** A real PostgreSQL data exception (SQLSTATE 22P02): the same input fails again. */

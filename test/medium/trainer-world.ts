@@ -25,9 +25,9 @@ export function repositories(db: DataSource) {
   };
 }
 
-/** A trainer configuration for in-process tests: polls often, one thread (no worker threads), the given lease. */
-export function trainerConfig(config: FlywheelConfig, setLeaseMs = 60_000): FlywheelConfig {
-  return { ...config, trainer: { ...config.trainer, pollMs: 50, threads: 1, setLeaseMs, scheduleMinutes: 0 } };
+/** A trainer configuration for in-process tests: polls often, one thread (no worker threads), the given leases. */
+export function trainerConfig(config: FlywheelConfig, setLeaseMs = 60_000, jobLeaseMs = 60_000): FlywheelConfig {
+  return { ...config, trainer: { ...config.trainer, pollMs: 50, threads: 1, setLeaseMs, jobLeaseMs, scheduleMinutes: 0 } };
 }
 
 /** A TrainerRunner wired as TrainerModule wires it, in this process; `overrides` replace some of its repositories. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { FLYWHEEL_CONFIG, FlywheelConfig } from '@flywheel/config';
 import {
-  ClaimedSet, DeletionsRepository, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferenceSetsRepository,
-  ProjectsRepository, SatisfactionRepository, TrainingJobRow,
+  ClaimedJob, ClaimedSet, DeletionsRepository, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferenceSetsRepository,
+  ProjectsRepository, SatisfactionRepository,
 } from '@flywheel/database';
 import { CachedQuantiles, DeletionDeps, SignalPipeline, runDeletion } from '@flywheel/ingest';
 import { CURRENT_POLICY } from '@flywheel/satisfaction';
@@ -17,6 +17,8 @@ import { SetPublisher } from './set-publisher';
  * back after transient failures) is failed rather than tried again.
  */
 export const MAX_SET_BUILD_ATTEMPTS = 3;
+/** The same bound for a training job: claims that did not finish it (trainers that died, or gave it back). */
+export const MAX_TRAINING_CLAIMS = 3;
 
 /**
  * Serves four queues, one item at a time, all claimed with SKIP LOCKED so several trainers can share them: data
@@ -25,7 +27,8 @@ export const MAX_SET_BUILD_ATTEMPTS = 3;
  * jobs; and, with TRAINER_SCHEDULE_MINUTES, queues a training run for every project on that schedule. Every
  * EVENTS_MAINTENANCE_MINUTES it also runs the maintenance of feedback_events' time partitions (EventPartitions:
  * partitions ahead, retention; one trainer at a time). A set build holds a lease it renews (heartbeat); another
- * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS).
+ * trainer takes over a build whose lease ran out (TRAINER_SET_LEASE_MS). A training job likewise
+ * (TRAINER_JOB_LEASE_MS, longer: a model's fit is synchronous and sends no heartbeat until it returns).
  *
  * Failures are classified once (`classifyFailure`, shared with the ingest-worker and the api): a permanent one
  * (bad data, a PostgreSQL data or integrity error, not enough pairs) fails the job or set at once with the reason; a
@@ -90,7 +93,7 @@ export class TrainerRunner implements OnApplicationShutdown {
           continue;
         }
         if (await this.publisher.publishNext()) continue;
-        const job = await this.models.claimJob();
+        const job = await this.models.claimJob(this.config.trainer.jobLeaseMs);
         if (job) await this.execute(job);
         else await sleep(this.config.trainer.pollMs);
       } catch (error) {
@@ -100,44 +103,64 @@ export class TrainerRunner implements OnApplicationShutdown {
     }
   }
 
-  private async execute(job: TrainingJobRow): Promise<void> {
-    const fields = { jobId: job.id, projectId: job.projectId };
+  private async execute(job: ClaimedJob): Promise<void> {
+    const fields = { jobId: job.id, projectId: job.projectId, attempt: job.attempts };
+    if (job.attempts > MAX_TRAINING_CLAIMS) {
+      const reason = `training abandoned: ${MAX_TRAINING_CLAIMS} claims stopped without finishing (${job.error ? `last error: ${job.error}` : 'the trainer died each time; see its logs'})`;
+      await this.untilDone(() => this.models.updateJob(job.id, job.attempts, { status: 'failed', error: reason }));
+      this.logger.warn({ msg: 'training_failed', ...fields, reason });
+      return;
+    }
     this.logger.log({ msg: 'training_started', ...fields });
     let lastWrite = 0;
-    const outcome = await withAttempts(async () => {
-      const project = await this.projects.find(job.projectId);
-      if (!project) throw new FlywheelError('NOT_FOUND', `project ${job.projectId} is gone`);
-      return trainProject(
-        { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project,
-        { threads: this.config.trainer.threads, ...(job.options as TrainingRequest) },
-        (progress) => {
-          const now = Date.now();
-          if (now - lastWrite > 1000) {
-            lastWrite = now;
-            void this.models.updateJob(job.id, { progress }).catch(() => undefined);
-          }
-        },
-      );
-    }, this.attemptOptions((error, attempt, failure) => this.logger.warn({ msg: 'training_retry', ...fields, attempt, failure, err: error })));
-    if (outcome.ok) {
-      const { value } = outcome;
-      await this.untilDone(() => this.models.updateJob(job.id, {
-        status: 'succeeded', modelId: value.model.id,
-        progress: { stage: 'done', pairs: value.pairs, accuracy: value.metrics.accuracy, promotion: value.promotion?.reason ?? null, reproduced: value.reproduced, seconds: value.seconds },
-      }));
-      this.logger.log({ msg: 'training_succeeded', ...fields, modelId: value.model.id, status: value.model.status });
-      return;
+    let held = true;
+    // Renews the lease whenever the event loop is free (loading pairs, between models, evaluating, promoting).
+    const heartbeat = setInterval(() => {
+      this.models.heartbeatJob(job.id, job.attempts).then((still) => { held &&= still; }, () => undefined);
+    }, Math.max(250, Math.floor(this.config.trainer.jobLeaseMs / 4)));
+    try {
+      const outcome = await withAttempts(async () => {
+        const project = await this.projects.find(job.projectId);
+        if (!project) throw new FlywheelError('NOT_FOUND', `project ${job.projectId} is gone`);
+        return trainProject(
+          { evidence: this.evidence, models: this.models, sets: this.sets }, job.projectId, project,
+          { threads: this.config.trainer.threads, ...(job.options as TrainingRequest) },
+          (progress) => {
+            const now = Date.now();
+            if (now - lastWrite > 1000) {
+              lastWrite = now;
+              void this.models.updateJob(job.id, job.attempts, { progress }).then((still) => { held &&= still; }, () => undefined);
+            }
+          },
+        );
+      }, this.attemptOptions((error, attempt, failure) => this.logger.warn({ msg: 'training_retry', ...fields, attempt, failure, err: error })));
+      if (!held) {
+        // Another trainer took the job over (this one's lease ran out): its outcome is the job's, not this one's.
+        this.logger.warn({ msg: 'training_taken_over', ...fields });
+        return;
+      }
+      if (outcome.ok) {
+        const { value } = outcome;
+        await this.untilDone(() => this.models.updateJob(job.id, job.attempts, {
+          status: 'succeeded', modelId: value.model.id,
+          progress: { stage: 'done', pairs: value.pairs, accuracy: value.metrics.accuracy, promotion: value.promotion?.reason ?? null, reproduced: value.reproduced, seconds: value.seconds },
+        }));
+        this.logger.log({ msg: 'training_succeeded', ...fields, modelId: value.model.id, status: value.model.status });
+        return;
+      }
+      const { error, failure, attempts } = outcome;
+      if (failure === 'transient') {
+        const reason = `waiting to retry after ${attempts} attempts: ${describeFailure(error)}`;
+        await this.untilDone(() => this.models.requeueJob(job.id, reason, job.attempts));
+        this.logger.warn({ msg: 'training_requeued', ...fields, attempts, err: error });
+        return;
+      }
+      const message = error instanceof TrainingError ? error.message : `training failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${describeFailure(error)}`;
+      await this.untilDone(() => this.models.updateJob(job.id, job.attempts, { status: 'failed', error: message }));
+      this.logger.warn({ msg: 'training_failed', ...fields, failure, attempts, reason: message, err: error });
+    } finally {
+      clearInterval(heartbeat);
     }
-    const { error, failure, attempts } = outcome;
-    if (failure === 'transient') {
-      const reason = `waiting to retry after ${attempts} attempts: ${describeFailure(error)}`;
-      await this.untilDone(() => this.models.requeueJob(job.id, reason));
-      this.logger.warn({ msg: 'training_requeued', ...fields, attempts, err: error });
-      return;
-    }
-    const message = error instanceof TrainingError ? error.message : `training failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${describeFailure(error)}`;
-    await this.untilDone(() => this.models.updateJob(job.id, { status: 'failed', error: message }));
-    this.logger.warn({ msg: 'training_failed', ...fields, failure, attempts, reason: message, err: error });
   }
 
   private async buildSet(set: ClaimedSet): Promise<void> {

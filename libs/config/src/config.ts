@@ -50,6 +50,11 @@ export interface FlywheelConfig {
      * (heartbeats go every quarter of it).
      */
     setLeaseMs: number;
+    /**
+     * A running training job whose trainer has not sent a heartbeat for this long is taken over by another trainer.
+     * Longer than the set lease: fitting one model is synchronous, and no heartbeat goes out until it returns.
+     */
+    jobLeaseMs: number;
     /** How often the trainer runs the feedback_events partition maintenance (0: never; run it elsewhere then). */
     eventMaintenanceMinutes: number;
   };
@@ -199,6 +204,7 @@ export function loadConfig(env: Env = process.env): FlywheelConfig {
       scheduleMinutes: int(env, 'TRAINER_SCHEDULE_MINUTES', 0, 0, 7 * 24 * 60),
       threads: int(env, 'TRAINER_THREADS', 2, 1, 64),
       setLeaseMs: int(env, 'TRAINER_SET_LEASE_MS', 60_000, 1000, 3_600_000),
+      jobLeaseMs: int(env, 'TRAINER_JOB_LEASE_MS', 1_800_000, 1000, 86_400_000),
       eventMaintenanceMinutes: int(env, 'EVENTS_MAINTENANCE_MINUTES', 60, 0, 24 * 60),
     },
     events: {

@@ -61,6 +61,11 @@ export interface TrainingJobRow {
   finishedAt: Date | null;
 }
 
+/** A job as a trainer claimed it: `attempts` counts the claims, this one included (it is the claim's token). */
+export interface ClaimedJob extends TrainingJobRow {
+  attempts: number;
+}
+
 const MODEL_COLUMNS = `id, project_id AS "projectId", version, kind, status, status_reason AS "statusReason",
   feature_dim AS "featureDim", policy_id AS "policyId", preference_set_id AS "preferenceSetId", metrics,
   evaluation_set_id AS "evaluationSetId", created_at AS "createdAt", promoted_at AS "promotedAt"`;
@@ -210,36 +215,60 @@ export class ModelsRepository {
     return rows[0] ?? null;
   }
 
-  /** Claims the oldest queued job (SKIP LOCKED: several trainers may poll the same queue). */
-  async claimJob(): Promise<TrainingJobRow | null> {
-    const rows = rowsOf<TrainingJobRow>(await this.db.query(
-      `UPDATE training_jobs SET status = 'running', started_at = now()
-        WHERE id = (SELECT id FROM training_jobs WHERE status = 'queued' ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)
-        RETURNING ${JOB_COLUMNS}`,
+  /**
+   * Claims the oldest job waiting for a trainer — queued, or running under a claim whose heartbeat is older than
+   * `staleMs` (its trainer died) — as a new attempt. SKIP LOCKED: several trainers share the queue.
+   */
+  async claimJob(staleMs: number): Promise<ClaimedJob | null> {
+    const rows = rowsOf<ClaimedJob>(await this.db.query(
+      `UPDATE training_jobs SET status = 'running', attempts = attempts + 1, heartbeat_at = now(), started_at = now()
+        WHERE id = (SELECT id FROM training_jobs
+                     WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < now() - $1 * interval '1 millisecond')
+                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING ${JOB_COLUMNS}, attempts`,
+      [staleMs],
     ));
     return rows[0] ?? null;
   }
 
-  /**
-   * Gives a running job back to the queue (its failure was transient: a dependency was unavailable); `error` says
-   * why it waits. False when the job is no longer running.
-   */
-  async requeueJob(id: string, error: string): Promise<boolean> {
+  /** Keeps `attempt`'s claim alive; false when it was lost (another trainer took the job over, or it ended). */
+  async heartbeatJob(id: string, attempt: number): Promise<boolean> {
     const rows = rowsOf(await this.db.query(
-      `UPDATE training_jobs SET status = 'queued', error = $2, started_at = NULL WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, error],
+      `UPDATE training_jobs SET heartbeat_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id`,
+      [id, attempt],
     ));
     return rows.length === 1;
   }
 
-  async updateJob(id: string, patch: { progress?: unknown; status?: TrainingJobRow['status']; modelId?: string; error?: string }): Promise<void> {
-    await this.db.query(
+  /**
+   * Gives `attempt`'s running job back to the queue (its failure was transient: a dependency was unavailable);
+   * `error` says why it waits. False when `attempt` no longer holds it.
+   */
+  async requeueJob(id: string, error: string, attempt: number): Promise<boolean> {
+    const rows = rowsOf(await this.db.query(
+      `UPDATE training_jobs SET status = 'queued', error = $2, started_at = NULL, heartbeat_at = NULL
+        WHERE id = $1 AND status = 'running' AND attempts = $3 RETURNING id`,
+      [id, error, attempt],
+    ));
+    return rows.length === 1;
+  }
+
+  /**
+   * Progress, or the end state, of `attempt`'s running job (a progress write also renews its lease); false, and
+   * nothing written, when `attempt` no longer holds it (another trainer took it over).
+   */
+  async updateJob(
+    id: string, attempt: number, patch: { progress?: unknown; status?: 'succeeded' | 'failed'; modelId?: string; error?: string },
+  ): Promise<boolean> {
+    const rows = rowsOf(await this.db.query(
       `UPDATE training_jobs SET
          progress = coalesce($2::jsonb, progress), status = coalesce($3, status), model_id = coalesce($4, model_id),
          error = CASE WHEN $3 = 'succeeded' THEN NULL ELSE coalesce($5, error) END,
-         finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() ELSE finished_at END
-       WHERE id = $1`,
-      [id, patch.progress === undefined ? null : JSON.stringify(patch.progress), patch.status ?? null, patch.modelId ?? null, patch.error ?? null],
-    );
+         finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() ELSE finished_at END,
+         heartbeat_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN NULL ELSE now() END
+       WHERE id = $1 AND status = 'running' AND attempts = $6 RETURNING id`,
+      [id, patch.progress === undefined ? null : JSON.stringify(patch.progress), patch.status ?? null, patch.modelId ?? null, patch.error ?? null, attempt],
+    ));
+    return rows.length === 1;
   }
 }
