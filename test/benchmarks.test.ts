@@ -42,7 +42,9 @@ const SMOKE: Smoke[] = [
   // 40 real FETV prompts (test/fixtures/fetv-smoke), through the api and worker, 5-fold CV, one run through the trainer.
   { run: 'eval:fetv', args: ['--data', 'test/fixtures/fetv-smoke'], keys: ['overall', 'visual_quality', 'motion_quality', 'text_alignment', 'baseline'], holds: { prompts: 40, folds: 5, served: { perDimension: true, dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] } } },
   // A/A and power worlds through the api and worker at a few replicates each (the full run: 200 and 100).
-  { run: 'eval:calibration', args: ['--replicates', '6', '--power-replicates', '4', '--scale', '0.2'], keys: ['aaFalsePositiveRate', 'aaAnyMetricRate', 'peekingRate', 'powerAtLift', 'powerReferenceFixed', 'byWorld'], holds: { replicates: 6, powerReplicates: 4 } },
+  { run: 'eval:calibration', args: ['--replicates', '6', '--power-replicates', '4', '--scale', '0.2'], keys: ['aaFalsePositiveRate', 'aaAnyMetricRate', 'peekingRate', 'powerAtLift', 'powerAtLiftPrimaryFixed', 'powerReferenceFixed', 'powerWelchPerVideo', 'byWorld'], holds: { replicates: 6, powerReplicates: 4 } },
+  // The same worlds offline through the api's estimator, with the oracle (true SD across replicates).
+  { run: 'sim:power', args: ['--replicates', '20', '--worlds', 'feed-m16,power-feed-m16'], keys: ['replicates', 'cpuSeconds', 'worlds'], holds: { replicates: 20, worlds: { 'power-feed-m16': { liftPoints: 3 } } } },
 ];
 
 const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
