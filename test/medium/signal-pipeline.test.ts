@@ -203,6 +203,35 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     await expect(differenceFromRebuild(p)).resolves.toBe('');
   });
 
+  it('prepares the per-batch statements once per connection: later batches parse and plan nothing new, and fold the same', async () => {
+    const single = createDataSource(loadConfig().database, { poolSize: 1 }); // one connection: its prepared statements are visible
+    await single.initialize();
+    try {
+      const repo = new IngestRepository(single);
+      const p = await newProject();
+      const run = (list: FeedbackEventMessage[]) => repo.transaction((tx) => pipeline.ingestEvents(tx, list));
+      const prepared = async () => (await single.query(
+        `SELECT name, generic_plans + custom_plans AS plans FROM pg_prepared_statements WHERE name LIKE 'fw\\_%' ORDER BY name`,
+      )) as { name: string; plans: number }[];
+      await repo.transaction((tx) => pipeline.ingestGenerations(tx, [generation(p, 'a', 'r'), generation(p, 'b', 'r')]));
+      const batch = (n: number) => [
+        event(p, `i${n}`, 'impression', 'a', `u${n}`, n), event(p, `l${n}`, 'like', 'a', 'u0', n), event(p, `c${n}`, 'choose', 'a', 'u0', n),
+      ].map((e) => (e.type === 'choose' ? { ...e, requestId: 'r' } : e));
+      await run(batch(1));
+      await run(batch(2)); // updates rows the first one created: every statement of the path has run by now
+      const after2 = await prepared();
+      await run(batch(3));
+      await run(batch(4));
+      const after4 = await prepared();
+      expect(after2.length).toBeGreaterThanOrEqual(10);
+      expect(after4.map((s) => s.name)).toEqual(after2.map((s) => s.name));
+      expect(after4.filter((s, i) => Number(s.plans) > Number(after2[i].plans)).length).toBeGreaterThanOrEqual(10);
+      await expect(differenceFromRebuild(p)).resolves.toBe('');
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('a rebuild holds back only its own project: another project\'s batches commit meanwhile, its own wait and then fold', async () => {
     const a = await newProject();
     let b = await newProject();

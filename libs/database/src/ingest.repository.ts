@@ -1,4 +1,5 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { rowsOf } from './sql';
 import { FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
 
@@ -91,6 +92,24 @@ export class IngestTransaction {
   constructor(private readonly em: EntityManager) {}
 
   /**
+   * A statement of the per-batch path, as a named prepared statement of the transaction's connection: the server
+   * parses and plans each text once per connection instead of once per batch (for the large upserts of the rollups
+   * and aggregates, more CPU than executing them). Only fixed texts come here (a bounded set, see preparedName), and
+   * none selects `*`: a prepared `*` fails once a column is added. Errors are TypeORM's QueryFailedError, as from
+   * em.query. Returns the rows (no UPDATE/DELETE comes here). Outside a transaction, a plain em.query.
+   */
+  private async run<T = any>(sql: string, params: unknown[]): Promise<T[]> {
+    const connection = (this.em.queryRunner as { databaseConnection?: PgConnection } | undefined)?.databaseConnection;
+    const name = connection ? preparedName(sql) : undefined;
+    if (!connection || !name) return this.em.query(sql, params);
+    try {
+      return (await connection.query({ name, text: sql, values: params })).rows as T[];
+    } catch (error) {
+      throw new QueryFailedError(sql, params, error as Error);
+    }
+  }
+
+  /**
    * Inserts the events idempotently in one statement; returns those that were new (an event given twice in the
    * batch, once). The key is (project, eventId, occurredAt) — the table is partitioned by occurred_at (see the
    * migration PartitionedFeedbackEvents) — and a retry carries the same occurredAt. No conflict target, so any
@@ -99,7 +118,7 @@ export class IngestTransaction {
   async insertEvents(events: FeedbackEventMessage[]): Promise<FeedbackEventMessage[]> {
     if (events.length === 0) return [];
     // One JSON document a batch, as for signals (see SIGNAL_INSERT).
-    const rows: { project_id: string; event_id: string; occurred_at: Date }[] = await this.em.query(
+    const rows: { project_id: string; event_id: string; occurred_at: Date }[] = await this.run(
       `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
                                     session_id, request_id, watch_ms, duration_ms, rating, dimension)
        SELECT * FROM json_to_recordset($1::json) AS e(project_id uuid, event_id text, type text, video_id text,
@@ -128,13 +147,13 @@ export class IngestTransaction {
     const stripes = [...new Set(keys.map((k) => lockStripe(k.projectId, k.id)))].sort((a, b) => a - b);
     const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
     // unnest yields the array in order, and the aggregate takes the locks one row at a time in that order.
-    await this.em.query(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DERIVED_LOCKS[kind], stripes]);
+    await this.run(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DERIVED_LOCKS[kind], stripes]);
   }
 
   /** The generation request and rollup dimensions of the videos whose generation is stored. */
   async generationsOf(projectId: string, videoIds: string[]): Promise<Map<string, { requestId: string; dims: VideoDims }>> {
     if (videoIds.length === 0) return new Map();
-    const rows: ({ video_id: string; request_id: string } & VideoDims)[] = await this.em.query(
+    const rows: ({ video_id: string; request_id: string } & VideoDims)[] = await this.run(
       `SELECT video_id, request_id, model, model_version AS "modelVersion", coalesce(category, '') AS category,
               coalesce(segment, '') AS segment
          FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
@@ -168,7 +187,7 @@ export class IngestTransaction {
   }
 
   private async passedOver(where: string, params: unknown[]): Promise<PassedOverRow[]> {
-    const rows: { video_id: string; user_hash: string; event_id: string; occurred_at: Date }[] = await this.em.query(
+    const rows: { video_id: string; user_hash: string; event_id: string; occurred_at: Date }[] = await this.run(
       `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(where)}) AS p`,
       params,
     );
@@ -182,8 +201,8 @@ export class IngestTransaction {
   async lockExistingSignals(keys: SignalKey[]): Promise<StoredSignal[]> {
     if (keys.length === 0) return [];
     const sorted = [...keys].sort((a, b) => compareKeys(a, b));
-    const rows: Record<string, unknown>[] = await this.em.query(
-      `SELECT s.* FROM video_user_signals s
+    const rows: Record<string, unknown>[] = await this.run(
+      `SELECT ${SIGNAL_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM video_user_signals s
          JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
            ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
         ORDER BY s.project_id, s.video_id, s.user_hash
@@ -201,7 +220,7 @@ export class IngestTransaction {
   async insertNewSignals(signals: StoredSignal[]): Promise<Set<string>> {
     if (signals.length === 0) return new Set();
     const sorted = [...signals].sort((a, b) => compareKeys(a, b));
-    const rows: { project_id: string; video_id: string; user_hash: string }[] = await this.em.query(
+    const rows: { project_id: string; video_id: string; user_hash: string }[] = await this.run(
       `${SIGNAL_INSERT} ON CONFLICT (project_id, video_id, user_hash) DO NOTHING RETURNING project_id, video_id, user_hash`,
       signalParams(sorted),
     );
@@ -210,7 +229,7 @@ export class IngestTransaction {
 
   async upsertSignals(signals: StoredSignal[]): Promise<void> {
     if (signals.length === 0) return;
-    await this.em.query(
+    await this.run(
       `${SIGNAL_INSERT}
        ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET
          impressed = excluded.impressed, played = excluded.played, completed = excluded.completed,
@@ -230,7 +249,7 @@ export class IngestTransaction {
   /** Keys of the signal rows of these videos that were rolled up before their generation arrived. */
   async unattributedKeys(projectId: string, videoIds: string[]): Promise<SignalKey[]> {
     if (videoIds.length === 0) return [];
-    const rows: { video_id: string; user_hash: string }[] = await this.em.query(
+    const rows: { video_id: string; user_hash: string }[] = await this.run(
       `SELECT video_id, user_hash FROM video_user_signals
         WHERE project_id = $1 AND video_id = ANY($2::text[]) AND rollup_hour IS NOT NULL AND NOT rollup_attributed`,
       [projectId, videoIds],
@@ -253,15 +272,15 @@ export class IngestTransaction {
 
   private async applyHourlyAndDaily(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
     if (deltas.length === 0) return;
-    const sorted = [...deltas].sort((a, b) => rollupKey(a).localeCompare(rollupKey(b)));
+    const sorted = sortedByKey(deltas, rollupKey);
     const params: unknown[] = [
       sorted.map((d) => d.projectId), sorted.map((d) => new Date(d.hourMs).toISOString()), sorted.map((d) => d.model),
       sorted.map((d) => d.modelVersion), sorted.map((d) => d.category), sorted.map((d) => d.segment),
       sorted.map((d) => d.policyId),
-      ...counters.map((_, i) => sorted.map((d) => d.values[i])),
+      ...counters.map((_, i) => floatArrayLiteral(sorted, i)),
     ];
     const base = 7;
-    await this.em.query(
+    await this.run(
       `INSERT INTO satisfaction_rollups AS r (project_id, hour, model, model_version, category, segment, policy_id,
               ${counters.join(', ')})
        SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -272,7 +291,7 @@ export class IngestTransaction {
       params,
     );
     const daily = [...params.slice(0, 6), ...params.slice(base)];
-    await this.em.query(
+    await this.run(
       `INSERT INTO satisfaction_rollups_daily AS d (project_id, day, model, model_version, category, segment, ${counters.join(', ')})
        SELECT project_id, date_trunc('day', hour, 'UTC'), model, model_version, category, segment,
               ${counters.map((c) => `sum(${c})`).join(', ')}
@@ -304,7 +323,7 @@ export class IngestTransaction {
     const keyOf = (d: VideoClusterDelta | UserClusterDelta) => (video
       ? `${d.projectId}|${(d as VideoClusterDelta).videoId}|${d.model}|${d.modelVersion}|${(d as VideoClusterDelta).category}|${(d as VideoClusterDelta).segment}`
       : `${d.projectId}|${(d as UserClusterDelta).userHash}|${d.model}|${d.modelVersion}`);
-    const sorted = [...live].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    const sorted = sortedByKey(live, keyOf);
     const keyColumns = video
       ? ['project_id', 'video_id', 'model', 'model_version', 'category', 'segment']
       : ['project_id', 'user_hash', 'model', 'model_version'];
@@ -313,7 +332,7 @@ export class IngestTransaction {
       ? [sorted.map((d) => d.projectId), sorted.map((d) => (d as VideoClusterDelta).videoId), sorted.map((d) => d.model),
         sorted.map((d) => d.modelVersion), sorted.map((d) => (d as VideoClusterDelta).category), sorted.map((d) => (d as VideoClusterDelta).segment)]
       : [sorted.map((d) => d.projectId), sorted.map((d) => (d as UserClusterDelta).userHash), sorted.map((d) => d.model), sorted.map((d) => d.modelVersion)];
-    const params: unknown[] = [...keyValues, ...counters.map((_, i) => sorted.map((d) => d.values[i]))];
+    const params: unknown[] = [...keyValues, ...counters.map((_, i) => floatArrayLiteral(sorted, i))];
     const table = video ? 'video_aggregates' : 'user_aggregates';
     const deltaCols = counters.map((c) => `d_${c}`);
     const join = keyColumns.map((c) => `u.${c} = d.${c}`).join(' AND ');
@@ -322,7 +341,7 @@ export class IngestTransaction {
       ? `, (SELECT g.created_at FROM generations g WHERE g.project_id = d.project_id AND g.video_id = d.video_id AND d.model <> '')`
       : '';
     const momentDelta = (m: MomentSpec) => `sum(d.d_${m.a} * u.${m.b} + u.${m.a} * d.d_${m.b} - d.d_${m.a} * d.d_${m.b})`;
-    await this.em.query(
+    await this.run(
       `WITH d AS (
          SELECT * FROM unnest(${[...keyTypes, ...counters.map(() => 'float8')].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
            AS d(${[...keyColumns, ...deltaCols].join(', ')})
@@ -356,7 +375,7 @@ export class IngestTransaction {
     if (projectIds.length === 0) return;
     const stripes = [...new Set(projectIds.map((id) => lockStripe(id, '')))].sort((a, b) => a - b);
     const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-    await this.em.query(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DELETION_LOCK, stripes]);
+    await this.run(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DELETION_LOCK, stripes]);
   }
 
   /**
@@ -368,7 +387,7 @@ export class IngestTransaction {
     const deletedProjects = new Set<string>();
     const tombstones = new Map<string, number>();
     if (projectIds.length === 0) return { deletedProjects, tombstones };
-    const rows: { project_id: string; user_hash: string | null; deleted_at: Date | null }[] = await this.em.query(
+    const rows: { project_id: string; user_hash: string | null; deleted_at: Date | null }[] = await this.run(
       `SELECT id AS project_id, NULL AS user_hash, NULL::timestamptz AS deleted_at
          FROM projects WHERE id = ANY($1::uuid[]) AND deleted_at IS NOT NULL
        UNION ALL
@@ -529,7 +548,7 @@ export class IngestTransaction {
   async insertGenerations(generations: GenerationMessage[]): Promise<{ projectId: string; videoId: string }[]> {
     if (generations.length === 0) return [];
     const col = <T>(pick: (g: GenerationMessage) => T) => generations.map(pick);
-    const rows = await this.em.query(
+    const rows = await this.run(
       `INSERT INTO generations (project_id, video_id, request_id, prompt, prompt_norm, model, model_version, category,
                                 segment, duration_ms, uri, features, created_at, received_at, fps, num_frames)
        SELECT u.project_id, u.video_id, u.request_id, u.prompt, u.prompt_norm, u.model, u.model_version, u.category,
@@ -667,6 +686,33 @@ function signalParams(signals: StoredSignal[]): unknown[] {
   }))];
 }
 
+/** The pg client under a TypeORM query runner (what run() needs of it). */
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** Distinct statement texts prepared at most: the path has about twenty; past this bound, texts run unprepared. */
+const MAX_PREPARED = 200;
+const preparedNames = new Map<string, string>();
+
+/** The prepared statement name of a text (a hash of it: one text, one name, on every connection); undefined past the bound. */
+function preparedName(sql: string): string | undefined {
+  let name = preparedNames.get(sql);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `fw_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
+/** The columns of video_user_signals that rowToSignal reads (named: a prepared statement must not select `*`). */
+const SIGNAL_COLUMNS = [
+  'project_id', 'video_id', 'user_hash', 'impressed', 'played', 'completed', 'max_watch_ratio', 'max_watch_ms',
+  'duration_ms', 'liked', 'favorited', 'shared', 'downloaded', 'exported', 'commented', 'rating', 'dimension_ratings',
+  'chosen', 'passed_over', 'regenerated', 'discarded', 'disliked', 'reported', 'clock', 'event_count',
+  'first_event_at', 'last_event_at', 'satisfaction', 'policy_id', 'rollup_hour', 'rollup_attributed',
+] as const;
+
 export class IngestRepository {
   constructor(private readonly db: DataSource) {}
 
@@ -679,6 +725,26 @@ export function compareKeys(a: SignalKey, b: SignalKey): number {
   return a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1
     : a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1
     : a.userHash < b.userHash ? -1 : a.userHash > b.userHash ? 1 : 0;
+}
+
+/**
+ * The list sorted by a string key computed once per item (code-unit order: the order only has to be the same in
+ * every transaction, so that concurrent batches lock rows in one order).
+ */
+function sortedByKey<T>(list: T[], key: (item: T) => string): T[] {
+  return list.map((item) => ({ item, k: key(item) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.item);
+}
+
+/**
+ * A `float8[]` literal of counter `i` of each delta, written natively (Array.join: shortest round-trip decimals, which
+ * float8in reads back exactly) instead of pg's per-element escaping. Counters are finite sums.
+ */
+function floatArrayLiteral(deltas: { values: Float64Array }[], i: number): string {
+  const out = new Array<number>(deltas.length);
+  for (let j = 0; j < deltas.length; j++) out[j] = deltas[j].values[i];
+  return `{${out.join(',')}}`;
 }
 
 function rollupKey(d: RollupDelta): string {
