@@ -20,14 +20,16 @@ module.exports = {
     {
       name: 'only-database-imports-typeorm-and-pg',
       severity: 'error',
-      comment: 'libs/database owns the PostgreSQL driver and TypeORM (migrations are its TypeORM migrations).',
-      from: { path: '^(apps|libs)/', pathNot: '^libs/database/' },
+      comment: 'libs/database owns the PostgreSQL driver and TypeORM (migrations are its TypeORM migrations); tests and '
+        + "scripts use @flywheel/database(/testing). test/bench/ measures the driver's own ceilings (COPY, WAL) with pg.",
+      from: { path: '^(apps|libs|test|scripts)/', pathNot: ['^libs/database/', '^test/bench/'] },
       to: { path: '^node_modules/(typeorm|pg|pg-copy-streams|pg-[a-z-]+|@nestjs/typeorm)/' },
     },
     {
       name: 'only-kafka-imports-kafkajs',
       severity: 'error',
-      from: { path: '^(apps|libs)/', pathNot: '^libs/kafka/' },
+      comment: 'Tests and scripts too: they reach Kafka through @flywheel/kafka.',
+      from: { path: '^(apps|libs|test|scripts)/', pathNot: '^libs/kafka/' },
       to: { path: '^node_modules/kafkajs/' },
     },
     {
@@ -36,6 +38,13 @@ module.exports = {
       comment: "Import a lib by its name (@flywheel/<lib>), which is its src/index.ts, never one of its files.",
       from: { path: '^(apps|libs)/([^/]+)/' },
       to: { path: '^libs/', pathNot: ['^libs/$2/', '^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing\\.ts$'] },
+    },
+    {
+      name: 'tests-and-scripts-use-public-entries',
+      severity: 'error',
+      comment: 'Tests, benchmarks and scripts import a lib by its name too (or its testing entry), never one of its files.',
+      from: { path: '^(test|scripts)/' },
+      to: { path: '^libs/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing\\.ts$'] },
     },
     {
       name: 'testing-entries-only-in-tests',
@@ -53,7 +62,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^dist/' },
+    exclude: { path: ['^dist/', '^test/fixtures/'] },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -18,11 +18,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SignalState, emptySignalState } from '../libs/contracts/src/signal-state';
+import { SignalState, emptySignalState } from '@flywheel/contracts';
 import {
   POLICY_V1, WATCH_RATIO_CAP, aucFromScores, durationBucket, effectiveWatchRatio, learnWatchQuantiles, quantileRank,
   scoreSignals,
-} from '../libs/satisfaction/src';
+} from '@flywheel/satisfaction';
 
 const DEFAULT_FILE = '../shared/data/kuairand/kuairand-like-hate.tsv';
 /** The ingest fold marks a view completed from this watch ratio on. */

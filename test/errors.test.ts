@@ -15,7 +15,7 @@ describe('library errors over HTTP', () => {
 
   it('answers 422 INVALID_ONNX (reward-model error) when asked to promote a model whose ONNX cannot be loaded', async () => {
     const project = await ctx.createProject(4);
-    const models = new ModelsRepository(ctx.db);
+    const models = ctx.db.make(ModelsRepository);
     const one = new Float32Array([0.1, 0.2, 0.3, 0.4]);
     const evaluationSetId = await models.saveEvaluationSet(project.projectId, {
       featureDim: 4, pairs: 1, featuresA: one, featuresB: one, outcome: new Float32Array([1]), weight: new Float32Array([1]),

@@ -62,7 +62,7 @@ describe('keys and projects through the API', () => {
     await expect(admin('PATCH', `/${project.projectId}`, { allowedOrigins: null })).resolves.toMatchObject({ status: 200, body: { eventRetentionDays: 90 } });
     await expect(admin('PATCH', `/${project.projectId}`, { eventRetentionDays: null })).resolves.toMatchObject({ status: 200, body: { eventRetentionDays: null } });
     const created = await admin('POST', '', { name: 'short-lived', featureDim: 4, eventRetentionDays: 7 });
-    await expect(new ProjectsRepository(ctx.db).find(created.body.projectId)).resolves.toMatchObject({ eventRetentionDays: 7 });
+    await expect(ctx.db.make(ProjectsRepository).find(created.body.projectId)).resolves.toMatchObject({ eventRetentionDays: 7 });
   });
 
   it('lists keys with prefix, kind, created and last used; creates another; the ingest key cannot manage keys', async () => {
@@ -108,7 +108,7 @@ describe('keys and projects through the API', () => {
     await expect(ingest(project.ingestKey, 'e1')).resolves.toMatchObject({ status: 202 });
     const listed = await keys('GET', '', project.secretKey);
     const ingestId = listed.body.keys.find((k: { kind: string }) => k.kind === 'ingest').keyId;
-    await expect(new ProjectsRepository(ctx.db).revokeKey(project.projectId, ingestId)).resolves.toBe(true);
+    await expect(ctx.db.make(ProjectsRepository).revokeKey(project.projectId, ingestId)).resolves.toBe(true);
     // Refused once its cached lookup expires (generous margin over the TTL: the machine is loaded).
     let n = 0;
     await waitFor(async () => (await ingest(project.ingestKey, `e-${n++}`)).status === 401, KEY_CACHE_TTL_MS + 15000, 'revoked key refused');

@@ -174,7 +174,7 @@ describe('reward models and preference sets', () => {
     }
     // The api encodes jsonl and parquet on worker threads from raw COPY bytes; the row oracle, fed rows, must give
     // the very same bytes, also when batches and row groups are small enough to cut the set in many.
-    const sets = new PreferenceSetsRepository(ctx.db);
+    const sets = ctx.db.make(PreferenceSetsRepository);
     const collect = async (chunks: AsyncIterable<Buffer>) => {
       const parts: Buffer[] = [];
       for await (const chunk of chunks) parts.push(chunk);
@@ -394,7 +394,7 @@ describe('reward models and preference sets', () => {
   }, 120000);
 
   it('lets only the attempt that holds a build write its outcome', async () => {
-    const sets = new PreferenceSetsRepository(ctx.db);
+    const sets = ctx.db.make(PreferenceSetsRepository);
     // Fresh heartbeat: the running trainer (60 s lease) leaves it alone; a claim with a 1 s lease takes it over.
     const [row] = await ctx.db.query(
       `INSERT INTO preference_sets (project_id, filters, status, attempts, heartbeat_at)
@@ -414,7 +414,7 @@ describe('reward models and preference sets', () => {
   });
 
   it('fails an export whose worker dies or errs, instead of hanging or writing a short file', async () => {
-    const sets = new PreferenceSetsRepository(ctx.db);
+    const sets = ctx.db.make(PreferenceSetsRepository);
     const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-worker-'));
     const dies = path.join(dir, 'dies.js');
     writeFileSync(dies, 'process.exit(3);\n');

@@ -1,6 +1,6 @@
 import { loadConfig } from '@flywheel/config';
-import { ROLLUP_COLUMNS, createDataSource } from '@flywheel/database';
-import type { TestDatabase } from '@flywheel/database/testing';
+import { ROLLUP_COLUMNS } from '@flywheel/database';
+import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 
 /**
@@ -10,10 +10,9 @@ import { MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 describe('one source per fact: the rollup counters', () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = createDataSource(loadConfig().database, { poolSize: 1 });
-    await db.initialize();
+    db = await openTestDatabase(loadConfig().database, { poolSize: 1 });
   });
-  afterAll(() => db?.destroy());
+  afterAll(() => db?.close());
 
   const KEYS = new Set(['project_id', 'hour', 'day', 'model', 'model_version', 'category', 'segment', 'policy_id',
     'video_id', 'user_hash', 'created_at', 'unit', 'clusters']);

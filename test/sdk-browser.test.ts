@@ -78,7 +78,7 @@ describe('@flywheel/sdk in a browser', () => {
     await once(site, 'listening');
     // "localhost" here, "127.0.0.1" for the api: another origin, so every request goes through CORS.
     siteUrl = `http://localhost:${(site.address() as { port: number }).port}`;
-    await new ProjectsRepository(ctx.db).update(project.projectId, { allowedOrigins: [siteUrl] });
+    await ctx.db.make(ProjectsRepository).update(project.projectId, { allowedOrigins: [siteUrl] });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60000 });
   }, 600000);
 

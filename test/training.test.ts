@@ -59,13 +59,13 @@ describe('reward-model training', () => {
     let claimed = await deps.sets.claimBuild(60_000);
     for (let i = 0; claimed && claimed.id !== created.id && i < 1000; i++) claimed = await deps.sets.claimBuild(60_000);
     expect(claimed?.id).toBe(created.id);
-    await buildPreferenceSet({ ...deps, satisfaction: new SatisfactionRepository(ctx.db) }, claimed!, request);
+    await buildPreferenceSet({ ...deps, satisfaction: ctx.db.make(SatisfactionRepository) }, claimed!, request);
     return created.id;
   }
 
   beforeAll(async () => {
     await ctx.setUp();
-    deps = { evidence: new EvidenceRepository(ctx.db), models: new ModelsRepository(ctx.db), sets: new PreferenceSetsRepository(ctx.db) };
+    deps = { evidence: ctx.db.make(EvidenceRepository), models: ctx.db.make(ModelsRepository), sets: ctx.db.make(PreferenceSetsRepository) };
     project = await ctx.createProject(4);
     const noise = prng(5);
     // Noisy users: satisfaction follows feature 0 (the latent quality) only on average, as real feedback does.

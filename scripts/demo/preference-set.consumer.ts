@@ -1,4 +1,5 @@
-import { Consumer, Kafka, KafkaMessage } from '@flywheel/kafka';
+import type { FlywheelConfig } from '@flywheel/config';
+import { TailedMessage, TopicTail, tailTopic } from '@flywheel/kafka';
 
 /** `kind: "pair"` on flywheel.preferences.v1 (the fields the generator trainer reads). */
 export interface PreferencePairMessage {
@@ -79,34 +80,24 @@ interface Pending {
 }
 
 /**
- * How the generator pipeline receives its training data: a kafkajs consumer of flywheel.preferences.v1 that keeps
- * the messages of the sets it is told about. A set is complete when its marker has arrived and so have the
- * `messages` pairs and rankings the marker counts — the marker is keyed by set id and may sit on another partition
- * than the pairs, so arriving first proves nothing. The consumer starts at the topic's end as it was at start-up
- * (seeked after joining), so older publications on a shared broker are never read.
+ * How the generator pipeline receives its training data: a consumer of flywheel.preferences.v1 (libs/kafka
+ * `tailTopic`) that keeps the messages of the sets it is told about. A set is complete when its marker has arrived
+ * and so have the `messages` pairs and rankings the marker counts — the marker is keyed by set id and may sit on
+ * another partition than the pairs, so arriving first proves nothing. The consumer starts at the topic's end as it
+ * was at start-up (seeked after joining), so older publications on a shared broker are never read.
  */
 export class PreferenceSetConsumer {
   private readonly sets = new Map<string, Pending>();
   private readonly waiters = new Map<string, () => void>();
   undecodable = 0;
 
-  private constructor(private readonly consumer: Consumer, readonly topic: string) {}
+  private tail: TopicTail | null = null;
 
-  static async start(kafka: Kafka, topic: string, groupId: string): Promise<PreferenceSetConsumer> {
-    const admin = kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; offset: string }[];
-    try {
-      ends = await admin.fetchTopicOffsets(topic);
-    } finally {
-      await admin.disconnect();
-    }
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 200, sessionTimeout: 10000, heartbeatInterval: 2000 });
-    const self = new PreferenceSetConsumer(consumer, topic);
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => self.receive(message) });
-    for (const { partition, offset } of ends) consumer.seek({ topic, partition, offset });
+  private constructor(readonly topic: string) {}
+
+  static async start(config: FlywheelConfig, topic: string, groupId: string): Promise<PreferenceSetConsumer> {
+    const self = new PreferenceSetConsumer(topic);
+    self.tail = await tailTopic(config, 'demo-generator', topic, groupId, (message) => self.receive(message));
     return self;
   }
 
@@ -138,12 +129,11 @@ export class PreferenceSetConsumer {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.tail?.stop();
   }
 
-  private receive(message: KafkaMessage): void {
-    const header = message.headers?.['flywheel-set-id'];
-    const setId = header === undefined ? null : header.toString();
+  private receive(message: TailedMessage): void {
+    const setId = message.headers['flywheel-set-id'] ?? null;
     if (setId !== null && !this.sets.has(setId)) return; // another set: not ours
     const decoded = decodePreferenceMessage(message.value);
     if (!decoded.ok) {

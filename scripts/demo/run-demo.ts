@@ -1,5 +1,4 @@
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
-import { createKafka } from '@flywheel/kafka';
 import { writeDemoArtifacts } from './demo-report';
 import {
   Candidate, DEFAULT_GENERATOR, DEFAULT_WORLD, DemoGenerator, DemoWorld, FeaturePair, Rng, SimEvent,
@@ -127,10 +126,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const ofOptimum = (v: number) => v / optimum.value;
   const gapClosed = (v: number) => (v - baseline) / (optimum.value - baseline);
 
-  const kafka = createKafka(config, 'demo-generator');
   const topic = `${config.kafka.topicPrefix ? `${config.kafka.topicPrefix}.` : ''}flywheel.preferences.v1`;
   log(`project ${project.id}, ${s.rounds} rounds × (${s.requests} seen + ${s.shadowRequests} unseen requests × ${s.candidates} candidates, ${s.viewersPerRequest} viewers each); consuming ${topic}`);
-  const consumer = await PreferenceSetConsumer.start(kafka, topic, `demo-generator-${runId}`);
+  const consumer = await PreferenceSetConsumer.start(config, topic, `demo-generator-${runId}`);
 
   const features = new Map<string, { category: number; x: number[] }>();
   const rounds: RoundResult[] = [];

@@ -28,9 +28,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { TestDatabase } from '@flywheel/database/testing';
+import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
-import { MetricsRepository, ROLLUP_COLUMNS, RollupTotals, createDataSource, createProjectWithKeys, dropDatabase, migrate, ProjectsRepository } from '@flywheel/database';
+import { MetricsRepository, ROLLUP_COLUMNS, RollupTotals, createProjectWithKeys, dropDatabase, migrate, ProjectsRepository } from '@flywheel/database';
 import { MOMENT_COLUMNS } from '@flywheel/satisfaction';
 import { SatisfactionMetricsService, metricSet } from '../../apps/api/src/metrics/satisfaction-metrics.service';
 
@@ -324,14 +324,13 @@ async function main(): Promise<void> {
   const log = (step: string, ms: number, detail = '') => out(`  seed ${step.padEnd(26)} ${(ms / 1000).toFixed(1).padStart(7)} s  ${detail}`);
   out(`metrics benchmark: ~${args.events.toLocaleString('en')} events over ${args.days} days in ${database.name}`);
   await migrate(database);
-  const db = createDataSource(database, { poolSize: 2 });
-  await db.initialize();
+  const db = await openTestDatabase(database, { poolSize: 2 });
   try {
-    const project = await createProjectWithKeys(new ProjectsRepository(db), 'bench', 4);
+    const project = await createProjectWithKeys(db.make(ProjectsRepository), 'bench', 4);
     const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
     const seeded = await seed(db, project.projectId, args, end, log);
 
-    const service = new SatisfactionMetricsService(new MetricsRepository(db));
+    const service = new SatisfactionMetricsService(db.make(MetricsRepository));
     const from = new Date(end - 30 * DAY_MS);
     const to = new Date(end);
     const window = { from: from.toISOString(), to: to.toISOString() };
@@ -393,7 +392,7 @@ async function main(): Promise<void> {
     }));
     if (problems.length) process.exitCode = 1;
   } finally {
-    await db.destroy();
+    await db.close();
     if (!args.keep) await dropDatabase(database);
   }
 }

@@ -7,7 +7,7 @@
  * the same model is the reference. Last line: {"rowsPerSec", "batch"} for the best batch size in the serving
  * configuration.
  */
-import { predict, Prng, RewardScorer, writeOnnx, type RewardModel } from '../../libs/reward-model/src';
+import { predict, Prng, RewardScorer, writeOnnx, type RewardModel } from '@flywheel/reward-model';
 
 const DIM = 64;
 const HIDDEN = 64;

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@flywheel/config';
-import { ProjectsRepository, createDataSource, createProjectWithKeys, dropDatabase, migrate } from '@flywheel/database';
+import { ProjectsRepository, createProjectWithKeys, dropDatabase, migrate } from '@flywheel/database';
 import { Prng, RewardScorer } from '@flywheel/reward-model';
 import { TestContext } from '../support/harness';
 import { registerRandomModel } from '../support/reward-models';
@@ -61,14 +61,12 @@ async function main(): Promise<void> {
   let exitCode = 0;
   try {
     await ctx.setUp();
-    const db = createDataSource(config.database, { poolSize: 2 });
-    await db.initialize();
-    const project = await createProjectWithKeys(new ProjectsRepository(db), 'bench', DIM);
+    const { db } = ctx;
+    const project = await createProjectWithKeys(db.make(ProjectsRepository), 'bench', DIM);
     const { onnx } = await registerRandomModel(db, project.projectId, DIM, { seed: 7, hidden: [64] });
-    const rollout = await createProjectWithKeys(new ProjectsRepository(db), 'bench-rollouts', rolloutDim);
+    const rollout = await createProjectWithKeys(db.make(ProjectsRepository), 'bench-rollouts', rolloutDim);
     const rolloutModel = await registerRandomModel(db, rollout.projectId, rolloutDim, { seed: 8, hidden: [64], dimensions: DIMENSIONS });
     const rng = new Prng(7);
-    await db.destroy();
 
     const api = await ctx.startApi({ LOG_LEVEL: 'warn' });
     const candidates = Array.from({ length: CANDIDATES }, () => ({ features: Array.from({ length: DIM }, () => Number(rng.nextNormal().toFixed(4))) }));

@@ -30,7 +30,7 @@ import {
   type SyntheticTruth,
   type TrainOptions,
   type TrainResult,
-} from '../../libs/reward-model/src';
+} from '@flywheel/reward-model';
 
 interface Args {
   pairs: number;

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { Client } from 'pg';
+import { connect, createServer } from 'node:net';
 import { BatchConsumer, BatchOutcome, KafkaMessage, KafkaPublisher, UNKNOWN_FAILURE_ATTEMPTS } from '@flywheel/kafka';
 import { TestContext, sleep, waitFor } from '../support/harness';
 
@@ -194,12 +193,13 @@ describe('BatchConsumer failure handling (medium: in-process, real PostgreSQL an
     let probes = 0;
     const consumer = await start(topic, storeValues(async () => {
       // First an error with no code at all while the dependency probe says the database does not answer (pg's
-      // "Connection terminated unexpectedly" looks like this); then a real refused connection (ECONNREFUSED).
+      // "Connection terminated unexpectedly" looks like this); then a real refused connection (ECONNREFUSED, the
+      // socket error pg passes on).
       if (mode === 'unexplained') {
         unexplainedCalls++;
         throw new Error('Connection terminated unexpectedly');
       }
-      if (mode === 'refused') await new Client({ host: '127.0.0.1', port, connectionTimeoutMillis: 2000 }).connect();
+      if (mode === 'refused') await new Promise((_, reject) => connect(port, '127.0.0.1').on('error', reject));
     }), { stallAfterMs: 1000, dependenciesAvailable: async () => { probes++; return mode === 'up'; } });
     const values = [good(1), good(2), good(3)];
     await send(topic, values);

@@ -1,9 +1,9 @@
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { FeedbackEventMessage } from '@flywheel/contracts';
 import {
-  DAY_MS, EventPartition, EventPartitions, IngestRepository, partitionName, ProjectsRepository, createDataSource, dropDatabase, migrate,
+  DAY_MS, EventPartition, EventPartitions, IngestRepository, partitionName, ProjectsRepository, dropDatabase, migrate,
 } from '@flywheel/database';
-import type { TestDatabase } from '@flywheel/database/testing';
+import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
 import { diffDerivedState, readDerivedState } from '../support/derived-state';
@@ -31,14 +31,13 @@ describe('feedback_events time partitions, retention and the migration (medium)'
   beforeAll(async () => {
     await dropDatabase(config);
     await migrate(config);
-    db = createDataSource(config, { poolSize: 4 });
-    await db.initialize();
-    ingest = new IngestRepository(db);
-    projects = new ProjectsRepository(db);
-    partitions = new EventPartitions(db);
+    db = await openTestDatabase(config, { poolSize: 4 });
+    ingest = db.make(IngestRepository);
+    projects = db.make(ProjectsRepository);
+    partitions = db.make(EventPartitions);
   }, 60000);
   afterAll(async () => {
-    await db?.destroy();
+    await db?.close();
     await dropDatabase(config);
   }, 30000);
 
@@ -55,7 +54,7 @@ describe('feedback_events time partitions, retention and the migration (medium)'
 
   describe('the migration, on a populated database', () => {
     it('keeps every row, carries secondary indexes over, and goes back down to one table', async () => {
-      while ((await applied()).includes(MIGRATION)) await db.undoLastMigration({ transaction: 'each' });
+      while ((await applied()).includes(MIGRATION)) await db.undoLastMigration();
       await expect(count(`SELECT count(*) AS n FROM pg_partitioned_table`)).resolves.toBe(0);
       const [{ id: projectId }] = await db.query(`INSERT INTO projects (name, feature_dim) VALUES ('migrated', 2) RETURNING id`);
       // Another change's secondary index (say, by user): it must reach every partition.
@@ -101,7 +100,7 @@ describe('feedback_events time partitions, retention and the migration (medium)'
       expect(after.n).toBe(6001);
 
       // Down: one table again, with every row, and its old key and index names.
-      while ((await applied()).includes(MIGRATION)) await db.undoLastMigration({ transaction: 'each' });
+      while ((await applied()).includes(MIGRATION)) await db.undoLastMigration();
       await expect(fingerprint()).resolves.toEqual(after);
       await expect(indexes('feedback_events')).resolves.toMatch(/feedback_events_pkey ON public.feedback_events USING btree \(project_id, event_id\)/);
       await expect(indexes('feedback_events')).resolves.toMatch(/feedback_events_user_idx ON/);

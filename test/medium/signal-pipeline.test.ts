@@ -1,7 +1,7 @@
 import { loadConfig } from '@flywheel/config';
 import { FeedbackEventMessage, GenerationMessage } from '@flywheel/contracts';
-import { IngestRepository, IngestTransaction, ProjectsRepository, createDataSource, lockStripe } from '@flywheel/database';
-import type { TestDatabase } from '@flywheel/database/testing';
+import { IngestRepository, IngestTransaction, ProjectsRepository, lockStripe } from '@flywheel/database';
+import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
 import { aggregateProblems, diffDerivedState, readDerivedState } from '../support/derived-state';
@@ -21,13 +21,12 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
   const pipeline = new SignalPipeline(CURRENT_POLICY, quantiles);
 
   beforeAll(async () => {
-    db = createDataSource(loadConfig().database, { poolSize: 6 });
-    await db.initialize();
-    ingest = new IngestRepository(db);
+    db = await openTestDatabase(loadConfig().database, { poolSize: 6 });
+    ingest = db.make(IngestRepository);
   });
-  afterAll(() => db?.destroy());
+  afterAll(() => db?.close());
 
-  const newProject = async () => (await new ProjectsRepository(db).create('medium', 2)).id;
+  const newProject = async () => (await db.make(ProjectsRepository).create('medium', 2)).id;
   const at = (minute: number) => new Date(Date.UTC(2026, 10, 3, 9, minute)).toISOString();
   const event = (projectId: string, eventId: string, type: FeedbackEventMessage['type'], videoId: string, user: string, minute: number): FeedbackEventMessage => ({
     v: 1, projectId, eventId, type, videoId, userHash: `h-${user}`, occurredAt: at(minute), receivedAt: at(minute),

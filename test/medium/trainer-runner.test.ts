@@ -8,18 +8,17 @@ import { TestContext, waitFor } from '../support/harness';
 import { REQUESTS, repositories, seedEvidence, trainerConfig, trainerRunner, useAppLogger } from './trainer-world';
 
 /** Evidence whose reads first throw the scripted errors, one per call (then `always`, if given), then read as usual. */
-class FlakyEvidence extends EvidenceRepository {
-  calls = 0;
-  constructor(db: TestDatabase, private readonly script: unknown[], private readonly always?: unknown) {
-    super(db);
-  }
+function flakyEvidence(db: TestDatabase, script: unknown[], always?: unknown) {
+  return db.make(class extends EvidenceRepository {
+    calls = 0;
 
-  override async videos(...args: Parameters<EvidenceRepository['videos']>) {
-    this.calls++;
-    const error = this.script.length ? this.script.shift() : this.always;
-    if (error !== undefined) throw error;
-    return super.videos(...args);
-  }
+    override async videos(...args: Parameters<EvidenceRepository['videos']>) {
+      this.calls++;
+      const error = script.length ? script.shift() : always;
+      if (error !== undefined) throw error;
+      return super.videos(...args);
+    }
+  });
 }
 
 /**
@@ -191,14 +190,14 @@ describe('TrainerRunner in-process (medium)', () => {
     const enqueue = () => r().models.enqueueJob(project.projectId, { kind: 'linear', seed: 7, promote: false });
 
     it('training: permanent fails at once with the reason; unknown after the bounded attempts; transient is retried and succeeds', async () => {
-      const permanent = new FlakyEvidence(ctx.db, [dataError]);
+      const permanent = flakyEvidence(ctx.db, [dataError]);
       let queued = await enqueue();
       let runner = start(undefined, permanent);
       await expect(finishedJob(queued.id)).resolves.toMatchObject({ status: 'failed', error: expect.stringContaining('SQLSTATE 22P02') });
       expect(permanent.calls).toBe(1);
       await stop(runner);
 
-      const unknown = new FlakyEvidence(ctx.db, [], odd());
+      const unknown = flakyEvidence(ctx.db, [], odd());
       queued = await enqueue();
       runner = start(undefined, unknown);
       await expect(finishedJob(queued.id)).resolves.toMatchObject({
@@ -207,7 +206,7 @@ describe('TrainerRunner in-process (medium)', () => {
       expect(unknown.calls).toBe(MAX_ATTEMPTS);
       await stop(runner);
 
-      const heals = new FlakyEvidence(ctx.db, [refused, refused]);
+      const heals = flakyEvidence(ctx.db, [refused, refused]);
       queued = await enqueue();
       start(undefined, heals);
       await expect(finishedJob(queued.id)).resolves.toMatchObject({ status: 'succeeded', error: null, modelId: expect.any(String) });
@@ -215,7 +214,7 @@ describe('TrainerRunner in-process (medium)', () => {
     }, 120000);
 
     it('training: a job that still fails transiently goes back to the queue, not to failed, and a later trainer runs it', async () => {
-      const down = new FlakyEvidence(ctx.db, [], refused);
+      const down = flakyEvidence(ctx.db, [], refused);
       const queued = await enqueue();
       const runner = start(undefined, down);
       await waitFor(async () => down.calls >= MAX_ATTEMPTS, 30000, 'the first round of attempts');
@@ -227,21 +226,21 @@ describe('TrainerRunner in-process (medium)', () => {
     }, 120000);
 
     it('set builds: permanent fails at once; unknown after the bounded tries; transient heals, or is given back and bounded by the claims', async () => {
-      const permanent = new FlakyEvidence(ctx.db, [dataError]);
+      const permanent = flakyEvidence(ctx.db, [dataError]);
       let queued = await r().sets.create(project.projectId, REQUEST);
       let runner = start(undefined, permanent);
       await expect(settledSet(queued.id)).resolves.toMatchObject({ status: 'failed', attempts: 1, error: expect.stringContaining('SQLSTATE 22P02') });
       expect(permanent.calls).toBe(1);
       await stop(runner);
 
-      const unknown = new FlakyEvidence(ctx.db, [], odd());
+      const unknown = flakyEvidence(ctx.db, [], odd());
       queued = await r().sets.create(project.projectId, REQUEST);
       runner = start(undefined, unknown);
       await expect(settledSet(queued.id)).resolves.toMatchObject({ status: 'failed', attempts: 1, error: expect.stringContaining('an error nobody classified') });
       expect(unknown.calls).toBe(MAX_ATTEMPTS);
       await stop(runner);
 
-      const heals = new FlakyEvidence(ctx.db, [refused, refused]);
+      const heals = flakyEvidence(ctx.db, [refused, refused]);
       queued = await r().sets.create(project.projectId, REQUEST);
       runner = start(undefined, heals);
       await expect(settledSet(queued.id)).resolves.toMatchObject({ status: 'ready', attempts: 1, error: null });
@@ -250,7 +249,7 @@ describe('TrainerRunner in-process (medium)', () => {
 
       // Down for good: each claim tries MAX_ATTEMPTS times and gives the set back (no rows kept); the claim after
       // MAX_SET_BUILD_ATTEMPTS fails it with the last error.
-      const down = new FlakyEvidence(ctx.db, [], refused);
+      const down = flakyEvidence(ctx.db, [], refused);
       queued = await r().sets.create(project.projectId, REQUEST);
       start(undefined, down);
       await expect(settledSet(queued.id)).resolves.toMatchObject({

@@ -1,10 +1,10 @@
-import { DataSource } from 'typeorm';
 import { Logger } from '@nestjs/common';
 import { FlywheelConfig, PinoNestLogger } from '@flywheel/config';
 import {
   CreatedProject, DeletionsRepository, EventPartitions, EvidenceRepository, IngestRepository, ModelsRepository, PreferencePublicationsRepository,
   PreferenceSetsRepository, ProjectsRepository, SatisfactionRepository,
 } from '@flywheel/database';
+import type { TestDatabase } from '@flywheel/database/testing';
 import { CachedQuantiles, rebuildProject } from '@flywheel/ingest';
 import { KafkaPublisher, createKafka } from '@flywheel/kafka';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
@@ -17,11 +17,11 @@ export function useAppLogger(): void {
 }
 
 /** The repositories the trainer uses, over one data source. */
-export function repositories(db: DataSource) {
+export function repositories(db: TestDatabase) {
   return {
-    models: new ModelsRepository(db), evidence: new EvidenceRepository(db), projects: new ProjectsRepository(db),
-    sets: new PreferenceSetsRepository(db), satisfaction: new SatisfactionRepository(db), publications: new PreferencePublicationsRepository(db),
-    deletions: new DeletionsRepository(db), ingest: new IngestRepository(db),
+    models: db.make(ModelsRepository), evidence: db.make(EvidenceRepository), projects: db.make(ProjectsRepository),
+    sets: db.make(PreferenceSetsRepository), satisfaction: db.make(SatisfactionRepository), publications: db.make(PreferencePublicationsRepository),
+    deletions: db.make(DeletionsRepository), ingest: db.make(IngestRepository),
   };
 }
 
@@ -31,10 +31,10 @@ export function trainerConfig(config: FlywheelConfig, setLeaseMs = 60_000, jobLe
 }
 
 /** A TrainerRunner wired as TrainerModule wires it, in this process; `overrides` replace some of its repositories. */
-export function trainerRunner(config: FlywheelConfig, db: DataSource, overrides: Partial<ReturnType<typeof repositories>> = {}): TrainerRunner {
+export function trainerRunner(config: FlywheelConfig, db: TestDatabase, overrides: Partial<ReturnType<typeof repositories>> = {}): TrainerRunner {
   const r = { ...repositories(db), ...overrides };
   const publisher = new SetPublisher(config, r.sets, r.publications, new KafkaPublisher(createKafka(config, 'medium-trainer'), config.kafka.sendTimeoutMs));
-  return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher, new EventPartitions(db), r.deletions, r.ingest);
+  return new TrainerRunner(config, r.models, r.evidence, r.projects, r.sets, r.satisfaction, publisher, db.make(EventPartitions), r.deletions, r.ingest);
 }
 
 export const REQUESTS = 40;
@@ -46,7 +46,7 @@ export const quality = (r: number, c: number) => ((r * 7 + c * 13) % 17) / 17;
  * SQL, then signal rows and rollups derived by the rebuild (the same code the CLI's `metrics rebuild` runs). Four
  * candidates per request; three users each see every candidate, like the good ones and discard the bad ones.
  */
-export async function seedEvidence(db: DataSource, project: CreatedProject): Promise<void> {
+export async function seedEvidence(db: TestDatabase, project: CreatedProject): Promise<void> {
   const r0 = repositories(db);
   await r0.satisfaction.ensurePolicies(Object.values(SATISFACTION_POLICIES).map((p) => ({ id: p.id, params: p })));
   const generations: unknown[][] = [[], [], [], [], [], []];
@@ -81,5 +81,5 @@ export async function seedEvidence(db: DataSource, project: CreatedProject): Pro
        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[]) AS x(e, t, v, u, o, w, d)`,
     [project.projectId, ...events],
   );
-  await rebuildProject(new IngestRepository(db), new CachedQuantiles(r0.satisfaction, CURRENT_POLICY.id), CURRENT_POLICY, project.projectId);
+  await rebuildProject(db.make(IngestRepository), new CachedQuantiles(r0.satisfaction, CURRENT_POLICY.id), CURRENT_POLICY, project.projectId);
 }

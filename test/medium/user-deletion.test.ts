@@ -27,8 +27,8 @@ describe('deleting data (medium)', () => {
   beforeAll(async () => {
     useAppLogger();
     await ctx.setUp();
-    ingest = new IngestRepository(ctx.db);
-    deletions = new DeletionsRepository(ctx.db);
+    ingest = ctx.db.make(IngestRepository);
+    deletions = ctx.db.make(DeletionsRepository);
   }, 60000);
   afterAll(() => ctx.tearDown(), 30000);
 

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
 import * as path from 'node:path';
-import type { TestDatabase } from '@flywheel/database/testing';
+import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
-import { CreatedProject, ProjectsRepository, createDataSource, createProjectWithKeys } from '@flywheel/database';
+import { CreatedProject, ProjectsRepository, createProjectWithKeys } from '@flywheel/database';
 import { Kafka, createKafka, deleteTopics, ensureTopics } from '@flywheel/kafka';
 
 /** The repository root, from test/support (ts-jest) or dist/test/support (compiled benchmarks). */
@@ -29,8 +29,7 @@ export class TestContext {
 
   async setUp(): Promise<this> {
     await ensureTopics(this.kafka, this.prefix, this.config.kafka);
-    this.db = createDataSource(this.config.database, { poolSize: 4 });
-    await this.db.initialize();
+    this.db = await openTestDatabase(this.config.database, { poolSize: 4 });
     await this.abandonEarlierFilesWork();
     return this;
   }
@@ -51,12 +50,12 @@ export class TestContext {
 
   async tearDown(): Promise<void> {
     await Promise.all([...this.children].map((child) => stop(child)));
-    await this.db?.destroy();
+    await this.db?.close();
     await deleteTopics(this.kafka, this.prefix).catch(() => undefined);
   }
 
   createProject(featureDim = 4, name = 'test', ratingDimensions?: string[]): Promise<CreatedProject> {
-    return createProjectWithKeys(new ProjectsRepository(this.db), name, featureDim, { ratingDimensions });
+    return createProjectWithKeys(this.db.make(ProjectsRepository), name, featureDim, { ratingDimensions });
   }
 
   /** Environment for a child app: this run's database, this file's topics, plus overrides. */

@@ -13,6 +13,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
   resolveLibraryPaths();
   const { loadConfig } = await import('../../libs/config/src');
-  const { migrate } = await import('../../libs/database/src/data-source');
+  const { migrate } = await import('../../libs/database/src');
   await migrate(loadConfig().database);
 }

@@ -4,6 +4,6 @@ export default async function globalTeardown(): Promise<void> {
   if (process.env.FLYWHEEL_KEEP_TEST_DB) return;
   resolveLibraryPaths();
   const { loadConfig } = await import('../../libs/config/src');
-  const { dropDatabase } = await import('../../libs/database/src/data-source');
+  const { dropDatabase } = await import('../../libs/database/src');
   await dropDatabase(loadConfig().database);
 }

@@ -23,7 +23,7 @@ export async function registerRandomModel(
   const model = randomRewardModel([featureDim, ...hidden, 1], seed);
   const heads = dimensions.map((name, k) => ({ name, model: randomRewardModel([featureDim, 1], seed + 1 + k) }));
   const onnx = writeOnnx(model, { policyVersion: 'v1', preferenceSetId: 'test', metrics: {}, seed, createdAt: new Date() }, heads);
-  const models = new ModelsRepository(db);
+  const models = db.make(ModelsRepository);
   const empty = new Float32Array(0);
   const evaluationSetId = await models.saveEvaluationSet(projectId, { featureDim, pairs: 0, featuresA: empty, featuresB: empty, outcome: empty, weight: empty });
   const row = await models.insert(

@@ -5,3 +5,4 @@ export * from './batch-consumer';
 export * from './partition-watch';
 export * from './partitioner';
 export * from './kafka.module';
+export * from './topic-tail';
