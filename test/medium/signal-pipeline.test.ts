@@ -203,10 +203,9 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
   });
 
   it('prepares the per-batch statements once per connection: later batches parse and plan nothing new, and fold the same', async () => {
-    const single = createDataSource(loadConfig().database, { poolSize: 1 }); // one connection: its prepared statements are visible
-    await single.initialize();
+    const single = await openTestDatabase(loadConfig().database, { poolSize: 1 }); // one connection: its prepared statements are visible
     try {
-      const repo = new IngestRepository(single);
+      const repo = single.make(IngestRepository);
       const p = await newProject();
       const run = (list: FeedbackEventMessage[]) => repo.transaction((tx) => pipeline.ingestEvents(tx, list));
       const prepared = async () => (await single.query(
@@ -227,7 +226,7 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
       expect(after4.filter((s, i) => Number(s.plans) > Number(after2[i].plans)).length).toBeGreaterThanOrEqual(10);
       await expect(differenceFromRebuild(p)).resolves.toBe('');
     } finally {
-      await single.destroy();
+      await single.close();
     }
   });
 
