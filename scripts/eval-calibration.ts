@@ -35,6 +35,7 @@
  *
  *   npm run eval:calibration                                 # 200 replicates per A/A world, 100 for power
  *   npm run eval:calibration -- --replicates 20 --power-replicates 10 --scale 0.25   # a smoke-size run
+ *   npm run eval:calibration -- --worlds power-feed-m16 --power-replicates 100      # only the power world
  *
  * Needs PostgreSQL and Kafka up (npm run infra:up). Last line: JSON { aaFalsePositiveRate, aaAnyMetricRate,
  * peekingRate, powerAtLift, … }.
@@ -235,13 +236,16 @@ async function main(): Promise<void> {
       scale: { type: 'string', default: '1' },
       seed: { type: 'string', default: '11' },
       concurrency: { type: 'string', default: '6' },
+      worlds: { type: 'string' },
     },
   });
   const replicates = Number(values.replicates);
   const powerReplicates = Number(values['power-replicates']);
   const scale = Number(values.scale);
   const seed = Number(values.seed);
-  const worlds = calibrationWorlds(replicates, powerReplicates, scale);
+  const wanted = values.worlds?.split(',');
+  const worlds = calibrationWorlds(replicates, powerReplicates, scale).filter((w) => !wanted || wanted.includes(w.name));
+  if (worlds.length === 0) throw new Error(`--worlds: none of ${values.worlds} (worlds: ${calibrationWorlds(1, 1).map((w) => w.name).join(', ')})`);
   const start = Math.floor(Date.now() / DAY) * DAY - 8 * DAY;
   const end = start + LOOKS * DAY;
   const started = performance.now();

@@ -5,7 +5,7 @@ import {
   MOMENT_COLUMNS, ROLLUP_COUNTERS, RollupCounter, VersionClusterSums, alwaysValidTest, benjaminiHochberg, clusterAdjustment,
   clusteredMean, clusteredRate, fixedHorizonTest, ratioPair,
 } from '@flywheel/satisfaction';
-import { AppProcess, ROOT, TestContext, get, post, postAll, waitFor, prng } from './support/harness';
+import { AppProcess, ROOT, TestContext, call, get, post, postAll, waitFor, prng } from './support/harness';
 
 const Z = 1.959964;
 const HOUR = 3_600_000;
@@ -289,6 +289,52 @@ describe('satisfaction metrics API', () => {
     const other = await metrics(`compare?baseline=veo:1.0&candidate=seedance:2.0&${WINDOW}`);
     expect(other.body.baseline).toMatchObject({ model: 'veo', modelVersion: '1.0', n: 0 });
     expect(other.body.candidate.n).toBe(bare.body.candidate.n);
+  });
+
+  it('runs the SRM test against the split the project declared for the pair when the query gives none', async () => {
+    const splits = (method: string, body?: unknown, query = '', key = project.secretKey) => call(method, `${api.url}/v1/metrics/traffic-splits${query}`, key, body);
+    const pair = `baseline=seedance:1.0&candidate=seedance:2.0&${WINDOW}`;
+    const reversed = `baseline=seedance:2.0&candidate=seedance:1.0&${WINDOW}`;
+    await expect(splits('GET')).resolves.toMatchObject({ status: 200, body: { splits: [] } });
+    expect((await metrics(`compare?${pair}`)).body.srm).toBeNull();
+
+    const declared = await splits('PUT', { baseline: 'seedance:1.0', candidate: 'seedance:2.0', split: '97:3' });
+    expect(declared).toMatchObject({ status: 200, body: { baseline: 'seedance:1.0', candidate: 'seedance:2.0', split: '97:3', expected: { baseline: 0.97, candidate: 0.03 } } });
+    // 20 : 20 generations against a declared 97:3: flagged, and the answer says where the split came from.
+    const flagged = (await metrics(`compare?${pair}`)).body.srm;
+    expect(flagged).toMatchObject({ source: 'declared', mismatch: true, observed: { baseline: 20, candidate: 20 } });
+    expect(flagged.expected.baseline).toBeCloseTo(0.97, 12);
+    expect(flagged.message).toMatch(/^SAMPLE RATIO MISMATCH/);
+    // The same pair the other way round reads the declaration with its shares swapped.
+    const other = (await metrics(`compare?${reversed}`)).body.srm;
+    expect(other).toMatchObject({ source: 'declared', mismatch: true });
+    expect(other.expected.baseline).toBeCloseTo(0.03, 12);
+    // The query's expectedSplit wins over the declaration; other pairs are not affected.
+    await expect(metrics(`compare?${pair}&expectedSplit=50:50`)).resolves.toMatchObject({ body: { srm: { source: 'query', mismatch: false } } });
+    expect((await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}`)).body.srm).toBeNull();
+
+    // Declaring the reversed pair replaces it: one declaration per pair.
+    await expect(splits('PUT', { baseline: 'seedance:2.0', candidate: 'seedance:1.0', split: '1:1' })).resolves.toMatchObject({ status: 200 });
+    await expect(splits('GET')).resolves.toMatchObject({ body: { splits: [{ baseline: 'seedance:2.0', candidate: 'seedance:1.0', split: '1:1' }] } });
+    await expect(metrics(`compare?${pair}`)).resolves.toMatchObject({ body: { srm: { source: 'declared', mismatch: false, expected: { baseline: 0.5 } } } });
+
+    const refused: [unknown, string][] = [
+      [{ baseline: 'seedance:1.0', candidate: 'seedance:2.0', split: '0:1' }, 'split'],
+      [{ baseline: 'seedance:1.0', candidate: 'seedance:2.0' }, 'split'],
+      [{ baseline: 'seedance:1.0', split: '50:50' }, 'candidate'],
+      [{ baseline: 'seedance:1.0', candidate: '1.0', split: '50:50' }, 'candidate'],
+      [{ baseline: 'seedance:', candidate: 'seedance:2.0', split: '50:50' }, 'baseline'],
+    ];
+    for (const [body, field] of refused) {
+      const response = await splits('PUT', body);
+      expect({ body, status: response.status, field: response.body?.error?.details?.[0]?.field }).toEqual({ body, status: 400, field });
+    }
+    await expect(splits('PUT', { baseline: 'seedance:1.0', candidate: 'seedance:2.0', split: '50:50' }, '', project.ingestKey)).resolves.toMatchObject({ status: 403 });
+
+    await expect(splits('DELETE', undefined, '?baseline=seedance:1.0&candidate=seedance:2.0')).resolves.toMatchObject({ status: 200, body: { removed: true } });
+    await expect(splits('DELETE', undefined, '?baseline=seedance:1.0&candidate=seedance:2.0')).resolves.toMatchObject({ status: 404 });
+    expect((await metrics(`compare?${pair}`)).body.srm).toBeNull();
+    await expect(splits('GET')).resolves.toMatchObject({ body: { splits: [] } });
   });
 
   it('filters the unknown category explicitly', async () => {

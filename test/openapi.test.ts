@@ -158,6 +158,12 @@ describe('the OpenAPI document against the running api', () => {
     }
     await expect(documented('GET', '/v1/metrics/compare', secret, { query: 'baseline=1.0&candidate=1.1&from=2026-10-25T00:00:00Z' })).resolves.toMatchObject({ status: 200 });
     await documented('GET', '/v1/metrics/satisfaction', secret, { query: 'granularity=week' });
+    await expect(documented('PUT', '/v1/metrics/traffic-splits', secret, { body: { baseline: '1.0', candidate: '1.1', split: '90:10' } })).resolves.toMatchObject({ status: 200 });
+    await documented('PUT', '/v1/metrics/traffic-splits', secret, { body: { baseline: '1.0', candidate: '1.1', split: 'half' } });
+    await expect(documented('GET', '/v1/metrics/traffic-splits', secret)).resolves.toMatchObject({ status: 200 });
+    await expect(documented('GET', '/v1/metrics/compare', secret, { query: 'baseline=1.0&candidate=1.1&from=2026-10-25T00:00:00Z' })).resolves.toMatchObject({ status: 200, body: { srm: { source: 'declared' } } });
+    await expect(documented('DELETE', '/v1/metrics/traffic-splits', secret, { query: 'baseline=1.0&candidate=1.1' })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('DELETE', '/v1/metrics/traffic-splits', secret, { query: 'baseline=1.0&candidate=1.1' })).resolves.toMatchObject({ status: 404 });
 
     await expect(documented('POST', '/v1/score', secret, { body: { candidates: [{ videoId: 'oa-v0' }] } })).resolves.toMatchObject({ status: 409 });
     await documented('POST', '/v1/score', secret, { body: { candidates: [] } });

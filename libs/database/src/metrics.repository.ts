@@ -103,6 +103,17 @@ export interface VideoRanking {
   worst: VideoSatisfactionRow[];
 }
 
+/** A project's declared traffic split between two compare sides (shares are relative weights). */
+export interface TrafficSplitRow {
+  baseline: string;
+  candidate: string;
+  baselineShare: number;
+  candidateShare: number;
+  updatedAt: Date;
+}
+
+const SPLIT_COLUMNS = `baseline, candidate, baseline_share AS "baselineShare", candidate_share AS "candidateShare", updated_at AS "updatedAt"`;
+
 /**
  * Read side of the satisfaction metrics. Dashboards read the daily and hourly rollups (one statement per answer; the
  * statistics are computed by the caller); per-video rankings read the per-(video, user) signal rows. Every query is
@@ -292,6 +303,52 @@ export class MetricsRepository {
       params,
     );
     return new Map(rows.map((r) => [`${r.model}\u0000${r.model_version}`, Number(r.n)]));
+  }
+
+  /** The project's declared traffic splits, by baseline and candidate. */
+  async trafficSplits(projectId: string): Promise<TrafficSplitRow[]> {
+    return this.db.query(`SELECT ${SPLIT_COLUMNS} FROM traffic_splits WHERE project_id = $1 ORDER BY baseline, candidate`, [projectId]);
+  }
+
+  /**
+   * The split declared for this pair of sides: as declared, or declared the other way round (shares swapped so that
+   * the first is the baseline's); null when there is none.
+   */
+  async trafficSplitFor(projectId: string, baseline: string, candidate: string): Promise<TrafficSplitRow | null> {
+    const rows: TrafficSplitRow[] = await this.db.query(
+      `SELECT ${SPLIT_COLUMNS} FROM traffic_splits
+        WHERE project_id = $1 AND ((baseline = $2 AND candidate = $3) OR (baseline = $3 AND candidate = $2))`,
+      [projectId, baseline, candidate],
+    );
+    const same = rows.find((r) => r.baseline === baseline);
+    if (same) return same;
+    const other = rows[0];
+    return other ? { baseline, candidate, baselineShare: other.candidateShare, candidateShare: other.baselineShare, updatedAt: other.updatedAt } : null;
+  }
+
+  /** Declares (or replaces) the split of a pair; a declaration of the reversed pair is replaced by it. */
+  async declareTrafficSplit(projectId: string, baseline: string, candidate: string, shares: [number, number]): Promise<TrafficSplitRow> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(`DELETE FROM traffic_splits WHERE project_id = $1 AND baseline = $3 AND candidate = $2`, [projectId, baseline, candidate]);
+      const [row] = await manager.query(
+        `INSERT INTO traffic_splits (project_id, baseline, candidate, baseline_share, candidate_share) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (project_id, baseline, candidate)
+           DO UPDATE SET baseline_share = EXCLUDED.baseline_share, candidate_share = EXCLUDED.candidate_share, updated_at = now()
+         RETURNING ${SPLIT_COLUMNS}`,
+        [projectId, baseline, candidate, shares[0], shares[1]],
+      );
+      return row;
+    });
+  }
+
+  /** Removes the declaration of a pair (either way round); false when there was none. */
+  async removeTrafficSplit(projectId: string, baseline: string, candidate: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `WITH gone AS (DELETE FROM traffic_splits WHERE project_id = $1 AND ((baseline = $2 AND candidate = $3) OR (baseline = $3 AND candidate = $2)) RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [projectId, baseline, candidate],
+    );
+    return rows[0].n > 0;
   }
 
   /**

@@ -207,3 +207,22 @@ export class VideosQueryDto extends MetricsWindowDto {
   @Transform(integer) @IsOptional() @Max(1_000_000) @Min(1) @IsInt({ message: 'minViewers must be an integer' })
   minViewers?: number;
 }
+
+/** The two sides of a declared traffic split, as compare takes them. */
+export class TrafficSplitPairDto {
+  @ApiProperty({ description: 'The baseline side: `model:version` or a bare version, as compare\'s `baseline`', example: 'seedance:1.0' })
+  @Transform(single) @IsDefined({ message: 'baseline is required: the model:version compare takes as baseline' })
+  @Length(1, MAX_ARM_LENGTH, { message: `baseline must be 1–${MAX_ARM_LENGTH} characters` }) @IsString({ message: 'baseline must be one model:version' })
+  baseline: string;
+
+  @ApiProperty({ description: 'The candidate side, as compare\'s `candidate`', example: 'seedance:2.0' })
+  @Transform(single) @IsDefined({ message: 'candidate is required: the model:version compare takes as candidate' })
+  @Length(1, MAX_ARM_LENGTH, { message: `candidate must be 1–${MAX_ARM_LENGTH} characters` }) @IsString({ message: 'candidate must be one model:version' })
+  candidate: string;
+}
+
+export class TrafficSplitBodyDto extends TrafficSplitPairDto {
+  @ApiProperty({ type: String, example: '50:50', description: 'Intended traffic split baseline:candidate (relative weights: 50:50, 9:1)' })
+  @IsDefined({ message: 'split is required: the intended traffic split baseline:candidate, e.g. 50:50' }) @IsSplit()
+  split: string;
+}

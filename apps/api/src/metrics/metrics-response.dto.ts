@@ -40,12 +40,31 @@ export class SplitDto {
 
 export class SrmDto {
   @ApiProperty({ example: 'videos', description: 'What is counted: generations created in the window, per side' }) unit: string;
+  @ApiProperty({ enum: ['query', 'declared'], description: "Where the intended split came from: the query's expectedSplit, or the project's declaration for this pair (/v1/metrics/traffic-splits)" }) source: string;
   @ApiProperty({ type: SplitDto, description: 'Intended shares (normalised)' }) expected: SplitDto;
   @ApiProperty({ type: SplitDto, description: 'Observed counts' }) observed: SplitDto;
   @ApiProperty() chiSquare: number;
   @ApiProperty() pValue: number;
   @ApiProperty({ description: 'p < 0.001: the split is broken and the comparison cannot be trusted' }) mismatch: boolean;
   @ApiProperty() message: string;
+}
+
+export class TrafficSplitDto {
+  @ApiProperty({ example: 'seedance:1.0' }) baseline: string;
+  @ApiProperty({ example: 'seedance:2.0' }) candidate: string;
+  @ApiProperty({ type: SplitDto, description: 'Intended shares (normalised to sum to 1)' }) expected: SplitDto;
+  @ApiProperty({ example: '50:50', description: 'As declared' }) split: string;
+  @ApiProperty() updatedAt: string;
+}
+
+export class TrafficSplitListDto {
+  @ApiProperty({ type: [TrafficSplitDto] }) splits: TrafficSplitDto[];
+}
+
+export class TrafficSplitRemovedDto {
+  @ApiProperty() baseline: string;
+  @ApiProperty() candidate: string;
+  @ApiProperty({ example: true }) removed: boolean;
 }
 
 export class TestDto {
@@ -138,7 +157,7 @@ export class ComparisonDto extends WindowDto {
   @ApiProperty({ type: ArmDto }) baseline: ArmDto;
   @ApiProperty({ type: ArmDto }) candidate: ArmDto;
   @ApiProperty({ type: CompareMethodDto }) method: CompareMethodDto;
-  @ApiProperty({ type: SrmDto, nullable: true, description: 'Sample-ratio-mismatch test; null unless expectedSplit is given' }) srm: SrmDto | null;
+  @ApiProperty({ type: SrmDto, nullable: true, description: "Sample-ratio-mismatch test against expectedSplit, or else the project's declared split for this pair; null when neither exists" }) srm: SrmDto | null;
   @ApiProperty({ type: Object, example: { method: 'benjamini-hochberg', q: 0.05, tests: 11 }, description: 'How `significant` was decided' })
   multipleTesting: { method: string; q: number; tests: number };
   @ApiProperty({ type: [MetricComparisonDto] }) metrics: MetricComparisonDto[];

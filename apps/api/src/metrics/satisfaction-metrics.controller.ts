@@ -1,9 +1,12 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
-import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto } from './metrics-query.dto';
-import { ComparisonDto, DimensionsDto, SatisfactionSeriesDto, VideoRankingDto } from './metrics-response.dto';
+import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, TrafficSplitBodyDto, TrafficSplitPairDto, VideosQueryDto } from './metrics-query.dto';
+import {
+  ComparisonDto, DimensionsDto, SatisfactionSeriesDto, TrafficSplitDto, TrafficSplitListDto, TrafficSplitRemovedDto, VideoRankingDto,
+} from './metrics-response.dto';
+import { ApiErrors } from '../openapi/openapi.decorators';
 import { SatisfactionMetricsService } from './satisfaction-metrics.service';
 
 @ApiTags('metrics')
@@ -33,11 +36,39 @@ export class SatisfactionMetricsController {
     description: 'Every metric of both sides over the window, the difference candidate − baseline with cluster-robust '
       + 'always-valid 95% intervals and p-values (fixedHorizon=true: the classical test), the relative lift, and '
       + '`significant` from Benjamini–Hochberg at q = 0.05 across the metrics of the answer. With expectedSplit, a '
-      + 'sample-ratio-mismatch test on the generations of each side (flagged at p < 0.001).',
+      + 'sample-ratio-mismatch test on the generations of each side (flagged at p < 0.001); without it, the same test '
+      + 'against the split the project declared for this pair (PUT /v1/metrics/traffic-splits), if any.',
   })
   @ApiOkResponse({ type: ComparisonDto })
   compare(@Auth() key: KeyOwner, @Query() query: CompareQueryDto) {
     return this.metrics.compare(key.projectId, query);
+  }
+
+  @Get('traffic-splits')
+  @ApiOperation({ summary: "The project's declared traffic splits between pairs of generators (for compare's SRM test)" })
+  @ApiOkResponse({ type: TrafficSplitListDto })
+  trafficSplits(@Auth() key: KeyOwner) {
+    return this.metrics.trafficSplits(key.projectId);
+  }
+
+  @Put('traffic-splits')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Declare the intended traffic split between two generators',
+    description: 'compare then runs its sample-ratio-mismatch test against it whenever the query gives no expectedSplit '
+      + '(for this pair either way round). Replaces an earlier declaration of the pair.',
+  })
+  @ApiOkResponse({ type: TrafficSplitDto })
+  declareTrafficSplit(@Auth() key: KeyOwner, @Body() body: TrafficSplitBodyDto) {
+    return this.metrics.declareTrafficSplit(key.projectId, body);
+  }
+
+  @Delete('traffic-splits')
+  @ApiOperation({ summary: 'Remove the declared split of a pair (either way round)' })
+  @ApiErrors('NOT_FOUND')
+  @ApiOkResponse({ type: TrafficSplitRemovedDto })
+  removeTrafficSplit(@Auth() key: KeyOwner, @Query() query: TrafficSplitPairDto) {
+    return this.metrics.removeTrafficSplit(key.projectId, query);
   }
 
   @Get('videos')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
-  CellSums, Granularity, MetricDimension, MetricsRepository, ROLLUP_COLUMNS, RollupFilter, RollupTotals, UNKNOWN_FILTER,
-  VersionSums,
+  CellSums, Granularity, MetricDimension, MetricsRepository, ROLLUP_COLUMNS, RollupFilter, RollupTotals, TrafficSplitRow,
+  UNKNOWN_FILTER, VersionSums,
 } from '@flywheel/database';
 import {
   ClusterAdjustment, ClusteredEstimate, POLICY_V1, alwaysValidTest, benjaminiHochberg, clusterAdjustment, clusteredMean,
@@ -9,7 +9,10 @@ import {
 } from '@flywheel/satisfaction';
 import { FlywheelError } from '@flywheel/errors';
 import { METRICS, MeanMetric, MetricDefinition, RateMetric } from './metric-definitions';
-import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, VideosQueryDto, parseInstant, parseSplit } from './metrics-query.dto';
+import {
+  CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, TrafficSplitBodyDto, TrafficSplitPairDto, VideosQueryDto, parseInstant,
+  parseSplit,
+} from './metrics-query.dto';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -205,6 +208,27 @@ export function parseArm(value: string): Arm {
   return colon < 0 ? { model: null, modelVersion: value } : { model: value.slice(0, colon), modelVersion: value.slice(colon + 1) };
 }
 
+/** Both sides well-formed and not sharing rows: the rule for compare and for a declared split. */
+function parseArms(baseline: string, candidate: string): [Arm, Arm] {
+  const problem = (field: string, message: string) => new FlywheelError('VALIDATION_FAILED', message, { details: [{ field, problems: [message] }] });
+  const arms: [Arm, Arm] = [parseArm(baseline), parseArm(candidate)];
+  for (const [field, arm] of [['baseline', arms[0]], ['candidate', arms[1]]] as const) {
+    if (arm.model === '' || arm.modelVersion === '') throw problem(field, `${field} must be model:version with both parts non-empty, or a bare version`);
+  }
+  const overlap = arms[0].modelVersion === arms[1].modelVersion
+    && (arms[0].model === null || arms[1].model === null || arms[0].model === arms[1].model);
+  if (overlap) throw problem('candidate', 'candidate must differ from baseline (the two sides would share rows)');
+  return arms;
+}
+
+const splitView = (row: TrafficSplitRow) => ({
+  baseline: row.baseline,
+  candidate: row.candidate,
+  expected: { baseline: row.baselineShare / (row.baselineShare + row.candidateShare), candidate: row.candidateShare / (row.baselineShare + row.candidateShare) },
+  split: `${row.baselineShare}:${row.candidateShare}`,
+  updatedAt: row.updatedAt.toISOString(),
+});
+
 const armMatches = (arm: Arm, model: string, modelVersion: string) => arm.modelVersion === modelVersion && (arm.model === null || arm.model === model);
 
 /** Rules of the metrics API: windows, grouping, estimates and comparisons over the hourly rollups. */
@@ -251,19 +275,14 @@ export class SatisfactionMetricsService {
   }
 
   async compare(projectId: string, query: CompareQueryDto) {
-    const baselineArm = parseArm(query.baseline);
-    const candidateArm = parseArm(query.candidate);
-    const problem = (field: string, message: string) => new FlywheelError('VALIDATION_FAILED', message, { details: [{ field, problems: [message] }] });
-    for (const [field, arm] of [['baseline', baselineArm], ['candidate', candidateArm]] as const) {
-      if (arm.model === '' || arm.modelVersion === '') throw problem(field, `${field} must be model:version with both parts non-empty, or a bare version`);
-    }
-    const overlap = baselineArm.modelVersion === candidateArm.modelVersion
-      && (baselineArm.model === null || candidateArm.model === null || baselineArm.model === candidateArm.model);
-    if (overlap) throw problem('candidate', 'candidate must differ from baseline (the two sides would share rows)');
+    const [baselineArm, candidateArm] = parseArms(query.baseline, query.candidate);
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const filters = pickFilters(query, ['model', 'category', 'segment']);
     const filter: RollupFilter = { ...window, ...filters, modelVersion: [baselineArm.modelVersion, candidateArm.modelVersion] };
-    const expected = query.expectedSplit === undefined ? null : parseSplit(query.expectedSplit);
+    // The intended split: the query's, or else the one the project declared for this pair (either way round).
+    const declared = query.expectedSplit === undefined ? await this.metrics.trafficSplitFor(projectId, query.baseline, query.candidate) : null;
+    const expected = query.expectedSplit !== undefined ? parseSplit(query.expectedSplit)
+      : declared ? [declared.baselineShare, declared.candidateShare] as [number, number] : null;
     const [groups, sums, generated] = await Promise.all([
       this.metrics.aggregate(projectId, filter, null, ALL_DIMENSIONS),
       this.metrics.versionSums(projectId, null),
@@ -291,6 +310,7 @@ export class SatisfactionMetricsService {
       const shares = [expected[0] / (expected[0] + expected[1]), expected[1] / (expected[0] + expected[1])];
       srm = {
         unit: 'videos',
+        source: declared ? 'declared' : 'query',
         expected: { baseline: shares[0], candidate: shares[1] },
         observed: { baseline: a.videos, candidate: b.videos },
         chiSquare: test.chiSquare,
@@ -318,6 +338,26 @@ export class SatisfactionMetricsService {
       multipleTesting: { method: 'benjamini-hochberg', q: FDR_Q, tests },
       metrics,
     };
+  }
+
+  /** The project's declared traffic splits. */
+  async trafficSplits(projectId: string) {
+    return { splits: (await this.metrics.trafficSplits(projectId)).map(splitView) };
+  }
+
+  /** Declares (or replaces) the intended split of a pair of sides: compare's SRM test uses it without expectedSplit. */
+  async declareTrafficSplit(projectId: string, body: TrafficSplitBodyDto) {
+    parseArms(body.baseline, body.candidate);
+    const shares = parseSplit(body.split)!;
+    return splitView(await this.metrics.declareTrafficSplit(projectId, body.baseline, body.candidate, shares));
+  }
+
+  async removeTrafficSplit(projectId: string, query: TrafficSplitPairDto) {
+    parseArms(query.baseline, query.candidate);
+    if (!(await this.metrics.removeTrafficSplit(projectId, query.baseline, query.candidate))) {
+      throw new FlywheelError('NOT_FOUND', `no traffic split is declared for ${query.baseline} against ${query.candidate}`);
+    }
+    return { baseline: query.baseline, candidate: query.candidate, removed: true };
   }
 
   async videos(projectId: string, query: VideosQueryDto) {
