@@ -76,6 +76,24 @@ export interface RollupFilter {
   versions?: { model: string; modelVersion: string }[];
 }
 
+/**
+ * Sums of the rollup counters as float8, each value cast before it is added: exact for the integer counters (whole
+ * numbers below 2^53 add exactly in float8, as the cast of a numeric sum would give), read back as numbers rather than
+ * numeric strings, and without numeric accumulators (which made the dashboard's aggregation spill to disk).
+ */
+const FLOAT_SUMS = ROLLUP_COLUMNS.map((c) => `sum(${c}::float8) AS ${c}`);
+
+/** A (model, model version, category, segment) cell of the rollups: '\u0000'-joined, as the metrics service keys it. */
+export type CellId = string;
+export const cellIdOf = (model: string, modelVersion: string, category: string, segment: string): CellId =>
+  `${model}\u0000${modelVersion}\u0000${category}\u0000${segment}`;
+
+/** One answer point: a time bucket and the grouped dimensions, with the cells its rows came from. */
+export interface RollupPoint extends RollupGroup {
+  /** The cells that have viewers in this point, sorted: what its cluster-robust intervals are computed over. */
+  cells: CellId[];
+}
+
 export interface RollupGroup {
   /** Start of the time bucket (UTC); null when the query was not bucketed. */
   bucket: Date | null;
@@ -120,6 +138,8 @@ const SPLIT_COLUMNS = `baseline, candidate, baseline_share AS "baselineShare", c
  * scoped by project.
  */
 export class MetricsRepository {
+  private readonly sumsCache = new Map<string, { marker: string; sums: VersionSums[] }>();
+
   constructor(private readonly db: DataSource) {}
 
   /**
@@ -140,8 +160,7 @@ export class MetricsRepository {
     const select = [
       ...(granularity ? [`${keys[0]} AS bucket`] : []),
       ...groupBy.map((d) => `${DIMENSION_COLUMN[d]} AS "${d}"`),
-      // float8 sums: exact for counts below 2^53, and read back as numbers rather than numeric strings.
-      ...ROLLUP_COLUMNS.map((c) => `sum(${c})::float8 AS ${c}`),
+      ...FLOAT_SUMS,
     ];
     const ordinals = keys.map((_, i) => i + 1).join(', ');
     const rows: Record<string, unknown>[] = await this.db.query(
@@ -155,6 +174,59 @@ export class MetricsRepository {
       dims: Object.fromEntries(groupBy.map((d) => [d, row[d] as string])),
       totals: Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as RollupTotals,
     }));
+  }
+
+  /**
+   * The answer points of a dashboard query in one statement: the rollup counters summed per time bucket and grouped
+   * dimension — as `aggregate` — and, per point, the cells (model, model version, category, segment) that have
+   * viewers in it, which its cluster-robust intervals need. The source holds one row per (bucket, cell): daily rows as
+   * they are, hourly rows as they are for hour buckets, and the ragged hours at either end of a window of days summed
+   * per cell into the one day each end lies in. The points come back one row each (24× fewer than one per (point,
+   * cell) for a version series over 6 categories × 4 segments), with their cells as arrays of the dimensions that are
+   * not grouped (in step: aggregates of one group advance together over its rows), in the order of their first
+   * (bucket, model, model version, category, segment) row, as the per-cell grouping gave them.
+   */
+  async points(projectId: string, filter: RollupFilter, granularity: Granularity, groupBy: readonly MetricDimension[]): Promise<RollupPoint[]> {
+    const params: unknown[] = [projectId];
+    const source = cellBucketSource(filter, granularity, params);
+    const grouped = groupBy.map((d) => DIMENSION_COLUMN[d]);
+    const free = METRIC_DIMENSIONS.filter((d) => !groupBy.includes(d));
+    const select = [
+      'bucket',
+      ...groupBy.map((d) => `${DIMENSION_COLUMN[d]} AS "${d}"`),
+      ...ROLLUP_COLUMNS.map((c) => `sum(${c}) AS ${c}`),
+      // json, not text[]: JSON.parse reads it several times faster than the driver's array parser.
+      ...free.map((d) => `json_agg(${DIMENSION_COLUMN[d]}) FILTER (WHERE viewers > 0) AS "cell_${d}"`),
+    ];
+    const ordinals = ['1', ...grouped.map((_, i) => String(i + 2))].join(', ');
+    // Grouped dimensions that lead the four in order sort as the per-cell rows did; others by each point's first row.
+    const prefix = groupBy.every((d, i) => METRIC_DIMENSIONS[i] === d);
+    const order = prefix ? ordinals : '1, min(ARRAY[model, model_version, category, segment])';
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `SELECT ${select.join(', ')}
+         FROM (${source}) AS r
+        GROUP BY ${ordinals} ORDER BY ${order}`,
+      params,
+    );
+    // Where each of the four dimensions of a cell comes from: the point's own value, or its cell arrays.
+    const freeIndex = METRIC_DIMENSIONS.map((d) => free.indexOf(d));
+    return rows.map((row) => {
+      const dims = Object.fromEntries(groupBy.map((d) => [d, row[d] as string])) as Partial<Record<MetricDimension, string>>;
+      const lists = free.map((d) => (row[`cell_${d}`] as string[] | null) ?? []);
+      const cells: CellId[] = [];
+      const count = free.length ? lists[0].length : Number(row.viewers) > 0 ? 1 : 0;
+      const parts = METRIC_DIMENSIONS.map((d) => dims[d] ?? '');
+      for (let i = 0; i < count; i++) {
+        for (let j = 0; j < 4; j++) if (freeIndex[j] >= 0) parts[j] = lists[freeIndex[j]][i];
+        cells.push(cellIdOf(parts[0], parts[1], parts[2], parts[3]));
+      }
+      return {
+        bucket: new Date(row.bucket as string),
+        dims,
+        totals: Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as RollupTotals,
+        cells: cells.sort(),
+      };
+    });
   }
 
   /** The models, model versions, categories and segments that have rollups in the window ('' = unknown). */
@@ -231,61 +303,40 @@ export class MetricsRepository {
    * the user moments per version.
    */
   async versionSums(projectId: string, versions: { model: string; modelVersion: string }[] | null): Promise<VersionSums[]> {
-    const params: unknown[] = [projectId];
-    const where = versions ? dimensionConditions({ versions }, params).map((c) => ` AND ${c}`).join('') : '';
-    const [totals, moments] = await Promise.all([
-      this.db.query(
-        `SELECT model, model_version, category, segment, ${ROLLUP_COLUMNS.map((c) => `sum(${c})::float8 AS ${c}`).join(', ')}
-           FROM satisfaction_rollups_daily WHERE project_id = $1${where} GROUP BY 1, 2, 3, 4`,
-        params,
-      ) as Promise<Record<string, unknown>[]>,
-      this.db.query(
-        `SELECT unit, model, model_version, category, segment, clusters, ${MOMENT_COLUMNS.map((m) => m.name).join(', ')}
-           FROM cluster_moments WHERE project_id = $1${where}`,
-        params,
-      ) as Promise<Record<string, unknown>[]>,
-    ]);
-    const versionKey = (r: Record<string, unknown>) => `${r.model}\u0000${r.model_version}`;
-    const cellKey = (r: Record<string, unknown>) => `${versionKey(r)}\u0000${r.category}\u0000${r.segment}`;
-    const names = ['clusters', ...MOMENT_COLUMNS.map((m) => m.name)];
-    const momentsOf = (r: Record<string, unknown>) => Object.fromEntries(names.map((c) => [c, Number(r[c])]));
-    const addInto = (target: Record<string, number> | null, add: Record<string, number>) => {
-      const out = target ?? Object.fromEntries(names.map((c) => [c, 0]));
-      for (const c of names) out[c] += add[c];
-      return out;
-    };
-    const out = new Map<string, VersionSums>();
-    const cells = new Map<string, CellSums>();
-    for (const r of totals) {
-      let entry = out.get(versionKey(r));
-      if (!entry) {
-        entry = { model: r.model as string, modelVersion: r.model_version as string, totals: sumColumns([]), videoMoments: null, userMoments: null, cells: [] };
-        out.set(versionKey(r), entry);
-      }
-      const cell: CellSums = {
-        category: r.category as string, segment: r.segment as string,
-        totals: Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, Number(r[c] ?? 0)])) as RollupTotals, videoMoments: null,
-      };
-      for (const c of ROLLUP_COLUMNS) entry.totals[c] += cell.totals[c];
-      entry.cells.push(cell);
-      cells.set(cellKey(r), cell);
+    return readVersionSums((sql, params) => this.db.query(sql, params), projectId, versions);
+  }
+
+  /**
+   * versionSums of every version, kept per project under the project's change marker: the transaction ids that
+   * last wrote its cluster_moments rows. Every write that changes an all-time sum changes one of those rows in the
+   * same transaction (the rollups, video and user aggregates and moments are applied together from one set of
+   * contributions, and a cell's all-time rollup delta is the sum of its videos' deltas, each of which updates the
+   * cell's video-moment row); a rebuild or purge replaces or removes them. Writes that leave the all-time sums alone
+   * (a row moving to an earlier hour) may keep the marker. A hit costs one read of the project's moment rows' xmin
+   * (one per cell and version) instead of summing every daily rollup row ever written; a miss reads the marker and
+   * the sums in one snapshot.
+   */
+  async allVersionSums(projectId: string): Promise<VersionSums[]> {
+    const marker = await sumsMarker((sql, params) => this.db.query(sql, params), projectId);
+    const hit = this.sumsCache.get(projectId);
+    if (hit && hit.marker === marker) {
+      this.sumsCache.delete(projectId);
+      this.sumsCache.set(projectId, hit);
+      return hit.sums;
     }
-    for (const r of moments) {
-      const entry = out.get(versionKey(r));
-      if (!entry) continue; // moments without rollups: every contribution moved away
-      if (r.unit === 'user') {
-        entry.userMoments = momentsOf(r);
-        continue;
-      }
-      const cell = cells.get(cellKey(r));
-      if (!cell) continue;
-      cell.videoMoments = momentsOf(r);
-      entry.videoMoments = addInto(entry.videoMoments, cell.videoMoments);
-    }
-    return [...out.values()];
+    const fresh = await this.db.transaction('REPEATABLE READ', async (em) => {
+      const query = (sql: string, params: unknown[]) => em.query(sql, params);
+      return { marker: await sumsMarker(query, projectId), sums: await readVersionSums(query, projectId, null) };
+    });
+    this.sumsCache.delete(projectId);
+    this.sumsCache.set(projectId, fresh);
+    while (this.sumsCache.size > SUMS_CACHE_PROJECTS) this.sumsCache.delete(this.sumsCache.keys().next().value!);
+    return fresh.sums;
   }
 
   /** Generations created in [from, to) per (model, model version) among `versions`, with the category/segment filters. */
+
+
   async generationCounts(projectId: string, filter: RollupFilter): Promise<Map<string, number>> {
     const params: unknown[] = [projectId, filter.from.toISOString(), filter.to.toISOString()];
     const conditions = dimensionConditions({ ...filter, category: undefined, segment: undefined }, params, 'g.');
@@ -354,7 +405,8 @@ export class MetricsRepository {
   /**
    * Best and worst videos from the per-video aggregate (all-time sums per video): the videos whose generation was
    * created in [from, to), with the filters, ranked by (sum + priorMean · priorStrength) / (n + priorStrength) where
-   * priorMean is their pooled mean. One pass over the window's video rows; prompts are read for the listed ones only.
+   * priorMean is their pooled mean. One pass over the window's video rows; the listed ones' other columns and prompts
+   * are read for them only.
    */
   async rankAggregatedVideos(
     projectId: string,
@@ -364,24 +416,27 @@ export class MetricsRepository {
     const conditions = dimensionConditions(options, params, 'a.').map((c) => ` AND ${c}`).join('');
     params.push(options.priorStrength, options.minViewers, options.limit);
     const [strength, minViewers, limit] = [params.length - 2, params.length - 1, params.length].map((i) => `$${i}`);
+    // The window's rows are read once, narrow (video, n, sum): the prior and both top lists run over that. A video has
+    // one row with a created_at (the one under its generation's dimensions, which never change), so the listed rows'
+    // other columns are read back by video.
+    const inWindow = `a.project_id = $1 AND a.created_at >= $2 AND a.created_at < $3 AND a.viewers > 0${conditions}`;
     const rows: Record<string, unknown>[] = await this.db.query(
       `WITH v AS MATERIALIZED (
-         SELECT a.video_id, a.model, a.model_version, a.category, a.segment, a.created_at, a.viewers AS n,
-                a.sat_sum AS sum, a.sat_sumsq AS sumsq
-           FROM video_aggregates a
-          WHERE a.project_id = $1 AND a.created_at >= $2 AND a.created_at < $3 AND a.viewers > 0${conditions}
-       ), prior AS (
+         SELECT a.video_id, a.viewers AS n, a.sat_sum AS sum FROM video_aggregates a WHERE ${inWindow}
+       ), prior AS MATERIALIZED (
          SELECT coalesce(sum(sum) / nullif(sum(n), 0), 0)::float8 AS mean, coalesce(sum(n), 0)::float8 AS n FROM v
        ), ranked AS (
-         (SELECT 'best' AS list, v.* FROM v, prior p WHERE v.n >= ${minViewers}
-           ORDER BY (v.sum + p.mean * ${strength}) / (v.n + ${strength}) DESC, v.video_id LIMIT ${limit})
+         (SELECT 'best' AS list, v.video_id FROM v WHERE v.n >= ${minViewers}
+           ORDER BY (v.sum + (SELECT mean FROM prior) * ${strength}) / (v.n + ${strength}) DESC, v.video_id LIMIT ${limit})
          UNION ALL
-         (SELECT 'worst' AS list, v.* FROM v, prior p WHERE v.n >= ${minViewers}
-           ORDER BY (v.sum + p.mean * ${strength}) / (v.n + ${strength}) ASC, v.video_id LIMIT ${limit})
+         (SELECT 'worst' AS list, v.video_id FROM v WHERE v.n >= ${minViewers}
+           ORDER BY (v.sum + (SELECT mean FROM prior) * ${strength}) / (v.n + ${strength}) ASC, v.video_id LIMIT ${limit})
        )
-       SELECT p.mean AS prior_mean, p.n AS prior_n, r.*, g.prompt
+       SELECT p.mean AS prior_mean, p.n AS prior_n, r.list, a.video_id, a.model, a.model_version, a.category, a.segment,
+              a.created_at, a.viewers AS n, a.sat_sum AS sum, a.sat_sumsq AS sumsq, g.prompt
          FROM prior p
          LEFT JOIN ranked r ON true
+         LEFT JOIN video_aggregates a ON a.video_id = r.video_id AND ${inWindow}
          LEFT JOIN generations g ON g.project_id = $1 AND g.video_id = r.video_id`,
       params,
     );
@@ -399,6 +454,74 @@ export class MetricsRepository {
 }
 
 const DAY_MS = 86_400_000;
+
+type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Projects whose all-time sums MetricsRepository keeps (least recently used dropped first). */
+const SUMS_CACHE_PROJECTS = 256;
+
+/** The change marker of a project's all-time sums (see MetricsRepository.allVersionSums). */
+async function sumsMarker(query: Query, projectId: string): Promise<string> {
+  const [row] = await query(
+    `SELECT count(*)::int AS n, md5(coalesce(string_agg(xmin::text, ',' ORDER BY unit, model, model_version, category, segment), '')) AS hash
+       FROM cluster_moments WHERE project_id = $1`,
+    [projectId],
+  );
+  return `${row.n}:${row.hash}`;
+}
+
+async function readVersionSums(query: Query, projectId: string, versions: { model: string; modelVersion: string }[] | null): Promise<VersionSums[]> {
+  const params: unknown[] = [projectId];
+  const where = versions ? dimensionConditions({ versions }, params).map((c) => ` AND ${c}`).join('') : '';
+  const totals = await query(
+    `SELECT model, model_version, category, segment, ${FLOAT_SUMS.join(', ')}
+       FROM satisfaction_rollups_daily WHERE project_id = $1${where} GROUP BY 1, 2, 3, 4`,
+    params,
+  );
+  const moments = await query(
+    `SELECT unit, model, model_version, category, segment, clusters, ${MOMENT_COLUMNS.map((m) => m.name).join(', ')}
+       FROM cluster_moments WHERE project_id = $1${where}`,
+    params,
+  );
+  const versionKey = (r: Record<string, unknown>) => `${r.model}\u0000${r.model_version}`;
+  const cellKey = (r: Record<string, unknown>) => `${versionKey(r)}\u0000${r.category}\u0000${r.segment}`;
+  const names = ['clusters', ...MOMENT_COLUMNS.map((m) => m.name)];
+  const momentsOf = (r: Record<string, unknown>) => Object.fromEntries(names.map((c) => [c, Number(r[c])]));
+  const addInto = (target: Record<string, number> | null, add: Record<string, number>) => {
+    const out = target ?? Object.fromEntries(names.map((c) => [c, 0]));
+    for (const c of names) out[c] += add[c];
+    return out;
+  };
+  const out = new Map<string, VersionSums>();
+  const cells = new Map<string, CellSums>();
+  for (const r of totals) {
+    let entry = out.get(versionKey(r));
+    if (!entry) {
+      entry = { model: r.model as string, modelVersion: r.model_version as string, totals: sumColumns([]), videoMoments: null, userMoments: null, cells: [] };
+      out.set(versionKey(r), entry);
+    }
+    const cell: CellSums = {
+      category: r.category as string, segment: r.segment as string,
+      totals: Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, Number(r[c] ?? 0)])) as RollupTotals, videoMoments: null,
+    };
+    for (const c of ROLLUP_COLUMNS) entry.totals[c] += cell.totals[c];
+    entry.cells.push(cell);
+    cells.set(cellKey(r), cell);
+  }
+  for (const r of moments) {
+    const entry = out.get(versionKey(r));
+    if (!entry) continue; // moments without rollups: every contribution moved away
+    if (r.unit === 'user') {
+      entry.userMoments = momentsOf(r);
+      continue;
+    }
+    const cell = cells.get(cellKey(r));
+    if (!cell) continue;
+    cell.videoMoments = momentsOf(r);
+    entry.videoMoments = addInto(entry.videoMoments, cell.videoMoments);
+  }
+  return [...out.values()];
+}
 
 function sumColumns(list: RollupTotals[]): RollupTotals {
   const total = Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, 0])) as RollupTotals;
@@ -421,6 +544,38 @@ function dimensionConditions(filter: Pick<RollupFilter, MetricDimension | 'versi
     conditions.push(`(${alias}model, ${alias}model_version) IN (SELECT * FROM unnest($${params.length - 1}::text[], $${params.length}::text[]))`);
   }
   return conditions;
+}
+
+/**
+ * Rollup rows of the window with one row per (bucket, cell), as (bucket, model, model_version, category, segment,
+ * counters as float8): hour buckets are hourly rows as stored; day buckets are the daily rows of the whole UTC days
+ * inside [from, to) and, for the ragged hours at either end (each within one UTC day), their hourly rows summed per
+ * cell under that day (or, when the window holds no whole day, its hourly rows summed per cell and day). Appends its
+ * parameters to `params` (which must already hold the project id as $1).
+ */
+function cellBucketSource(filter: RollupFilter, granularity: Granularity, params: unknown[]): string {
+  const where = dimensionConditions(filter, params).map((c) => ` AND ${c}`).join('');
+  const at = (date: Date | number) => {
+    params.push(new Date(date).toISOString());
+    return `$${params.length}`;
+  };
+  const dims = 'model, model_version, category, segment';
+  const counters = ROLLUP_COLUMNS.map((c) => `${c}::float8 AS ${c}`).join(', ');
+  const summed = FLOAT_SUMS.join(', ');
+  const hourly = (from: Date | number, to: Date | number) => `FROM satisfaction_rollups WHERE project_id = $1 AND hour >= ${at(from)} AND hour < ${at(to)}${where}`;
+  const from = filter.from.getTime();
+  const to = filter.to.getTime();
+  if (granularity === 'hour') return `SELECT hour AS bucket, ${dims}, ${counters} ${hourly(from, to)}`;
+  const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
+  const dayTo = Math.floor(to / DAY_MS) * DAY_MS;
+  if (dayFrom >= dayTo) {
+    return `SELECT date_trunc('day', hour, 'UTC') AS bucket, ${dims}, ${summed} ${hourly(from, to)} GROUP BY 1, 2, 3, 4, 5`;
+  }
+  const parts = [`SELECT day AS bucket, ${dims}, ${counters} FROM satisfaction_rollups_daily
+                   WHERE project_id = $1 AND day >= ${at(dayFrom)} AND day < ${at(dayTo)}${where}`];
+  if (from < dayFrom) parts.push(`SELECT ${at(dayFrom - DAY_MS)}::timestamptz AS bucket, ${dims}, ${summed} ${hourly(from, dayFrom)} GROUP BY 2, 3, 4, 5`);
+  if (dayTo < to) parts.push(`SELECT ${at(dayTo)}::timestamptz AS bucket, ${dims}, ${summed} ${hourly(dayTo, to)} GROUP BY 2, 3, 4, 5`);
+  return parts.join(' UNION ALL ');
 }
 
 /**

@@ -62,9 +62,18 @@ function residualSquares(aa: number, ab: number, bb: number, r: number): number 
   return Math.max(0, aa - 2 * r * ab + r * r * bb);
 }
 
+/** The three moment column names of each pair, built once (the dashboard asks for them per metric and group). */
+const PAIR_MOMENTS = new WeakMap<RatioPair, readonly [string, string, string]>();
+function momentNamesOf(pair: RatioPair): readonly [string, string, string] {
+  let names = PAIR_MOMENTS.get(pair);
+  if (!names) PAIR_MOMENTS.set(pair, (names = [momentName(pair.num, pair.num), momentName(pair.num, pair.den), momentName(pair.den, pair.den)]));
+  return names;
+}
+
 function momentResidual(m: Readonly<Record<string, number>> | null, pair: RatioPair, r: number): number {
   if (!m) return 0;
-  return residualSquares(m[momentName(pair.num, pair.num)] ?? 0, m[momentName(pair.num, pair.den)] ?? 0, m[momentName(pair.den, pair.den)] ?? 0, r);
+  const [aa, ab, bb] = momentNamesOf(pair);
+  return residualSquares(m[aa] ?? 0, m[ab] ?? 0, m[bb] ?? 0, r);
 }
 
 /**

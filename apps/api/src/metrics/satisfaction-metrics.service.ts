@@ -109,16 +109,32 @@ export function adjusterFor(versions: readonly VersionSums[], cells: readonly Ce
   };
 }
 
-/** Looks up the all-time sums of the versions and cells that rows of a group came from. */
+/**
+ * Looks up the all-time sums of the versions and cells that rows of a group came from. Its adjusters are kept per set
+ * of cells: the points of a series mostly share one (a version's cells, day after day), and an index lives as long as
+ * the repository's cached sums it was built from.
+ */
 class SumsIndex {
   private readonly versions = new Map<string, VersionSums>();
   private readonly cells = new Map<string, CellSums>();
+  private readonly adjusters = new Map<string, Adjuster>();
 
   constructor(sums: VersionSums[]) {
     for (const v of sums) {
       this.versions.set(`${v.model}\u0000${v.modelVersion}`, v);
       for (const c of v.cells) this.cells.set(`${v.model}\u0000${v.modelVersion}\u0000${c.category}\u0000${c.segment}`, c);
     }
+  }
+
+  /** The adjuster of a set of cells given sorted (as the repository's points carry them). */
+  sortedAdjuster(cellIds: readonly string[]): Adjuster {
+    const key = cellIds.join('\u0001');
+    let adjust = this.adjusters.get(key);
+    if (!adjust) {
+      if (this.adjusters.size >= MAX_CACHED_ADJUSTERS) this.adjusters.clear();
+      this.adjusters.set(key, (adjust = this.adjuster(cellIds)));
+    }
+    return adjust;
   }
 
   /** `cellIds`: model\0version\0category\0segment of the group's rows. */
@@ -135,6 +151,16 @@ class SumsIndex {
     }
     return adjusterFor([...versions.values()], cells);
   }
+}
+
+/** Adjusters one SumsIndex keeps (one per distinct set of cells asked for) before it starts again. */
+const MAX_CACHED_ADJUSTERS = 1024;
+/** The index of each cached all-time sums array (the repository returns the same array while nothing changed). */
+const INDEXES = new WeakMap<VersionSums[], SumsIndex>();
+function indexOf(sums: VersionSums[]): SumsIndex {
+  let index = INDEXES.get(sums);
+  if (!index) INDEXES.set(sums, (index = new SumsIndex(sums)));
+  return index;
 }
 
 const cellId = (dims: Partial<Record<MetricDimension, string>>) => [dims.model, dims.modelVersion, dims.category, dims.segment].map((d) => d ?? '').join('\u0000');
@@ -244,32 +270,23 @@ export class SatisfactionMetricsService {
     if (requested.has('modelVersion')) requested.add('model');
     const groupBy = (['model', 'modelVersion', 'category', 'segment'] as MetricDimension[]).filter((d) => requested.has(d));
     const filters = pickFilters(query, ['model', 'modelVersion', 'category', 'segment']);
-    // Grouped by every dimension internally, so that each point knows the cells its rows come from (their clustering).
-    const [groups, sums] = await Promise.all([
-      this.metrics.aggregate(projectId, { ...window, ...filters }, granularity, ALL_DIMENSIONS),
-      this.metrics.versionSums(projectId, null),
+    // Each point carries the cells its rows come from (their clustering).
+    const [points, sums] = await Promise.all([
+      this.metrics.points(projectId, { ...window, ...filters }, granularity, groupBy),
+      this.metrics.allVersionSums(projectId),
     ]);
-    const index = new SumsIndex(sums);
-    const points = new Map<string, { bucket: Date; dims: Record<string, string>; totals: RollupTotals; cells: Set<string> }>();
-    for (const g of groups) {
-      const dims = Object.fromEntries(groupBy.map((d) => [d, g.dims[d] ?? '']));
-      const id = `${g.bucket!.toISOString()}|${JSON.stringify(dims)}`;
-      let point = points.get(id);
-      if (!point) points.set(id, (point = { bucket: g.bucket!, dims, totals: sumTotals([]), cells: new Set() }));
-      for (const c of ROLLUP_COLUMNS) point.totals[c] += g.totals[c];
-      if (g.totals.viewers > 0) point.cells.add(cellId(g.dims));
-    }
+    const index = indexOf(sums);
     return {
       ...windowView(window),
       granularity,
       groupBy,
       filters,
       method: METHOD,
-      series: [...points.values()].filter((p) => p.totals.viewers > 0).map((p) => ({
-        bucket: p.bucket.toISOString(),
+      series: points.filter((p) => p.totals.viewers > 0).map((p) => ({
+        bucket: p.bucket!.toISOString(),
         group: Object.fromEntries(groupBy.map((d) => [d, p.dims[d] || null])),
         n: p.totals.viewers,
-        metrics: metricSet(p.totals, index.adjuster(p.cells)),
+        metrics: metricSet(p.totals, index.sortedAdjuster(p.cells)),
       })),
     };
   }
@@ -285,11 +302,11 @@ export class SatisfactionMetricsService {
       : declared ? [declared.baselineShare, declared.candidateShare] as [number, number] : null;
     const [groups, sums, generated] = await Promise.all([
       this.metrics.aggregate(projectId, filter, null, ALL_DIMENSIONS),
-      this.metrics.versionSums(projectId, null),
+      this.metrics.allVersionSums(projectId),
       expected ? this.metrics.generationCounts(projectId, filter) : Promise.resolve(null),
     ]);
     const modelAllowed = (model: string) => !filters.model || filters.model.map((m) => (m === UNKNOWN_FILTER ? '' : m)).includes(model);
-    const index = new SumsIndex(sums);
+    const index = indexOf(sums);
     const side = (arm: Arm) => {
       const mine = groups.filter((g) => armMatches(arm, g.dims.model!, g.dims.modelVersion!) && modelAllowed(g.dims.model!));
       let videos = 0;
