@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@flywheel/config';
 import { FeedbackEventMessage, GenerationMessage } from '@flywheel/contracts';
-import { IngestRepository, IngestTransaction, ProjectsRepository, lockStripe } from '@flywheel/database';
+import { IngestRepository, IngestTransaction, ProjectsRepository } from '@flywheel/database';
 import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { QuantilesSource, SignalPipeline, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
@@ -230,10 +231,51 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     }
   });
 
+  it('a project\'s deletion lock holds back no other project, also none that shared its stripe in the old 256-stripe scheme', async () => {
+    // The old key: FNV-1a of `${projectId}:` modulo 256. Find a project id that collides with A's there.
+    const oldStripe = (id: string) => {
+      let h = 0x811c9dc5;
+      for (const ch of `${id}:`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+      return (h >>> 0) % 256;
+    };
+    const a = randomUUID();
+    let b = randomUUID();
+    while (oldStripe(b) !== oldStripe(a)) b = randomUUID();
+    const waitingOnAdvisory = async () => Number((await db.query(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+    ))[0].n) > 0;
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const deletion = ingest.transaction(async (tx) => {
+      await tx.lockProjects('exclusive', [a]); // as a deletion or a rebuild of A does
+      held();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await holding;
+    let aDone = false;
+    let own: Promise<unknown> = Promise.resolve();
+    try {
+      // B's batch takes its lock shared: it must not wait (on the old key it waited for A's transaction).
+      let bDone = false;
+      const other = ingest.transaction((tx) => tx.lockProjects('shared', [b])).finally(() => (bDone = true));
+      await waitFor(async () => bDone || (await waitingOnAdvisory()), 20000, "B's lock to be granted or to wait");
+      expect(bDone).toBe(true);
+      await other;
+      // A's own batches still wait for it.
+      own = ingest.transaction((tx) => tx.lockProjects('shared', [a])).finally(() => (aDone = true));
+      await waitFor(async () => aDone || (await waitingOnAdvisory()), 20000, "A's batch to wait");
+      expect(aDone).toBe(false);
+    } finally {
+      release();
+      await deletion;
+      await own;
+    }
+  });
+
   it('a rebuild holds back only its own project: another project\'s batches commit meanwhile, its own wait and then fold', async () => {
     const a = await newProject();
-    let b = await newProject();
-    while (lockStripe(b, '') === lockStripe(a, '')) b = await newProject(); // projects of one lock stripe wait for each other
+    const b = await newProject();
     await generations([generation(a, 'v', 'r'), generation(b, 'w', 'r')]);
     await events([event(a, 'a1', 'like', 'v', 'u1', 1), event(b, 'b1', 'like', 'w', 'u1', 1)]);
 

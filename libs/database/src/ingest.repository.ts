@@ -369,13 +369,14 @@ export class IngestTransaction {
 
   /**
    * The project side of DELETION_LOCK, taken before anything else in the transaction: ingest batches take their
-   * projects' stripes shared, a deletion takes its project's exclusively. Then read what closeFor reads.
+   * projects' locks shared, a deletion takes its project's exclusively (keys in order: waits never cycle). Then read
+   * what closeFor reads.
    */
   async lockProjects(mode: 'shared' | 'exclusive', projectIds: string[]): Promise<void> {
     if (projectIds.length === 0) return;
-    const stripes = [...new Set(projectIds.map((id) => lockStripe(id, '')))].sort((a, b) => a - b);
+    const keys = [...new Set(projectIds.map(projectLockKey))].sort((a, b) => a - b);
     const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-    await this.run(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DELETION_LOCK, stripes]);
+    await this.run(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DELETION_LOCK, keys]);
   }
 
   /**
@@ -620,15 +621,26 @@ function PASSED_OVER(where: string): string {
 const DERIVED_LOCKS = { video: 0x66770001, request: 0x66770002 } as const;
 
 /**
- * A deletion against in-flight ingest: every ingest transaction takes its projects' stripe of this class shared,
+ * A deletion against in-flight ingest: every ingest transaction takes its projects' locks of this class shared,
  * first; a deletion takes its project's exclusively for its whole transaction. So the deletion waits until the
  * batches already running have committed (it then deletes what they stored), and the batches after it read the
- * tombstone or the project's deletion (closedFor) only once it committed. Striped like DERIVED_LOCKS. A rebuild of
- * one project (lockForRebuild) takes the same lock exclusively, so it holds back only that project's batches (and
- * those of projects in the same stripe).
+ * tombstone or the project's deletion (closedFor) only once it committed. A rebuild of one project (lockForRebuild)
+ * takes the same lock exclusively, so it holds back only that project's batches. One lock per project, keyed by
+ * projectLockKey (not striped: a batch names few projects, so the lock table stays small).
  */
 const DELETION_LOCK = 0x66770003;
 const DERIVED_LOCK_STRIPES = 256;
+
+/**
+ * The key of a project's DELETION_LOCK: the 32 bits of FNV-1a over its id, as a signed int4 for the two-key form
+ * pg_advisory_xact_lock(DELETION_LOCK, key). Two projects share a lock with probability 2^-32 (with 256 stripes it
+ * was 1/256, so one project's deletion or rebuild held back another's ingest).
+ */
+export function projectLockKey(projectId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < projectId.length; i++) h = Math.imul(h ^ projectId.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
 
 export function lockStripe(projectId: string, id: string): number {
   // FNV-1a over the UTF-16 code units: cheap, and spreads similar ids.
