@@ -5,6 +5,7 @@
  * one watch ratio and a draw of each signal. Both consumers draw the same random numbers in the same order, so a seed
  * gives the same views whether they go through the api (as events) or straight into the estimator (as rows).
  */
+import { mulberry32 } from '@flywheel/random';
 
 export const DAY_MS = 86_400_000;
 export const VIDEO_SIGMA = 0.7;
@@ -51,17 +52,8 @@ export function calibrationWorlds(replicates: number, powerReplicates: number, s
   ];
 }
 
-/** Mulberry32: a seeded uniform generator (the same as test/support/harness's prng). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 (libs/random): a seeded uniform generator, the same as test/support/harness's prng. */
+export const prng = mulberry32;
 
 export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 

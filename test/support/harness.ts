@@ -7,6 +7,7 @@ import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { CreatedProject, ProjectsRepository, createProjectWithKeys } from '@flywheel/database';
 import { Kafka, createKafka, deleteTopics, ensureTopics } from '@flywheel/kafka';
+import { mulberry32 } from '@flywheel/random';
 
 /** The repository root, from test/support (ts-jest) or dist/test/support (compiled benchmarks). */
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -265,17 +266,8 @@ export async function postAll(api: AppProcess, key: string, batches: Record<stri
   await Promise.all([client(), client(), client(), client()]);
 }
 
-/** mulberry32: a small seeded PRNG, so fixtures and benchmark traffic are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (libs/random): a small seeded PRNG, so fixtures and benchmark traffic are the same on every run. */
+export const prng = mulberry32;
 
 /** Any HTTP call: method, optional bearer token, JSON body and extra headers; the answer's status, JSON body, headers. */
 export async function call(

@@ -1,3 +1,4 @@
+import { mulberry32Uint32 } from '@flywheel/random';
 import { createHash } from 'node:crypto';
 import type { PairSplit, SplitRatios } from './preference.types';
 
@@ -25,10 +26,10 @@ export function splitOf(splitKey: string, seed: number, ratios: SplitRatios): Pa
  * on which other groups exist or in which order they come.
  */
 export class GroupSampler {
-  private state: number;
+  private readonly nextUint32: () => number;
 
   constructor(groupKey: string, seed: number) {
-    this.state = (unitHash(`sample:${groupKey}`, seed) * TWO_POW_32) >>> 0;
+    this.nextUint32 = mulberry32Uint32((unitHash(`sample:${groupKey}`, seed) * TWO_POW_32) >>> 0);
   }
 
   /** Uniform integer in [0, n), n ≤ 2⁵³. */
@@ -43,11 +44,4 @@ export class GroupSampler {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  private nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
 }

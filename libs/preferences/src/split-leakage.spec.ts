@@ -1,16 +1,9 @@
+import { mulberry32 } from '@flywheel/random';
 import { buildPairs } from './pair-builder';
 import type { Pair, PairSplit, UserObservation, VideoEvidence } from './preference.types';
 
 /** mulberry32: the fixtures are random but the same on every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomEvidence(seed: number): { videos: VideoEvidence[]; observations: UserObservation[] } {
   const random = rng(seed);

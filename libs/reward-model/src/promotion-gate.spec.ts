@@ -1,16 +1,8 @@
+import { mulberry32 } from '@flywheel/random';
 import { exactMcNemar, headGate, normalQuantile, pairCorrectness, promotionGate } from './promotion-gate';
 
 /** mulberry32: seeded and fast enough for millions of draws under jest's vm (Prng is made for shuffles). */
-function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rngOf = mulberry32;
 
 /**
  * Simulated paired correctness: each pair is right for both models, for the candidate only, for production only or

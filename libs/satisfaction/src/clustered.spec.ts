@@ -1,3 +1,4 @@
+import { mulberry32 } from '@flywheel/random';
 import { MOMENT_COLUMNS, ratioPair } from './cluster-moments';
 import {
   VersionClusterSums, alwaysValidTest, clusterAdjustment, clusteredMean, clusteredRate, criticalValue,
@@ -6,16 +7,7 @@ import {
 import { RollupCounter } from './rollup-contribution';
 
 /** Mulberry32: a seeded uniform generator, so a failing replicate can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 function gaussian(u: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
