@@ -25,17 +25,12 @@ import {
 } from '@flywheel/database';
 import { CachedQuantiles, SignalPipeline, deleteUserData, rebuildProject } from '@flywheel/ingest';
 import { CURRENT_POLICY, SATISFACTION_POLICIES } from '@flywheel/satisfaction';
+import { positiveArg } from './args';
 
 interface Args { events: number; userEvents: number; runs: number; keep: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const value = (name: string, fallback: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    if (i < 0) return fallback;
-    const parsed = Number(argv[i + 1]);
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} needs a positive number`);
-    return Math.round(parsed);
-  };
+  const value = (name: string, fallback: number): number => positiveArg(argv, name, fallback);
   return { events: value('events', 10_000_000), userEvents: value('user-events', 10_000), runs: value('runs', 3), keep: argv.includes('--keep') };
 }
 

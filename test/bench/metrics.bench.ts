@@ -33,17 +33,12 @@ import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { MetricsRepository, ROLLUP_COLUMNS, RollupTotals, createProjectWithKeys, dropDatabase, migrate, ProjectsRepository } from '@flywheel/database';
 import { MOMENT_COLUMNS } from '@flywheel/satisfaction';
 import { SatisfactionMetricsService, metricSet } from '../../apps/api/src/metrics/satisfaction-metrics.service';
+import { positiveArg } from './args';
 
 interface Args { events: number; runs: number; rawRuns: number; days: number; keep: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const value = (name: string, fallback: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    if (i < 0) return fallback;
-    const parsed = Number(argv[i + 1]);
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} needs a positive number`);
-    return Math.round(parsed);
-  };
+  const value = (name: string, fallback: number): number => positiveArg(argv, name, fallback);
   return { events: value('events', 10_000_000), runs: value('runs', 50), rawRuns: value('raw-runs', 3), days: value('days', 60), keep: argv.includes('--keep') };
 }
 

@@ -211,13 +211,7 @@ export class PreferenceSetsRepository {
 
   /** A failed build keeps no rows (the set would not be complete). Only `attempt`'s claim can fail the set. */
   async fail(setId: string, error: string, attempt: number): Promise<void> {
-    await this.db.transaction(async (em) => {
-      const held = rowsOf(await em.query(
-        `UPDATE preference_sets SET status = 'failed', error = $2, heartbeat_at = NULL WHERE id = $1 AND attempts = $3 AND status = 'building' RETURNING id`,
-        [setId, error, attempt],
-      ));
-      if (held.length > 0) await this.clearRows(setId, em);
-    });
+    await this.endClaim(setId, 'failed', error, attempt);
   }
 
   /**
@@ -225,10 +219,15 @@ export class PreferenceSetsRepository {
    * `error` says why it waits. The next claim is a new attempt, so MAX_SET_BUILD_ATTEMPTS bounds the releases too.
    */
   async release(setId: string, error: string, attempt: number): Promise<boolean> {
+    return this.endClaim(setId, 'queued', error, attempt);
+  }
+
+  /** Ends `attempt`'s build as `status` with `error`, clearing its rows in the same transaction; false if not held. */
+  private endClaim(setId: string, status: 'failed' | 'queued', error: string, attempt: number): Promise<boolean> {
     return this.db.transaction(async (em) => {
       const held = rowsOf(await em.query(
-        `UPDATE preference_sets SET status = 'queued', error = $2, heartbeat_at = NULL WHERE id = $1 AND attempts = $3 AND status = 'building' RETURNING id`,
-        [setId, error, attempt],
+        `UPDATE preference_sets SET status = $4, error = $2, heartbeat_at = NULL WHERE id = $1 AND attempts = $3 AND status = 'building' RETURNING id`,
+        [setId, error, attempt, status],
       ));
       if (held.length > 0) await this.clearRows(setId, em);
       return held.length > 0;

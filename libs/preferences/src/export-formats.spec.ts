@@ -6,6 +6,7 @@ import { ROWS, pairRow } from './pair-rows.testing';
 import type { PreferencePairRow, RankedRequest } from './preference.types';
 import { PreferencesError } from './preferences.errors';
 import { encodeDpoJsonl, encodePairs, encodePairsJsonl, pairRowsSha256 } from './row-encoders.testing';
+import { parseCsvRecords } from './trainer-loaders.testing';
 import { RowSource, newExportStats } from './text-export.encoder';
 import { encodeVideoAlignCsv } from './trainer-export.encoder';
 
@@ -120,7 +121,7 @@ describe('videoalign-csv', () => {
     const rows = Array.from({ length: 400 }, (_, i) => pairRow({
       chosenId: `c${i}`, rejectedId: `r${i}`, chosenUri: `s3://c${i}`, rejectedUri: `s3://r${i}`, dimensions: { visual_quality: 1 },
     }));
-    const order = async (seed?: number) => parseCsv((await collect(encodeVideoAlignCsv(rows, { seed }))).toString('utf8')).slice(1).map((r) => r[0].startsWith('s3://r'));
+    const order = async (seed?: number) => parseCsvRecords((await collect(encodeVideoAlignCsv(rows, { seed }))).toString('utf8')).slice(1).map((r) => r[0].startsWith('s3://r'));
     const [one, again, two] = [await order(), await order(1), await order(2)];
     expect(again).toEqual(one);
     expect(two).not.toEqual(one);
@@ -206,27 +207,4 @@ describe('every pair format', () => {
 
 function reversedKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).reverse());
-}
-
-/** A minimal RFC 4180 reader, independent of the writer under test. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (ch === '"') { quoted = false; i++; continue; }
-      field += ch; i++; continue;
-    }
-    if (ch === '"' && field === '') { quoted = true; i++; continue; }
-    if (ch === ',') { record.push(field); field = ''; i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { record.push(field); records.push(record); record = []; field = ''; i += 2; continue; }
-    field += ch; i++;
-  }
-  if (field !== '' || record.length > 0) { record.push(field); records.push(record); }
-  return records;
 }
