@@ -9,7 +9,7 @@ import { AppProcess, ROOT, TestContext, prng, sleep, waitFor } from './support/h
  * Invariant 9 end to end: generations and feedback events produced straight onto their topics, on random partitions,
  * in a random order (generations before, during or after their feedback), some events delivered twice, and on some
  * seeds the worker SIGKILLed halfway and restarted. Once everything is stored, the worker's incremental signal rows,
- * hourly and daily rollups, per-video and per-user aggregates and cluster moments must equal, column by column, what
+ * hourly and daily rollups, per-video and per-user aggregates and cluster moments, and all of these per rating dimension, must equal, column by column, what
  * `flywheel metrics rebuild` computes from the stored events and generations. Seeded: a failure names its seed; FLYWHEEL_INTERLEAVE_SEEDS=7,8 runs those seeds.
  */
 describe('derived state under interleaved arrival orders', () => {
@@ -64,6 +64,9 @@ describe('derived state under interleaved arrival orders', () => {
 
     const incremental = await readDerivedState(ctx.db, projectId);
     expect(incremental.signals.some((r) => r.passed_over)).toBe(true);
+    // Per-dimension sums are compared too (and must not be vacuous): ratings of two dimensions, some refolded.
+    expect(new Set(incremental.dimensionVideos.map((r) => r.dimension)).size).toBe(2);
+    expect(incremental.dimensionMoments.some((r) => r.unit === 'user' && (r.clusters as number) > 1)).toBe(true);
     execFileSync(process.execPath, [path.join(ROOT, 'dist/apps/cli/src/main.js'), 'metrics', 'rebuild', '--project', projectId, '--json'], { env: ctx.env() });
     const rebuilt = await readDerivedState(ctx.db, projectId);
     const difference = [diffDerivedState(incremental, rebuilt), aggregateProblems(incremental)].filter(Boolean).join('\n');

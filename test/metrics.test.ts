@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CreatedProject } from '@flywheel/database';
 import {
-  MOMENT_COLUMNS, ROLLUP_COUNTERS, RollupCounter, VersionClusterSums, alwaysValidTest, benjaminiHochberg, clusterAdjustment,
-  clusteredMean, clusteredRate, fixedHorizonTest, ratioPair,
+  DIMENSION_MOMENT_COLUMNS, DIMENSION_PAIR, MOMENT_COLUMNS, ROLLUP_COUNTERS, RollupCounter, VersionClusterSums, alwaysValidTest,
+  benjaminiHochberg, clusterAdjustment, clusteredMean, clusteredRate, fixedHorizonTest, ratioPair,
 } from '@flywheel/satisfaction';
 import { AppProcess, ROOT, TestContext, call, get, post, postAll, waitFor, prng } from './support/harness';
 
@@ -27,7 +27,11 @@ function meanInterval(n: number, sum: number, sumSq: number): { value: number; l
 }
 
 
-interface View { videoId: string; version: string | null; category: string | null; day: string; liked: boolean; played: boolean; completed: boolean }
+interface View {
+  videoId: string; version: string | null; category: string | null; day: string; liked: boolean; played: boolean; completed: boolean;
+  /** Rating per rating dimension (text_alignment: 2.0 is rated a point higher; visual_quality: the same for both). */
+  ratings: Record<string, number>;
+}
 
 /**
  * 40 videos of two model versions (2.0 is liked more, disliked less) in two categories; 30 users, about 70% of whom
@@ -36,6 +40,7 @@ interface View { videoId: string; version: string | null; category: string | nul
  */
 function fixture() {
   const rnd = prng(20261110);
+  const ratingRnd = prng(12); // its own stream: the other signals stay as they were drawn before ratings were added
   const generations = Array.from({ length: 40 }, (_, i) => ({
     videoId: `m${i}`, requestId: `r${Math.floor(i / 4)}`, prompt: `${i % 4 < 2 ? 'a cat' : 'a mountain'} number ${i}`,
     model: 'seedance', modelVersion: i % 2 ? '2.0' : '1.0', category: i % 4 < 2 ? 'pets' : 'travel',
@@ -55,7 +60,7 @@ function fixture() {
         occurredAt: new Date(t0 + 1000 * k++).toISOString(), ...extra,
       });
       add('impression');
-      const view: View = { videoId: video.videoId, version: video.version, category: video.category, day: new Date(t0).toISOString().slice(0, 10), liked: false, played: false, completed: false };
+      const view: View = { videoId: video.videoId, version: video.version, category: video.category, day: new Date(t0).toISOString().slice(0, 10), liked: false, played: false, completed: false, ratings: {} };
       if (rnd() < 0.8) {
         view.played = true;
         add('play');
@@ -71,6 +76,18 @@ function fixture() {
       if (rnd() < 0.08) add('share');
       if (rnd() < (v2 ? 0.1 : 0.04)) add('export');
       if (rnd() < (v2 ? 0.04 : 0.1)) add('regenerate');
+      const clamp = (x: number) => Math.max(1, Math.min(5, Math.round(x)));
+      // Per-dimension ratings; a video's quality moves all of its ratings (clustering by video).
+      const videoEffect = ((Number(video.videoId.slice(1)) || 0) % 5) / 2 - 1;
+      if (ratingRnd() < 0.5) {
+        view.ratings.text_alignment = clamp(2.6 + (v2 ? 1 : 0) + videoEffect + 1.4 * (ratingRnd() - 0.5));
+        if (ratingRnd() < 0.2) add('rate', { rating: clamp(view.ratings.text_alignment + 2), dimension: 'text_alignment' }); // changed below
+        add('rate', { rating: view.ratings.text_alignment, dimension: 'text_alignment' });
+      }
+      if (ratingRnd() < 0.4) {
+        view.ratings.visual_quality = clamp(3 + videoEffect + 2 * (ratingRnd() - 0.5));
+        add('rate', { rating: view.ratings.visual_quality, dimension: 'visual_quality' });
+      }
       views.push(view);
     }
   }
@@ -427,6 +444,128 @@ describe('satisfaction metrics API', () => {
     expect(byDay.body.series.reduce((s: number, p: { n: number }) => s + p.n, 0)).toBeLessThan(inWindow.length);
   });
 
+  /** One rating dimension's cluster sums of a version, from the signal rows' dimension_ratings (not the tables the api reads). */
+  async function dimensionSumsOf(version: string | null, dimension: string): Promise<VersionClusterSums> {
+    const rows: { video_id: string; user_hash: string; rating: number }[] = await ctx.db.query(
+      `SELECT s.video_id, s.user_hash, (s.dimension_ratings ->> $3)::float8 AS rating
+         FROM video_user_signals s LEFT JOIN generations g ON g.project_id = s.project_id AND g.video_id = s.video_id
+        WHERE s.project_id = $1 AND g.model_version IS NOT DISTINCT FROM $2 AND s.dimension_ratings ? $3`,
+      [project.projectId, version, dimension],
+    );
+    const totals = { rated: rows.length, rating_sum: 0, rating_sumsq: 0 };
+    for (const r of rows) {
+      totals.rating_sum += r.rating;
+      totals.rating_sumsq += r.rating * r.rating;
+    }
+    const moments = (key: (r: (typeof rows)[number]) => string) => {
+      const sums = new Map<string, Record<string, number>>();
+      for (const r of rows) {
+        const c = sums.get(key(r)) ?? { rated: 0, rating_sum: 0 };
+        c.rated += 1;
+        c.rating_sum += r.rating;
+        sums.set(key(r), c);
+      }
+      const out: Record<string, number> = { clusters: sums.size };
+      for (const m of DIMENSION_MOMENT_COLUMNS) out[m.name] = [...sums.values()].reduce((t, c) => t + c[m.a] * c[m.b], 0);
+      return out;
+    };
+    return { totals, videoMoments: moments((r) => r.video_id), userMoments: moments((r) => r.user_hash) };
+  }
+
+  it('reads a rating dimension: its mean rating and satisfaction per day and version, with cluster-robust intervals', async () => {
+    const response = await metrics(`satisfaction?${WINDOW}&granularity=day&groupBy=modelVersion&dimension=text_alignment`);
+    expect(response.status).toBe(200);
+    const { body } = response;
+    expect(body).toMatchObject({ dimension: 'text_alignment', granularity: 'day', groupBy: ['model', 'modelVersion'] });
+    const rated = data.views.filter((v) => v.ratings.text_alignment !== undefined);
+    const cells = new Map<string, View[]>();
+    for (const view of rated) cells.set(`${view.day}|${view.version}`, [...(cells.get(`${view.day}|${view.version}`) ?? []), view]);
+    expect(body.series).toHaveLength(cells.size);
+    const sums = new Map<string, VersionClusterSums>();
+    for (const version of ['1.0', '2.0', null]) sums.set(String(version), await dimensionSumsOf(version, 'text_alignment'));
+    for (const point of body.series) {
+      const views = cells.get(`${point.bucket.slice(0, 10)}|${point.group.modelVersion}`)!;
+      expect(Object.keys(point.metrics)).toEqual(['rating', 'satisfaction']);
+      const ratings = views.map((v) => v.ratings.text_alignment);
+      const sum = ratings.reduce((a, b) => a + b, 0);
+      const sumSq = ratings.reduce((a, b) => a + b * b, 0);
+      expect(point.n).toBe(views.length);
+      expect(point.metrics.rating.n).toBe(views.length);
+      expect(point.metrics.rating.value).toBeCloseTo(sum / views.length, 12);
+      const adjustment = clusterAdjustment(DIMENSION_PAIR, [sums.get(String(point.group.modelVersion))!]);
+      if (point.group.modelVersion !== null) expect(adjustment.estimated).toBe(true); // the orphan is one video: a floor
+      const expected = clusteredMean(views.length, sum, sumSq, adjustment);
+      expect(point.metrics.rating.low).toBeCloseTo(expected.lower, 9);
+      expect(point.metrics.rating.high).toBeCloseTo(expected.upper, 9);
+      expect(point.metrics.rating.designEffect).toBeCloseTo(adjustment.designEffect, 9);
+      const naive = meanInterval(views.length, sum, sumSq);
+      expect(point.metrics.rating.low).toBeLessThanOrEqual(naive.low + 1e-9);
+      expect(point.metrics.rating.high).toBeGreaterThanOrEqual(naive.high - 1e-9);
+      // The dimension's satisfaction (rating − 3) / 2: the same interval, mapped.
+      expect(point.metrics.satisfaction.value).toBeCloseTo((sum / views.length - 3) / 2, 12);
+      expect(point.metrics.satisfaction.low).toBeCloseTo((expected.lower - 3) / 2, 9);
+      expect(point.metrics.satisfaction.high).toBeCloseTo((expected.upper - 3) / 2, 9);
+    }
+    // The video effect makes ratings cluster by video: the interval is wider than the naive one somewhere.
+    expect(body.series.some((p: { metrics: { rating: { designEffect: number } } }) => p.metrics.rating.designEffect > 1.2)).toBe(true);
+
+    const filtered = await metrics(`satisfaction?${WINDOW}&granularity=hour&category=pets&dimension=visual_quality`);
+    expect(filtered.status).toBe(200);
+    const pets = data.views.filter((v) => v.category === 'pets' && v.ratings.visual_quality !== undefined);
+    expect(filtered.body.series.reduce((t: number, p: { n: number }) => t + p.n, 0)).toBe(pets.length);
+    const lists = await metrics(`dimensions?${WINDOW}`);
+    expect(lists.body.ratingDimensions).toEqual(['visual_quality', 'motion_quality', 'text_alignment']);
+  });
+
+  it('compares two versions on a rating dimension, and ranks videos by it', async () => {
+    const response = await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}&dimension=text_alignment`);
+    expect(response.status).toBe(200);
+    const { body } = response;
+    const arm = (version: string) => data.views.filter((v) => v.version === version && v.ratings.text_alignment !== undefined).map((v) => v.ratings.text_alignment);
+    const [a, b] = [arm('1.0'), arm('2.0')];
+    expect(body).toMatchObject({ dimension: 'text_alignment', baseline: { modelVersion: '1.0', n: a.length }, candidate: { modelVersion: '2.0', n: b.length } });
+    expect(body.multipleTesting.tests).toBe(2);
+    expect(body.metrics.map((m: { metric: string }) => m.metric)).toEqual(['rating', 'satisfaction']);
+    const estimateOf = async (ratings: number[], version: string) => clusteredMean(
+      ratings.length, ratings.reduce((x, y) => x + y, 0), ratings.reduce((x, y) => x + y * y, 0),
+      clusterAdjustment(DIMENSION_PAIR, [await dimensionSumsOf(version, 'text_alignment')]),
+    );
+    const [ea, eb] = [await estimateOf(a, '1.0'), await estimateOf(b, '2.0')];
+    const se = Math.hypot(ea.standardError, eb.standardError);
+    const sequential = alwaysValidTest(eb.estimate - ea.estimate, se, Math.min(ea.df, eb.df), a.length + b.length, 5000);
+    const rating = body.metrics[0];
+    expect(rating.difference.value).toBeCloseTo(eb.estimate - ea.estimate, 12);
+    expect(rating.difference.low).toBeCloseTo(sequential.lower, 9);
+    expect(rating.difference.high).toBeCloseTo(sequential.upper, 9);
+    expect(rating.pValue).toBeCloseTo(sequential.pValue, 9);
+    expect(body.metrics[1].difference.value).toBeCloseTo((eb.estimate - ea.estimate) / 2, 12);
+    expect(body.metrics[1].pValue).toBeCloseTo(rating.pValue, 9);
+    // A point higher on a 1–5 scale over 20 videos a side: significant in the pre-planned (fixed-horizon) test.
+    const planned = await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}&dimension=text_alignment&fixedHorizon=true`);
+    const fixed = fixedHorizonTest(eb.estimate - ea.estimate, se, Math.min(ea.df, eb.df));
+    expect(planned.body.metrics[0].pValue).toBeCloseTo(fixed.pValue, 9);
+    expect(planned.body.metrics[0].significant).toBe(true);
+    const same = await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}&dimension=visual_quality&fixedHorizon=true`);
+    expect(same.body.metrics[0].significant).toBe(false); // the same distribution in both versions
+    const none = await metrics(`compare?baseline=1.0&candidate=2.0&${WINDOW}&dimension=motion_quality`);
+    expect(none.body).toMatchObject({ baseline: { n: 0 }, candidate: { n: 0 }, multipleTesting: { tests: 0 } });
+
+    const videos = await metrics(`videos?${WINDOW}&dimension=text_alignment&limit=3&minViewers=3`);
+    expect(videos.status).toBe(200);
+    expect(videos.body).toMatchObject({ source: 'dimension_video_aggregates', dimension: 'text_alignment' });
+    const per = new Map<string, number[]>();
+    for (const v of data.views) if (v.version !== null && v.ratings.text_alignment !== undefined) per.set(v.videoId, [...(per.get(v.videoId) ?? []), v.ratings.text_alignment]);
+    const all = [...per.values()].flat();
+    const prior = all.reduce((x, y) => x + y, 0) / all.length;
+    const ranked = [...per.entries()].filter(([, r]) => r.length >= 3)
+      .map(([videoId, r]) => ({ videoId, n: r.length, shrunk: (r.reduce((x, y) => x + y, 0) + prior * 5) / (r.length + 5) }))
+      .sort((x, y) => y.shrunk - x.shrunk || x.videoId.localeCompare(y.videoId));
+    expect(videos.body.priorMean).toBeCloseTo(prior, 9);
+    expect(videos.body.best.map((v: { videoId: string; n: number }) => [v.videoId, v.n])).toEqual(ranked.slice(0, 3).map((v) => [v.videoId, v.n]));
+    expect(videos.body.worst.map((v: { videoId: string }) => v.videoId)).toEqual(ranked.slice(-3).reverse().map((v) => v.videoId));
+    expect(videos.body.best[0].shrunk).toBeCloseTo(ranked[0].shrunk, 9);
+  });
+
   it('rejects bad query parameters with 400 naming the parameter', async () => {
     const cases: [string, string][] = [
       ['satisfaction?granularity=week', 'granularity'],
@@ -448,6 +587,10 @@ describe('satisfaction metrics API', () => {
       ['videos?limit=ten', 'limit'],
       ['videos?limit=1000', 'limit'],
       ['videos?minViewers=0', 'minViewers'],
+      ['satisfaction?dimension=aesthetics', 'dimension'],
+      ['compare?baseline=1.0&candidate=2.0&dimension=overall', 'dimension'],
+      ['videos?dimension=Visual', 'dimension'],
+      ['satisfaction?dimension=text_alignment&dimension=visual_quality', 'dimension'],
     ];
     for (const [path, field] of cases) {
       const response = await metrics(path);

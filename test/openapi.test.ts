@@ -164,6 +164,13 @@ describe('the OpenAPI document against the running api', () => {
     await expect(documented('GET', '/v1/metrics/compare', secret, { query: 'baseline=1.0&candidate=1.1&from=2026-10-25T00:00:00Z' })).resolves.toMatchObject({ status: 200, body: { srm: { source: 'declared' } } });
     await expect(documented('DELETE', '/v1/metrics/traffic-splits', secret, { query: 'baseline=1.0&candidate=1.1' })).resolves.toMatchObject({ status: 200 });
     await expect(documented('DELETE', '/v1/metrics/traffic-splits', secret, { query: 'baseline=1.0&candidate=1.1' })).resolves.toMatchObject({ status: 404 });
+    // Per rating dimension: a point with the dimension's metrics (the other branch of `metrics`), compare, videos, a 400.
+    const window = 'from=2026-10-25T00:00:00Z&to=2026-11-05T00:00:00Z';
+    const byDimension = await documented('GET', '/v1/metrics/satisfaction', secret, { query: `${window}&dimension=visual_quality` });
+    expect(byDimension).toMatchObject({ status: 200, body: { dimension: 'visual_quality', series: [{ n: 1, metrics: { rating: { value: 4 } } }] } });
+    await expect(documented('GET', '/v1/metrics/compare', secret, { query: `baseline=1.0&candidate=1.1&${window}&dimension=visual_quality` })).resolves.toMatchObject({ status: 200 });
+    await expect(documented('GET', '/v1/metrics/videos', secret, { query: 'dimension=visual_quality' })).resolves.toMatchObject({ status: 200, body: { best: [{ videoId: 'oa-v0', n: 1 }] } });
+    await expect(documented('GET', '/v1/metrics/satisfaction', secret, { query: 'dimension=aesthetics' })).resolves.toMatchObject({ status: 400 });
 
     await expect(documented('POST', '/v1/score', secret, { body: { candidates: [{ videoId: 'oa-v0' }] } })).resolves.toMatchObject({ status: 409 });
     await documented('POST', '/v1/score', secret, { body: { candidates: [] } });

@@ -1,7 +1,7 @@
 import { loadConfig } from '@flywheel/config';
 import { ROLLUP_COLUMNS } from '@flywheel/database';
 import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
-import { MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 
 /**
  * Facts the code declares once (libs/satisfaction's ROLLUP_COUNTERS) that the schema repeats in SQL: the migrated
@@ -15,7 +15,7 @@ describe('one source per fact: the rollup counters', () => {
   afterAll(() => db?.close());
 
   const KEYS = new Set(['project_id', 'hour', 'day', 'model', 'model_version', 'category', 'segment', 'policy_id',
-    'video_id', 'user_hash', 'created_at', 'unit', 'clusters']);
+    'video_id', 'user_hash', 'created_at', 'unit', 'clusters', 'dimension']);
   const counterColumns = async (table: string): Promise<string[]> => {
     const rows: { column_name: string }[] = await db.query(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
@@ -37,6 +37,13 @@ describe('one source per fact: the rollup counters', () => {
     await expect(counterColumns('video_aggregates')).resolves.toEqual([...ROLLUP_COUNTERS]);
     await expect(counterColumns('user_aggregates')).resolves.toEqual([...ROLLUP_COUNTERS]);
     await expect(counterColumns('cluster_moments')).resolves.toEqual(MOMENT_COLUMNS.map((m) => m.name));
+  });
+
+  it('the per-rating-dimension tables have the dimension counters, their moments the dimension moment columns', async () => {
+    for (const table of ['dimension_rollups', 'dimension_rollups_daily', 'dimension_video_aggregates', 'dimension_user_aggregates']) {
+      await expect(counterColumns(table)).resolves.toEqual([...DIMENSION_COUNTERS]);
+    }
+    await expect(counterColumns('dimension_cluster_moments')).resolves.toEqual(DIMENSION_MOMENT_COLUMNS.map((m) => m.name));
   });
 
   it('one writer for both rollup tables: no trigger copies hourly rows into the daily table behind the code', async () => {

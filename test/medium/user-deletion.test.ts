@@ -4,7 +4,7 @@ import { QuantilesSource, SignalPipeline, UserDeletionResult, deleteUserData, re
 import { PreferenceSetRequest, buildPreferenceSet } from '@flywheel/preference-sets';
 import { saltGroupKey } from '@flywheel/preferences';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, WatchQuantiles } from '@flywheel/satisfaction';
-import { diffDerivedState, readDerivedState } from '../support/derived-state';
+import { aggregateProblems, diffDerivedState, readDerivedState } from '../support/derived-state';
 import { TestContext, prng, sleep } from '../support/harness';
 import { repositories, seedEvidence, trainerConfig, trainerRunner, useAppLogger } from './trainer-world';
 
@@ -57,7 +57,7 @@ describe('deleting data (medium)', () => {
       const at = iso(T0 + Math.floor(rand() * 72 * HOUR));
       events.push({
         v: 1, projectId, eventId: `e${i}`, type, videoId: g.videoId, userHash: `user-${Math.floor(rand() * 6)}`, occurredAt: at, receivedAt: at,
-        ...(type === 'rate' ? { rating: 1 + Math.floor(rand() * 5) } : {}),
+        ...(type === 'rate' ? { rating: 1 + Math.floor(rand() * 5), ...(rand() < 0.6 ? { dimension: rand() < 0.5 ? 'visual_quality' : 'text_alignment' } : {}) } : {}),
         ...(type === 'progress' ? { watchMs: Math.floor(rand() * 6000), durationMs: 6000 } : {}),
       });
     }
@@ -89,6 +89,11 @@ describe('deleting data (medium)', () => {
       expect(before.events).toBeGreaterThan(50);
       const viewersBefore = await count('SELECT sum(viewers) FROM satisfaction_rollups WHERE project_id = $1', [projectId]);
       const dailyBefore = await count('SELECT sum(viewers) FROM satisfaction_rollups_daily WHERE project_id = $1', [projectId]);
+      // Their dimension ratings: one rated row per (row, dimension), in the per-dimension rollups and aggregates.
+      const victimRatings = await count(`SELECT count(*) FROM video_user_signals s, jsonb_object_keys(s.dimension_ratings) k WHERE project_id = $1 AND user_hash = $2`, [projectId, victim]);
+      expect(victimRatings).toBeGreaterThan(1);
+      const ratedBefore = await count('SELECT sum(rated) FROM dimension_rollups WHERE project_id = $1', [projectId]);
+      const dailyRatedBefore = await count('SELECT sum(rated) FROM dimension_rollups_daily WHERE project_id = $1', [projectId]);
 
       const job = await deletions.requestUser(projectId, victim, 'key:test');
       const result = await deleteUserData(deps(), projectId, victim, job.id);
@@ -97,11 +102,16 @@ describe('deleting data (medium)', () => {
       // Each signal row counted one viewer, in the hourly and in the daily rollups.
       await expect(count('SELECT sum(viewers) FROM satisfaction_rollups WHERE project_id = $1', [projectId])).resolves.toBe(viewersBefore - before.signals);
       await expect(count('SELECT sum(viewers) FROM satisfaction_rollups_daily WHERE project_id = $1', [projectId])).resolves.toBe(dailyBefore - before.signals);
+      await expect(count('SELECT sum(rated) FROM dimension_rollups WHERE project_id = $1', [projectId])).resolves.toBe(ratedBefore - victimRatings);
+      await expect(count('SELECT sum(rated) FROM dimension_rollups_daily WHERE project_id = $1', [projectId])).resolves.toBe(dailyRatedBefore - victimRatings);
+      await expect(count('SELECT count(*) FROM dimension_user_aggregates WHERE project_id = $1 AND user_hash = $2', [projectId, victim])).resolves.toBe(0);
       // Other users keep every event.
       await expect(count('SELECT count(*) FROM feedback_events WHERE project_id = $1', [projectId])).resolves.toBe(w.events.length - before.events);
 
       const incremental = await readDerivedState(ctx.db, projectId);
       expect(incremental.signals.some((r) => r.passed_over)).toBe(true);
+      expect(incremental.dimensionMoments.length).toBeGreaterThan(0);
+      expect(aggregateProblems(incremental)).toBe('');
       await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId);
       const rebuilt = await readDerivedState(ctx.db, projectId);
       expect(diffDerivedState(incremental, rebuilt)).toBe('');

@@ -1,5 +1,5 @@
 import type { TestDatabase } from '@flywheel/database/testing';
-import { MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 
 /**
  * Derived state of one project — signal rows, hourly and daily rollups, per-video and per-user aggregates and their
@@ -13,16 +13,24 @@ export interface DerivedState {
   videos: Row[];
   users: Row[];
   moments: Row[];
+  /** The same per rating dimension (dimension_rollups, …): rows carry `dimension`. */
+  dimensionHourly: Row[];
+  dimensionDaily: Row[];
+  dimensionVideos: Row[];
+  dimensionUsers: Row[];
+  dimensionMoments: Row[];
 }
 
-const PARTS = ['signals', 'hourly', 'daily', 'videos', 'users', 'moments'] as const;
+const PARTS = ['signals', 'hourly', 'daily', 'videos', 'users', 'moments', 'dimensionHourly', 'dimensionDaily', 'dimensionVideos', 'dimensionUsers', 'dimensionMoments'] as const;
 const MOMENT_NAMES = ['clusters', ...MOMENT_COLUMNS.map((m) => m.name)];
+const DIMENSION_MOMENT_NAMES = ['clusters', ...DIMENSION_MOMENT_COLUMNS.map((m) => m.name)];
 
 type Row = Record<string, unknown>;
 
 const FLOAT_COUNTERS = new Set(['rating_sum', 'watch_sum', 'watch_sumsq', 'sat_sum', 'sat_sumsq']);
 /** Moments built from float sums (products of sums added in another order): compared to 1e-9 like them. */
 const FLOAT_MOMENTS = new Set(MOMENT_COLUMNS.filter((m) => FLOAT_COUNTERS.has(m.a) || FLOAT_COUNTERS.has(m.b)).map((m) => m.name));
+// Dimension sums are sums of whole ratings (exact in float8), compared exactly like the counts.
 
 export async function readDerivedState(db: TestDatabase, projectId: string): Promise<DerivedState> {
   const signals: Row[] = await db.query(
@@ -51,6 +59,11 @@ export async function readDerivedState(db: TestDatabase, projectId: string): Pro
     videos: (await sums('video_aggregates', `video_id, ${dims}, created_at`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
     users: (await sums('user_aggregates', 'user_hash, model, model_version', ROLLUP_COUNTERS)).map((r) => canonical(r)),
     moments: (await sums('cluster_moments', 'unit, model, model_version, category, segment', MOMENT_NAMES)).map((r) => canonical(r)),
+    dimensionHourly: (await sums('dimension_rollups', `hour, ${dims}, dimension`, DIMENSION_COUNTERS)).map((r) => canonical(r)),
+    dimensionDaily: (await sums('dimension_rollups_daily', `day, ${dims}, dimension`, DIMENSION_COUNTERS)).map((r) => canonical(r)),
+    dimensionVideos: (await sums('dimension_video_aggregates', `video_id, ${dims}, dimension, created_at`, DIMENSION_COUNTERS)).map((r) => canonical(r)),
+    dimensionUsers: (await sums('dimension_user_aggregates', 'user_hash, model, model_version, dimension', DIMENSION_COUNTERS)).map((r) => canonical(r)),
+    dimensionMoments: (await sums('dimension_cluster_moments', `unit, ${dims}, dimension`, DIMENSION_MOMENT_NAMES)).map((r) => canonical(r)),
   };
 }
 
@@ -71,6 +84,11 @@ export function diffDerivedState(actual: DerivedState, expected: DerivedState, l
       videos: () => `${r.video_id}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
       users: () => `${r.user_hash}|${r.model}|${r.model_version}`,
       moments: () => `${r.unit}|${r.model}|${r.model_version}|${r.category}|${r.segment}`,
+      dimensionHourly: () => `${r.hour}|${r.model}|${r.model_version}|${r.category}|${r.segment}|${r.dimension}`,
+      dimensionDaily: () => `${r.day}|${r.model}|${r.model_version}|${r.category}|${r.segment}|${r.dimension}`,
+      dimensionVideos: () => `${r.video_id}|${r.model}|${r.model_version}|${r.category}|${r.segment}|${r.dimension}`,
+      dimensionUsers: () => `${r.user_hash}|${r.model}|${r.model_version}|${r.dimension}`,
+      dimensionMoments: () => `${r.unit}|${r.model}|${r.model_version}|${r.category}|${r.segment}|${r.dimension}`,
     })[part]();
     const byKey = new Map(e.map((r) => [key(r), r]));
     const seen = new Set<string>();
@@ -156,6 +174,52 @@ export function aggregateProblems(state: DerivedState, limit = 5): string {
         const value = moment ? (moment[m.name] as number) : 0;
         if (!close(value, direct)) out.push(`${unit} moments of ${k}: ${m.name} kept ${value}, recomputed ${direct}`);
       }
+    }
+  }
+  // Per rating dimension: the same identities, plus the hourly rows against the signal rows' dimension_ratings.
+  const dimVersion = (r: Row) => `${r.model}|${r.model_version}|${r.dimension}`;
+  const dimHourly = groupBy(state.dimensionHourly, dimVersion);
+  for (const [unit, rows] of [['video', state.dimensionVideos], ['user', state.dimensionUsers]] as const) {
+    const versions = groupBy(rows, dimVersion);
+    for (const k of new Set([...versions.keys(), ...dimHourly.keys()])) {
+      for (const c of DIMENSION_COUNTERS) {
+        const a = (versions.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
+        const h = (dimHourly.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
+        if (!close(a, h)) out.push(`dimension ${unit} aggregates of ${k}: ${c} sums to ${a}, the hourly rollups to ${h}`);
+      }
+    }
+    const momentKey = unit === 'video' ? (r: Row) => `${cell(r)}|${r.dimension}` : (r: Row) => `${r.model}|${r.model_version}|||${r.dimension}`;
+    const groups = groupBy(rows, momentKey);
+    const kept = new Map(state.dimensionMoments.filter((m) => m.unit === unit).map((m) => [`${cell(m)}|${m.dimension}`, m]));
+    for (const k of new Set([...groups.keys(), ...kept.keys()])) {
+      const list = groups.get(k) ?? [];
+      const moment = kept.get(k);
+      const clusters = list.filter((r) => (r.rated as number) > 0).length;
+      if ((moment ? (moment.clusters as number) : 0) !== clusters) out.push(`dimension ${unit} moments of ${k}: clusters ${moment?.clusters} vs ${clusters}`);
+      for (const m of DIMENSION_MOMENT_COLUMNS) {
+        const direct = list.reduce((s, r) => s + (r[m.a] as number) * (r[m.b] as number), 0);
+        const value = moment ? (moment[m.name] as number) : 0;
+        if (!close(value, direct)) out.push(`dimension ${unit} moments of ${k}: ${m.name} kept ${value}, recomputed ${direct}`);
+      }
+    }
+  }
+  const rated = new Map<string, { n: number; sum: number }>();
+  for (const s of state.signals) {
+    if (s.rollup_hour === null) continue;
+    for (const [dimension, rating] of Object.entries((s.dimension_ratings ?? {}) as Record<string, number>)) {
+      const entry = rated.get(dimension) ?? { n: 0, sum: 0 };
+      entry.n += 1;
+      entry.sum += rating;
+      rated.set(dimension, entry);
+    }
+  }
+  const hourlyByDimension = groupBy(state.dimensionHourly, (r) => r.dimension as string);
+  for (const k of new Set([...rated.keys(), ...hourlyByDimension.keys()])) {
+    const rows = hourlyByDimension.get(k) ?? [];
+    const n = rows.reduce((s, r) => s + (r.rated as number), 0);
+    const sum = rows.reduce((s, r) => s + (r.rating_sum as number), 0);
+    if (n !== (rated.get(k)?.n ?? 0) || sum !== (rated.get(k)?.sum ?? 0)) {
+      out.push(`dimension ${k}: hourly rollups hold ${n} ratings summing to ${sum}, the signal rows ${JSON.stringify(rated.get(k))}`);
     }
   }
   return out.slice(0, limit).join('\n') + (out.length > limit ? `\n… ${out.length - limit} more` : '');

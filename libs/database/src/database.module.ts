@@ -6,6 +6,7 @@ import { createDataSource, initializeWithRetry } from './data-source';
 import { DatabaseHealth } from './database-health';
 import { IngestRepository } from './ingest.repository';
 import { MetricsRepository } from './metrics.repository';
+import { DimensionMetricsRepository } from './dimension-metrics.repository';
 import { ProjectsRepository } from './projects.repository';
 import { VideosRepository } from './videos.repository';
 import { SatisfactionRepository } from './satisfaction.repository';
@@ -20,6 +21,7 @@ import { DeletionsRepository } from './deletions.repository';
 const REPOSITORIES = [
   ProjectsRepository, IngestRepository, VideosRepository, SatisfactionRepository, ModelsRepository, EvidenceRepository,
   MetricsRepository, PreferenceSetsRepository, PreferencePublicationsRepository, EventPartitions, DeletionsRepository,
+  DimensionMetricsRepository,
 ] as const;
 
 @Global()

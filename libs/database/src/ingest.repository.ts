@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { rowsOf } from './sql';
+import { DimensionDeltas, applyDimensionDeltas } from './dimension-deltas';
 import { FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
 
 export interface SignalKey {
@@ -69,6 +70,8 @@ export interface DerivedDeltas {
   rollups: RollupDelta[];
   videos: VideoClusterDelta[];
   users: UserClusterDelta[];
+  /** Per rating dimension; absent or empty when the batch's rows touch no dimension rating (then nothing is written). */
+  dimensions?: DimensionDeltas;
 }
 
 /** Which counters pair up in cluster_moments (libs/satisfaction MOMENT_COLUMNS), passed in by the caller. */
@@ -270,6 +273,11 @@ export class IngestTransaction {
     await this.applyClusterDeltas('user', derived.users, counters, moments);
   }
 
+  /** The per-dimension sums (dimension-deltas.ts): one statement, called only when there are deltas. */
+  applyDimensionDeltas(deltas: DimensionDeltas, counters: readonly string[], moments: readonly MomentSpec[]): Promise<void> {
+    return applyDimensionDeltas(this.em, deltas, counters, moments);
+  }
+
   private async applyHourlyAndDaily(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
     if (deltas.length === 0) return;
     const sorted = sortedByKey(deltas, rollupKey);
@@ -443,6 +451,7 @@ export class IngestTransaction {
   /** Removes the user's per-user aggregate rows (after their deltas took them to zero). */
   async deleteUserAggregates(projectId: string, userHash: string): Promise<void> {
     await this.em.query(`DELETE FROM user_aggregates WHERE project_id = $1 AND user_hash = $2`, [projectId, userHash]);
+    await this.em.query(`DELETE FROM dimension_user_aggregates WHERE project_id = $1 AND user_hash = $2`, [projectId, userHash]);
   }
 
   /**
@@ -506,6 +515,9 @@ export class IngestTransaction {
     await this.em.query(`DELETE FROM video_aggregates WHERE project_id = $1`, [projectId]);
     await this.em.query(`DELETE FROM user_aggregates WHERE project_id = $1`, [projectId]);
     await this.em.query(`DELETE FROM cluster_moments WHERE project_id = $1`, [projectId]);
+    for (const table of ['dimension_rollups', 'dimension_rollups_daily', 'dimension_video_aggregates', 'dimension_user_aggregates', 'dimension_cluster_moments']) {
+      await this.em.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
+    }
   }
 
   /**

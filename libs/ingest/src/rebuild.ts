@@ -5,7 +5,7 @@ import {
   SatisfactionPolicyParams, WatchQuantiles, effectiveWatchRatio, learnWatchQuantiles,
   scoreAndContribute,
 } from '@flywheel/satisfaction';
-import { QuantilesSource, HOUR_MS, RollupAccumulator, applyDerivedDeltas } from './signal-pipeline';
+import { QuantilesSource, HOUR_MS, RollupAccumulator, applyDerivedDeltas, chunkDeltas } from './signal-pipeline';
 
 const FETCH_ROWS = 20_000;
 const WRITE_ROWS = 5_000;
@@ -67,7 +67,7 @@ export async function rebuildProject(
         const { satisfaction, contribution } = scoreAndContribute(current.record, policy, quantiles);
         const hourMs = Math.floor(current.record.firstEventAt! / HOUR_MS) * HOUR_MS;
         const videoDims = dims.get(current.videoId);
-        rollups.add({ projectId, videoId: current.videoId, userHash: current.userHash }, hourMs, videoDims ?? UNATTRIBUTED, contribution, 1);
+        rollups.add({ projectId, videoId: current.videoId, userHash: current.userHash }, hourMs, videoDims ?? UNATTRIBUTED, contribution, 1, current.record.dimensionRatings);
         pending.push({ projectId, videoId: current.videoId, userHash: current.userHash, record: current.record,
           rollup: { satisfaction, policyId: policy.id, hourMs, attributed: videoDims !== undefined } });
         signalRows++;
@@ -94,11 +94,7 @@ export async function rebuildProject(
     }
     await finish(true);
     const deltas = rollups.deltas();
-    const chunks = Math.max(deltas.rollups.length, deltas.videos.length, deltas.users.length);
-    for (let i = 0; i < chunks; i += WRITE_ROWS) {
-      const slice = <T>(list: T[]) => list.slice(i, i + WRITE_ROWS);
-      await applyDerivedDeltas(tx, { rollups: slice(deltas.rollups), videos: slice(deltas.videos), users: slice(deltas.users) });
-    }
+    for (const chunk of chunkDeltas(deltas, WRITE_ROWS)) await applyDerivedDeltas(tx, chunk);
     return { projectId, policyId: policy.id, events, signalRows, rollupRows: deltas.rollups.length, seconds: (Date.now() - started) / 1000 };
   });
 }

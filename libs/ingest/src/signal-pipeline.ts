@@ -2,12 +2,13 @@ import {
   FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, emptySignalRecord, foldEvent,
 } from '@flywheel/contracts';
 import {
-  DerivedDeltas, IngestTransaction, PassedOverRow, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, UserClusterDelta,
+  DerivedDeltas, DimensionRollupDelta, DimensionUserDelta, DimensionVideoDelta, IngestTransaction, PassedOverRow, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, UserClusterDelta,
   VideoClusterDelta, VideoDims,
 } from '@flywheel/database';
 import { groupBy } from '@flywheel/preferences';
 import {
-  MOMENT_COLUMNS, ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles, contributionOf, scoreAndContribute,
+  DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles,
+  contributionOf, dimensionContribution, scoreAndContribute,
 } from '@flywheel/satisfaction';
 
 export const HOUR_MS = 3_600_000;
@@ -129,11 +130,7 @@ export class SignalPipeline {
     for (const row of rows) withdraw(rollups, row, generations.get(row.videoId)?.dims ?? null);
     const events = await tx.deleteUserEvents(projectId, userHash, videoIds);
     const deltas = rollups.deltas();
-    const slice = <T>(list: T[], i: number) => list.slice(i, i + DELTA_ROWS);
-    const longest = Math.max(deltas.rollups.length, deltas.videos.length, deltas.users.length);
-    for (let i = 0; i < longest; i += DELTA_ROWS) {
-      await applyDerivedDeltas(tx, { rollups: slice(deltas.rollups, i), videos: slice(deltas.videos, i), users: slice(deltas.users, i) });
-    }
+    for (const chunk of chunkDeltas(deltas, DELTA_ROWS)) await applyDerivedDeltas(tx, chunk);
     // Their per-user aggregates are zero now (up to float rounding): the rows go, hash and all, as a rebuild has none.
     await tx.deleteUserAggregates(projectId, userHash);
     return { tombstonedAt: tombstonedAt.toISOString(), events, signalRows: rows.length, rollupRows: deltas.rollups.length };
@@ -213,7 +210,7 @@ export class SignalPipeline {
       if (before) withdraw(rollups, before, videoDims);
       if (!before && !inserted.has(id)) throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
       const after = before ? refold(key, events, before) : fresh.get(id)!;
-      rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1);
+      rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1, after.record.dimensionRatings);
       if (before) updated.push(after);
     }
     await tx.upsertSignals(updated);
@@ -228,7 +225,7 @@ export class SignalPipeline {
 function withdraw(rollups: RollupAccumulator, row: StoredSignal, videoDims: VideoDims | null): void {
   if (!row.rollup) return;
   const dims = row.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
-  rollups.add(row, row.rollup.hourMs, dims, contributionOf(row.record, row.rollup.satisfaction), -1);
+  rollups.add(row, row.rollup.hourMs, dims, contributionOf(row.record, row.rollup.satisfaction), -1, row.record.dimensionRatings);
 }
 
 /** Events to fold per signal row, keyed by project|video|user. */
@@ -269,11 +266,19 @@ export class RollupAccumulator {
   private readonly rows = new Map<string, RollupDelta>();
   private readonly videos = new Map<string, VideoClusterDelta>();
   private readonly users = new Map<string, UserClusterDelta>();
+  private readonly dimensionRows = new Map<string, DimensionRollupDelta>();
+  private readonly dimensionVideos = new Map<string, DimensionVideoDelta>();
+  private readonly dimensionUsers = new Map<string, DimensionUserDelta>();
 
   constructor(private readonly policyId: string) {}
 
-  /** The contribution of signal row `key`, under rollup hour `hourMs` and dimensions `dims`, added with `sign`. */
-  add(key: SignalKey, hourMs: number, dims: VideoDims, contribution: Float64Array, sign: 1 | -1): void {
+  /**
+   * The contribution of signal row `key`, under rollup hour `hourMs` and dimensions `dims`, added with `sign`; and,
+   * per rating dimension the row rated (`ratings`, its dimensionRatings), that rating's contribution to the
+   * per-dimension sums. A row without dimension ratings adds nothing there.
+   */
+  add(key: SignalKey, hourMs: number, dims: VideoDims, contribution: Float64Array, sign: 1 | -1, ratings?: Readonly<Record<string, number>>): void {
+    if (ratings) for (const dimension in ratings) this.addRating(key, hourMs, dims, dimension, ratings[dimension], sign);
     const { projectId } = key;
     const id = `${projectId}|${hourMs}|${dims.model}|${dims.modelVersion}|${dims.category}|${dims.segment}`;
     let row = this.rows.get(id);
@@ -301,15 +306,59 @@ export class RollupAccumulator {
     }
   }
 
+  private addRating(key: SignalKey, hourMs: number, dims: VideoDims, dimension: string, rating: number, sign: 1 | -1): void {
+    const { projectId } = key;
+    const cell = `${dims.model}|${dims.modelVersion}|${dims.category}|${dims.segment}|${dimension}`;
+    const at = <T extends { values: Float64Array }>(map: Map<string, T>, id: string, make: () => Omit<T, 'values'>): T => {
+      let entry = map.get(id);
+      if (!entry) map.set(id, (entry = { ...make(), values: new Float64Array(DIMENSION_COUNTERS.length) } as T));
+      return entry;
+    };
+    const row = at(this.dimensionRows, `${projectId}|${hourMs}|${cell}`, () => ({ projectId, hourMs, ...dims, dimension }));
+    const video = at(this.dimensionVideos, `${projectId}|${key.videoId}|${cell}`, () => ({ projectId, videoId: key.videoId, ...dims, dimension }));
+    const user = at(this.dimensionUsers, `${projectId}|${key.userHash}|${dims.model}|${dims.modelVersion}|${dimension}`,
+      () => ({ projectId, userHash: key.userHash, model: dims.model, modelVersion: dims.modelVersion, dimension }));
+    const contribution = dimensionContribution(rating);
+    for (let i = 0; i < contribution.length; i++) {
+      const v = sign * contribution[i];
+      row.values[i] += v;
+      video.values[i] += v;
+      user.values[i] += v;
+    }
+  }
+
   deltas(): DerivedDeltas {
     const nonZero = <T extends { values: Float64Array }>(list: Iterable<T>) => [...list].filter((d) => d.values.some((v) => v !== 0));
-    return { rollups: nonZero(this.rows.values()), videos: nonZero(this.videos.values()), users: nonZero(this.users.values()) };
+    return {
+      rollups: nonZero(this.rows.values()), videos: nonZero(this.videos.values()), users: nonZero(this.users.values()),
+      dimensions: {
+        rollups: nonZero(this.dimensionRows.values()), videos: nonZero(this.dimensionVideos.values()), users: nonZero(this.dimensionUsers.values()),
+      },
+    };
   }
 }
 
 /** Applies derived deltas (rollups, video and user aggregates, cluster moments) in the caller's transaction. */
 export async function applyDerivedDeltas(tx: IngestTransaction, deltas: DerivedDeltas): Promise<void> {
   await tx.applyRollupDeltas(deltas, ROLLUP_COUNTERS, MOMENT_COLUMNS);
+  const d = deltas.dimensions;
+  // Batches whose rows touch no dimension rating (most) write nothing more: no statement, no round trip.
+  if (d && (d.rollups.length || d.videos.length || d.users.length)) await tx.applyDimensionDeltas(d, DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS);
+}
+
+/** Derived deltas in chunks of at most `rows` rows per table, for the writers that apply many (rebuild, deletion). */
+export function chunkDeltas(deltas: DerivedDeltas, rows: number): DerivedDeltas[] {
+  const d = deltas.dimensions ?? { rollups: [], videos: [], users: [] };
+  const longest = Math.max(deltas.rollups.length, deltas.videos.length, deltas.users.length, d.rollups.length, d.videos.length, d.users.length);
+  const out: DerivedDeltas[] = [];
+  for (let i = 0; i < longest; i += rows) {
+    const slice = <T>(list: T[]) => list.slice(i, i + rows);
+    out.push({
+      rollups: slice(deltas.rollups), videos: slice(deltas.videos), users: slice(deltas.users),
+      dimensions: { rollups: slice(d.rollups), videos: slice(d.videos), users: slice(d.users) },
+    });
+  }
+  return out;
 }
 
 /** The fold mutates its record; the old one must stay intact to take its rollup contribution back out. */

@@ -7,16 +7,16 @@ import { ROLLUP_COUNTERS, RollupCounter } from './rollup-contribution';
  * cluster's sums go from S − δ to S, Σ S_a·S_b changes by δ_a·S_b + S_a·δ_b − δ_a·δ_b (computed from the new sums
  * and the delta, so no old value is read back).
  */
-export interface RatioPair {
+export interface RatioPair<C extends string = RollupCounter> {
   /** The numerator counter (successes, or the sum of a score). */
-  num: RollupCounter;
+  num: C;
   /** The denominator counter (viewers, plays, watch_n). */
-  den: RollupCounter;
+  den: C;
   /**
    * Row-level Σa² of the numerator, from the rollup counters: the counter itself for a 0/1 flag, the sum of squares
    * for a score. Σa·b is the numerator (b is 0/1 and a is 0 where b is), Σb² the denominator.
    */
-  numSquares: RollupCounter;
+  numSquares: C;
 }
 
 export interface MomentColumn {
@@ -40,7 +40,7 @@ export function ratioPair(num: RollupCounter, den: RollupCounter): RatioPair {
   return pair;
 }
 
-export const momentName = (a: RollupCounter, b: RollupCounter) => `m_${a}__${b}`;
+export const momentName = (a: string, b: string) => `m_${a}__${b}`;
 
 /** The moment columns of `cluster_moments`, in table order: A², A·B per pair, then B² per denominator. */
 export const MOMENT_COLUMNS: readonly MomentColumn[] = (() => {

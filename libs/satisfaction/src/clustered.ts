@@ -1,7 +1,6 @@
 import tQuantile = require('@stdlib/stats-base-dists-t-quantile');
 import tCdf = require('@stdlib/stats-base-dists-t-cdf');
 import { RatioPair, momentName } from './cluster-moments';
-import { RollupCounter } from './rollup-contribution';
 import { Interval, Z_95, normalCdf, wilsonInterval } from './statistics';
 
 /**
@@ -29,7 +28,7 @@ import { Interval, Z_95, normalCdf, wilsonInterval } from './statistics';
 
 /** The all-time sums of one (model, model version): rollup totals and the video and user cluster moments. */
 export interface VersionClusterSums {
-  totals: Readonly<Record<RollupCounter, number>>;
+  totals: Readonly<Record<string, number>>;
   /** `clusters` and the MOMENT_COLUMNS by name; absent when no cluster has been recorded. */
   videoMoments: Readonly<Record<string, number>> | null;
   userMoments: Readonly<Record<string, number>> | null;
@@ -37,7 +36,7 @@ export interface VersionClusterSums {
 
 /** The all-time sums of one (model, model version, category, segment): rollup totals and the video moments. */
 export interface CellClusterSums {
-  totals: Readonly<Record<RollupCounter, number>>;
+  totals: Readonly<Record<string, number>>;
   videoMoments: Readonly<Record<string, number>> | null;
 }
 
@@ -63,14 +62,14 @@ function residualSquares(aa: number, ab: number, bb: number, r: number): number 
 }
 
 /** The three moment column names of each pair, built once (the dashboard asks for them per metric and group). */
-const PAIR_MOMENTS = new WeakMap<RatioPair, readonly [string, string, string]>();
-function momentNamesOf(pair: RatioPair): readonly [string, string, string] {
+const PAIR_MOMENTS = new WeakMap<RatioPair<string>, readonly [string, string, string]>();
+function momentNamesOf(pair: RatioPair<string>): readonly [string, string, string] {
   let names = PAIR_MOMENTS.get(pair);
   if (!names) PAIR_MOMENTS.set(pair, (names = [momentName(pair.num, pair.num), momentName(pair.num, pair.den), momentName(pair.den, pair.den)]));
   return names;
 }
 
-function momentResidual(m: Readonly<Record<string, number>> | null, pair: RatioPair, r: number): number {
+function momentResidual(m: Readonly<Record<string, number>> | null, pair: RatioPair<string>, r: number): number {
   if (!m) return 0;
   const [aa, ab, bb] = momentNamesOf(pair);
   return residualSquares(m[aa] ?? 0, m[ab] ?? 0, m[bb] ?? 0, r);
@@ -83,7 +82,7 @@ function momentResidual(m: Readonly<Record<string, number>> | null, pair: RatioP
  * to the cells' — so that a whole version gets exactly V_video + V_user − V_row, and a category or segment of it its
  * own video clustering plus its version's user clustering.
  */
-export function clusterAdjustment(pair: RatioPair, versions: readonly VersionClusterSums[], cells: readonly CellClusterSums[] = versions): ClusterAdjustment {
+export function clusterAdjustment(pair: RatioPair<string>, versions: readonly VersionClusterSums[], cells: readonly CellClusterSums[] = versions): ClusterAdjustment {
   let A = 0;
   let B = 0;
   let videos = 0;

@@ -4,3 +4,4 @@ export * from './watch-quantiles';
 export * from './rollup-contribution';
 export * from './cluster-moments';
 export * from './clustered';
+export * from './dimension-contribution';

@@ -67,6 +67,19 @@ function ListFilter(name: string): PropertyDecorator {
   return (target, key) => listOf(name).forEach((decorate) => decorate(target, key));
 }
 
+/** `?dimension=`: one of the project's rating dimensions (checked against them by the service: a 400 naming it). */
+function RatingDimension(what: string): PropertyDecorator {
+  return (target, key) => [
+    ApiPropertyOptional({
+      type: String, example: 'text_alignment',
+      description: `A rating dimension the project declared (GET /v1/project: ratingDimensions): ${what}. An undeclared name is a 400.`,
+    }),
+    Transform(single), IsOptional(),
+    IsString({ message: 'dimension must be one rating dimension' }),
+    Length(1, 64, { message: 'dimension must be 1–64 characters' }),
+  ].forEach((decorate) => decorate(target, key));
+}
+
 /** The time window: rollup hours in [from, to). */
 export class MetricsWindowDto {
   @ApiPropertyOptional({
@@ -105,6 +118,9 @@ export class SatisfactionQueryDto extends MetricsWindowDto {
 
   @ApiPropertyOptional({ type: String, description: 'Audience segment filter; repeat the parameter or give a comma list' }) @ListFilter('segment')
   segment?: string[];
+
+  @RatingDimension("the answer's metrics are that dimension's (mean rating and satisfaction over the viewers who rated it, n = those viewers)")
+  dimension?: string;
 }
 
 const MAX_ARM_LENGTH = 2 * MAX_ID_LENGTH + 1;
@@ -184,6 +200,9 @@ export class CompareQueryDto extends MetricsWindowDto {
 
   @ApiPropertyOptional({ type: String, description: 'Filter; repeat the parameter or give a comma list; `(unknown)` selects rows without one' }) @ListFilter('segment')
   segment?: string[];
+
+  @RatingDimension("compares that dimension's mean rating and satisfaction (n: viewers who rated it)")
+  dimension?: string;
 }
 
 export class VideosQueryDto extends MetricsWindowDto {
@@ -206,6 +225,9 @@ export class VideosQueryDto extends MetricsWindowDto {
   @ApiPropertyOptional({ default: 1, minimum: 1, description: 'Ignore videos with fewer scored viewers in the window' })
   @Transform(integer) @IsOptional() @Max(1_000_000) @Min(1) @IsInt({ message: 'minViewers must be an integer' })
   minViewers?: number;
+
+  @RatingDimension('videos ranked by that dimension\'s mean rating (1–5) over the viewers who rated it (n, minViewers count them)')
+  dimension?: string;
 }
 
 /** The two sides of a declared traffic split, as compare takes them. */

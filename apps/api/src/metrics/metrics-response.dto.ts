@@ -1,5 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { METRIC_DESCRIPTION } from './metric-definitions';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { DIMENSION_METRIC_DESCRIPTION, METRIC_DESCRIPTION } from './metric-definitions';
 
 /** Response shapes, for the OpenAPI document; the service returns plain objects of these shapes. */
 
@@ -87,6 +87,12 @@ export class MetricSetDto {
   @ApiProperty({ type: EstimateDto, description: METRIC_DESCRIPTION.satisfaction }) satisfaction: EstimateDto;
 }
 
+/** The metrics of one rating dimension (answers to `?dimension=`). */
+export class DimensionMetricSetDto {
+  @ApiProperty({ type: EstimateDto, description: DIMENSION_METRIC_DESCRIPTION.rating }) rating: EstimateDto;
+  @ApiProperty({ type: EstimateDto, description: DIMENSION_METRIC_DESCRIPTION.satisfaction }) satisfaction: EstimateDto;
+}
+
 export class GroupDto {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'null: unknown (the generation has not arrived)' }) model?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) modelVersion?: string | null;
@@ -97,8 +103,12 @@ export class GroupDto {
 export class SatisfactionPointDto {
   @ApiProperty({ description: 'Start of the UTC bucket' }) bucket: string;
   @ApiProperty({ type: GroupDto, description: 'The grouped dimensions' }) group: GroupDto;
-  @ApiProperty({ description: 'Viewers: (video, user) rows whose first event falls in the bucket' }) n: number;
-  @ApiProperty({ type: MetricSetDto }) metrics: MetricSetDto;
+  @ApiProperty({ description: 'Viewers: (video, user) rows whose first event falls in the bucket; with `dimension`, those of them who rated it' }) n: number;
+  @ApiProperty({
+    oneOf: [{ $ref: getSchemaPath(MetricSetDto) }, { $ref: getSchemaPath(DimensionMetricSetDto) }],
+    description: 'The overall metrics; with `dimension`, that rating dimension\'s (DimensionMetricSetDto)',
+  })
+  metrics: MetricSetDto | DimensionMetricSetDto;
 }
 
 export class WindowDto {
@@ -111,6 +121,7 @@ export class SatisfactionSeriesDto extends WindowDto {
   @ApiProperty({ enum: ['hour', 'day'] }) granularity: string;
   @ApiProperty({ type: [String] }) groupBy: string[];
   @ApiProperty({ type: Object, description: 'The filters applied (absent: not filtered)' }) filters: Record<string, string[]>;
+  @ApiProperty({ type: String, nullable: true, description: 'The rating dimension whose metrics these are; null: the overall metrics' }) dimension: string | null;
   @ApiProperty({ type: [SatisfactionPointDto], description: 'Ordered by bucket, then group; buckets without viewers are absent' })
   series: SatisfactionPointDto[];
 }
@@ -148,12 +159,13 @@ export class MetricComparisonDto {
 export class ArmDto {
   @ApiProperty({ type: String, nullable: true, description: 'null: a bare version (that version in every model)' }) model: string | null;
   @ApiProperty() modelVersion: string;
-  @ApiProperty({ description: 'Viewers in the window' }) n: number;
+  @ApiProperty({ description: 'Viewers in the window (with `dimension`: those who rated it)' }) n: number;
   @ApiProperty({ description: 'Generations created in the window (counted only with expectedSplit; else 0)' }) videos: number;
 }
 
 export class ComparisonDto extends WindowDto {
   @ApiProperty({ type: Object }) filters: Record<string, string[]>;
+  @ApiProperty({ type: String, nullable: true, description: 'The rating dimension compared (metrics `rating` and `satisfaction`, n = viewers who rated it); null: the overall metrics' }) dimension: string | null;
   @ApiProperty({ type: ArmDto }) baseline: ArmDto;
   @ApiProperty({ type: ArmDto }) candidate: ArmDto;
   @ApiProperty({ type: CompareMethodDto }) method: CompareMethodDto;
@@ -181,6 +193,7 @@ export class RankedVideoDto {
 export class VideoRankingDto extends WindowDto {
   @ApiProperty({ example: 'video_aggregates', description: 'Served from the per-video aggregate kept by the ingest-worker' }) source: string;
   @ApiProperty({ example: 'generation createdAt', description: 'from/to select videos whose generation was created in the window; figures are over all their viewers' }) windowApplies: string;
+  @ApiProperty({ type: String, nullable: true, description: 'With `dimension`: videos ranked by its mean rating 1–5 (n, mean, low, high over the viewers who rated it); null: by mean satisfaction' }) dimension: string | null;
   @ApiProperty({ description: "Pooled mean satisfaction of the window's videos (all their viewers): the shrinkage target" }) priorMean: number;
   @ApiProperty({ description: 'Pseudo-viewers of the prior (satisfaction policy v1)' }) priorStrength: number;
   @ApiProperty({ type: [RankedVideoDto], description: 'Highest shrunk mean first' }) best: RankedVideoDto[];
@@ -192,4 +205,5 @@ export class DimensionsDto extends WindowDto {
   versions: { model: string | null; modelVersion: string | null; viewers: number }[];
   @ApiProperty({ type: [String], description: 'Known categories (unknown ones are not listed)' }) categories: string[];
   @ApiProperty({ type: [String] }) segments: string[];
+  @ApiProperty({ type: [String], description: "The project's rating dimensions: what `dimension` may name" }) ratingDimensions: string[];
 }

@@ -1,15 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { KeyOwner } from '@flywheel/database';
 import { ApiKeyGuard, Auth, RequireKey } from '../auth/api-key.guard';
 import { CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, TrafficSplitBodyDto, TrafficSplitPairDto, VideosQueryDto } from './metrics-query.dto';
 import {
-  ComparisonDto, DimensionsDto, SatisfactionSeriesDto, TrafficSplitDto, TrafficSplitListDto, TrafficSplitRemovedDto, VideoRankingDto,
+  ComparisonDto, DimensionMetricSetDto, DimensionsDto, MetricSetDto, SatisfactionSeriesDto, TrafficSplitDto, TrafficSplitListDto, TrafficSplitRemovedDto, VideoRankingDto,
 } from './metrics-response.dto';
 import { ApiErrors } from '../openapi/openapi.decorators';
 import { SatisfactionMetricsService } from './satisfaction-metrics.service';
 
 @ApiTags('metrics')
+@ApiExtraModels(MetricSetDto, DimensionMetricSetDto)
 @ApiResponse({ status: 400, description: 'Invalid query: the error names the parameter' })
 @ApiResponse({ status: 403, description: 'An ingest key: reading metrics needs a secret key' })
 @UseGuards(ApiKeyGuard)
@@ -23,11 +24,12 @@ export class SatisfactionMetricsController {
     summary: 'Satisfaction and engagement over time',
     description: 'Per UTC bucket and group, from the hourly rollups. A viewer is one (video, user) row, counted in the '
       + 'hour of its first event; rates are over viewers except completion (over viewers who played); each metric has '
-      + 'its cluster-robust 95% interval (clustered by video and by user; see `method` in the answer).',
+      + 'its cluster-robust 95% interval (clustered by video and by user; see `method` in the answer). With `dimension`, '
+      + "the metrics are that rating dimension's: mean rating and satisfaction over the viewers who rated it.",
   })
   @ApiOkResponse({ type: SatisfactionSeriesDto })
   satisfaction(@Auth() key: KeyOwner, @Query() query: SatisfactionQueryDto) {
-    return this.metrics.satisfaction(key.projectId, query);
+    return this.metrics.satisfaction(key.projectId, query, key.ratingDimensions);
   }
 
   @Get('compare')
@@ -37,11 +39,12 @@ export class SatisfactionMetricsController {
       + 'always-valid 95% intervals and p-values (fixedHorizon=true: the classical test), the relative lift, and '
       + '`significant` from Benjamini–Hochberg at q = 0.05 across the metrics of the answer. With expectedSplit, a '
       + 'sample-ratio-mismatch test on the generations of each side (flagged at p < 0.001); without it, the same test '
-      + 'against the split the project declared for this pair (PUT /v1/metrics/traffic-splits), if any.',
+      + 'against the split the project declared for this pair (PUT /v1/metrics/traffic-splits), if any. With `dimension`, '
+      + "the compared metrics are that rating dimension's mean rating and satisfaction.",
   })
   @ApiOkResponse({ type: ComparisonDto })
   compare(@Auth() key: KeyOwner, @Query() query: CompareQueryDto) {
-    return this.metrics.compare(key.projectId, query);
+    return this.metrics.compare(key.projectId, query, key.ratingDimensions);
   }
 
   @Get('traffic-splits')
@@ -80,13 +83,13 @@ export class SatisfactionMetricsController {
   })
   @ApiOkResponse({ type: VideoRankingDto })
   videos(@Auth() key: KeyOwner, @Query() query: VideosQueryDto) {
-    return this.metrics.videos(key.projectId, query);
+    return this.metrics.videos(key.projectId, query, key.ratingDimensions);
   }
 
   @Get('dimensions')
-  @ApiOperation({ summary: 'Model versions, categories and segments with data in the window (for filters)' })
+  @ApiOperation({ summary: "Model versions, categories and segments with data in the window, and the project's rating dimensions (for filters)" })
   @ApiOkResponse({ type: DimensionsDto })
   dimensions(@Auth() key: KeyOwner, @Query() query: MetricsWindowDto) {
-    return this.metrics.dimensions(key.projectId, query);
+    return this.metrics.dimensions(key.projectId, query, key.ratingDimensions);
   }
 }

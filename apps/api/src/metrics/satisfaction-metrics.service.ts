@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import {
-  CellSums, Granularity, MetricDimension, MetricsRepository, ROLLUP_COLUMNS, RollupFilter, RollupTotals, TrafficSplitRow,
-  UNKNOWN_FILTER, VersionSums,
+  DimensionMetricsRepository, DimensionTotals, Granularity, MetricDimension, MetricsRepository, ROLLUP_COLUMNS, RollupFilter,
+  RollupTotals, TrafficSplitRow, UNKNOWN_FILTER, VersionSums,
 } from '@flywheel/database';
 import {
-  ClusterAdjustment, ClusteredEstimate, POLICY_V1, alwaysValidTest, benjaminiHochberg, clusterAdjustment, clusteredMean,
-  clusteredRate, criticalValue, fixedHorizonTest, ratioPair, relativeLift, sampleRatioMismatch, shrunkMean,
+  CellClusterSums, ClusterAdjustment, ClusteredEstimate, DIMENSION_PAIR, POLICY_V1, RatioPair, RollupCounter, VersionClusterSums,
+  alwaysValidTest, benjaminiHochberg, clusterAdjustment, clusteredMean, clusteredRate, criticalValue,
+  dimensionSatisfactionSums, fixedHorizonTest, ratioPair, relativeLift, sampleRatioMismatch, shrunkMean,
 } from '@flywheel/satisfaction';
 import { FlywheelError } from '@flywheel/errors';
-import { METRICS, MeanMetric, MetricDefinition, RateMetric } from './metric-definitions';
+import { DIMENSION_METRICS, METRICS, MeanMetric, MetricDefinition, RateMetric } from './metric-definitions';
 import {
   CompareQueryDto, MetricsWindowDto, SatisfactionQueryDto, TrafficSplitBodyDto, TrafficSplitPairDto, VideosQueryDto, parseInstant,
   parseSplit,
@@ -39,7 +40,9 @@ export interface EstimateView {
 export interface Window { from: Date; to: Date }
 
 /** The design effect and degrees of freedom of one metric in one group; naive (1, normal) when absent. */
-export type Adjuster = (metric: MetricDefinition) => Pick<ClusterAdjustment, 'designEffect' | 'df'>;
+export type Adjuster = (metric: MetricDefinition<string>) => Pick<ClusterAdjustment, 'designEffect' | 'df'>;
+/** Sums by counter name: the rollups' (RollupTotals) or a rating dimension's (dimensionTotals). */
+export type Totals = Readonly<Record<string, number>>;
 export const NAIVE: Adjuster = () => ({ designEffect: 1, df: Infinity });
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -65,7 +68,7 @@ function view(e: ClusteredEstimate, n: number): EstimateView {
 }
 
 /** The cluster-robust estimate of one metric (null when its denominator is empty). */
-function estimate(totals: RollupTotals, metric: MetricDefinition, adjust: Adjuster): ClusteredEstimate | null {
+function estimate(totals: Totals, metric: MetricDefinition<string>, adjust: Adjuster): ClusteredEstimate | null {
   if (metric.kind === 'rate') {
     const n = totals[metric.denominator];
     return n > 0 ? clusteredRate(totals[metric.successes], n, adjust(metric)) : null;
@@ -74,35 +77,38 @@ function estimate(totals: RollupTotals, metric: MetricDefinition, adjust: Adjust
   return n > 0 ? clusteredMean(n, totals[metric.sum], totals[metric.sumSq], adjust(metric)) : null;
 }
 
-const denominatorOf = (totals: RollupTotals, metric: MetricDefinition) => totals[metric.kind === 'rate' ? metric.denominator : metric.n];
+const denominatorOf = (totals: Totals, metric: MetricDefinition<string>) => totals[metric.kind === 'rate' ? metric.denominator : metric.n];
 
 /** A rate with its cluster-robust 95% interval (Wilson on the effective sample size, t reference). */
-export function rateView(totals: RollupTotals, metric: RateMetric, adjust: Adjuster = NAIVE): EstimateView {
+export function rateView(totals: Totals, metric: RateMetric<string>, adjust: Adjuster = NAIVE): EstimateView {
   const e = estimate(totals, metric, adjust);
   return e ? view(e, totals[metric.denominator]) : { value: null, n: 0, low: null, high: null, standardError: null, designEffect: null, df: null };
 }
 
 /** A mean with its cluster-robust 95% interval from the rollup's sum and sum of squares. */
-export function meanView(totals: RollupTotals, metric: MeanMetric, adjust: Adjuster = NAIVE): EstimateView {
+export function meanView(totals: Totals, metric: MeanMetric<string>, adjust: Adjuster = NAIVE): EstimateView {
   const e = estimate(totals, metric, adjust);
   return e ? view(e, totals[metric.n]) : { value: null, n: 0, low: null, high: null, standardError: null, designEffect: null, df: null };
 }
 
-export function metricSet(totals: RollupTotals, adjust: Adjuster = NAIVE): Record<string, EstimateView> {
-  return Object.fromEntries(METRICS.map((m) => [m.key, m.kind === 'rate' ? rateView(totals, m, adjust) : meanView(totals, m, adjust)]));
+export function metricSet(totals: Totals, adjust: Adjuster = NAIVE, metrics: readonly MetricDefinition<string>[] = METRICS): Record<string, EstimateView> {
+  return Object.fromEntries(metrics.map((m) => [m.key, m.kind === 'rate' ? rateView(totals, m, adjust) : meanView(totals, m, adjust)]));
 }
 
 /**
  * The adjuster of a group made of these cells' rows (of these versions): each metric's design effect over their
- * all-time sums.
+ * all-time sums. `pair`: one ratio every metric is measured on (a rating dimension's mean rating, whose satisfaction
+ * is an affine map of it); default: each metric's own pair of rollup counters.
  */
-export function adjusterFor(versions: readonly VersionSums[], cells: readonly CellSums[]): Adjuster {
+export function adjusterFor(versions: readonly VersionClusterSums[], cells: readonly CellClusterSums[], pair?: RatioPair<string>): Adjuster {
   const cache = new Map<string, ClusterAdjustment>();
   return (metric) => {
     let hit = cache.get(metric.key);
     if (!hit) {
-      const pair = metric.kind === 'rate' ? ratioPair(metric.successes, metric.denominator) : ratioPair(metric.sum, metric.n);
-      hit = clusterAdjustment(pair, versions, cells);
+      const own = () => (metric.kind === 'rate'
+        ? ratioPair(metric.successes as RollupCounter, metric.denominator as RollupCounter)
+        : ratioPair(metric.sum as RollupCounter, metric.n as RollupCounter));
+      hit = clusterAdjustment(pair ?? own(), versions, cells);
       cache.set(metric.key, hit);
     }
     return hit;
@@ -114,12 +120,15 @@ export function adjusterFor(versions: readonly VersionSums[], cells: readonly Ce
  * of cells: the points of a series mostly share one (a version's cells, day after day), and an index lives as long as
  * the repository's cached sums it was built from.
  */
+type IndexedVersion = VersionClusterSums & { model: string; modelVersion: string; cells: (CellClusterSums & { category: string; segment: string })[] };
+
 class SumsIndex {
-  private readonly versions = new Map<string, VersionSums>();
-  private readonly cells = new Map<string, CellSums>();
+  private readonly versions = new Map<string, IndexedVersion>();
+  private readonly cells = new Map<string, CellClusterSums>();
   private readonly adjusters = new Map<string, Adjuster>();
 
-  constructor(sums: VersionSums[]) {
+  /** `pair`: see adjusterFor (a rating dimension's sums are measured on its mean rating). */
+  constructor(sums: IndexedVersion[], private readonly pair?: RatioPair<string>) {
     for (const v of sums) {
       this.versions.set(`${v.model}\u0000${v.modelVersion}`, v);
       for (const c of v.cells) this.cells.set(`${v.model}\u0000${v.modelVersion}\u0000${c.category}\u0000${c.segment}`, c);
@@ -139,8 +148,8 @@ class SumsIndex {
 
   /** `cellIds`: model\0version\0category\0segment of the group's rows. */
   adjuster(cellIds: Iterable<string>): Adjuster {
-    const versions = new Map<string, VersionSums>();
-    const cells: CellSums[] = [];
+    const versions = new Map<string, IndexedVersion>();
+    const cells: CellClusterSums[] = [];
     for (const id of cellIds) {
       const cell = this.cells.get(id);
       const versionId = id.split('\u0000').slice(0, 2).join('\u0000');
@@ -149,7 +158,7 @@ class SumsIndex {
       cells.push(cell);
       versions.set(versionId, version);
     }
-    return adjusterFor([...versions.values()], cells);
+    return adjusterFor([...versions.values()], cells, this.pair);
   }
 }
 
@@ -171,6 +180,8 @@ export interface CompareOptions {
   candidate?: Adjuster;
   fixedHorizon?: boolean;
   tuning?: number;
+  /** The metrics compared (default: the overall METRICS; a rating dimension's: DIMENSION_METRICS). */
+  metrics?: readonly MetricDefinition<string>[];
 }
 
 interface Test { low: number | null; high: number | null; pValue: number | null }
@@ -182,11 +193,11 @@ const NO_TEST: Test = { low: null, high: null, pValue: null };
  * shared taste makes the arms positively correlated); the headline follows `fixedHorizon`; `significant` by
  * Benjamini–Hochberg across the metrics that have a headline p-value.
  */
-export function compareTotals(baseline: RollupTotals, candidate: RollupTotals, options: CompareOptions = {}) {
+export function compareTotals(baseline: Totals, candidate: Totals, options: CompareOptions = {}) {
   const adjustA = options.baseline ?? NAIVE;
   const adjustB = options.candidate ?? NAIVE;
   const tuning = options.tuning ?? DEFAULT_SEQUENTIAL_TUNING;
-  const rows = METRICS.map((metric) => {
+  const rows = (options.metrics ?? METRICS).map((metric) => {
     const a = estimate(baseline, metric, adjustA);
     const b = estimate(candidate, metric, adjustB);
     const usable = a && b && Number.isFinite(a.standardError) && Number.isFinite(b.standardError);
@@ -260,9 +271,16 @@ const armMatches = (arm: Arm, model: string, modelVersion: string) => arm.modelV
 /** Rules of the metrics API: windows, grouping, estimates and comparisons over the hourly rollups. */
 @Injectable()
 export class SatisfactionMetricsService {
-  constructor(private readonly metrics: MetricsRepository) {}
+  constructor(private readonly metrics: MetricsRepository, private readonly dimensionReads?: DimensionMetricsRepository) {}
 
-  async satisfaction(projectId: string, query: SatisfactionQueryDto) {
+  private get dimensionMetrics(): DimensionMetricsRepository {
+    if (!this.dimensionReads) throw new Error('SatisfactionMetricsService was built without a DimensionMetricsRepository');
+    return this.dimensionReads;
+  }
+
+  /** `ratingDimensions`: the project's declared rating dimensions, which `dimension` must name. */
+  async satisfaction(projectId: string, query: SatisfactionQueryDto, ratingDimensions: readonly string[] = []) {
+    const dimension = declaredDimension(query.dimension, ratingDimensions);
     const granularity: Granularity = query.granularity ?? 'day';
     const window = resolveWindow(query, granularity === 'hour' ? MAX_HOURLY_WINDOW_MS : MAX_WINDOW_MS);
     const requested = new Set(query.groupBy ?? []);
@@ -270,6 +288,23 @@ export class SatisfactionMetricsService {
     if (requested.has('modelVersion')) requested.add('model');
     const groupBy = (['model', 'modelVersion', 'category', 'segment'] as MetricDimension[]).filter((d) => requested.has(d));
     const filters = pickFilters(query, ['model', 'modelVersion', 'category', 'segment']);
+    if (dimension !== null) {
+      // A rating dimension: its own rollups and cluster sums, the same points and intervals.
+      const [groups, sums] = await Promise.all([
+        this.dimensionMetrics.aggregate(projectId, dimension, { ...window, ...filters }, granularity),
+        this.dimensionMetrics.versionSums(projectId, dimension),
+      ]);
+      const index = new SumsIndex(sums, DIMENSION_PAIR);
+      return {
+        ...windowView(window), granularity, groupBy, filters, dimension, method: METHOD,
+        series: pointsOf(groups, groupBy, 'rated').map((p) => ({
+          bucket: p.bucket.toISOString(),
+          group: Object.fromEntries(groupBy.map((d) => [d, p.dims[d] || null])),
+          n: p.totals.rated,
+          metrics: metricSet(dimensionTotals(p.totals as DimensionTotals), index.adjuster(p.cells), DIMENSION_METRICS),
+        })),
+      };
+    }
     // Each point carries the cells its rows come from (their clustering).
     const [points, sums] = await Promise.all([
       this.metrics.points(projectId, { ...window, ...filters }, granularity, groupBy),
@@ -281,6 +316,7 @@ export class SatisfactionMetricsService {
       granularity,
       groupBy,
       filters,
+      dimension: null,
       method: METHOD,
       series: points.filter((p) => p.totals.viewers > 0).map((p) => ({
         bucket: p.bucket!.toISOString(),
@@ -291,7 +327,8 @@ export class SatisfactionMetricsService {
     };
   }
 
-  async compare(projectId: string, query: CompareQueryDto) {
+  async compare(projectId: string, query: CompareQueryDto, ratingDimensions: readonly string[] = []) {
+    const dimension = declaredDimension(query.dimension, ratingDimensions);
     const [baselineArm, candidateArm] = parseArms(query.baseline, query.candidate);
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const filters = pickFilters(query, ['model', 'category', 'segment']);
@@ -300,27 +337,38 @@ export class SatisfactionMetricsService {
     const declared = query.expectedSplit === undefined ? await this.metrics.trafficSplitFor(projectId, query.baseline, query.candidate) : null;
     const expected = query.expectedSplit !== undefined ? parseSplit(query.expectedSplit)
       : declared ? [declared.baselineShare, declared.candidateShare] as [number, number] : null;
+    // A rating dimension reads its own rollups and cluster sums; everything else (SRM, arms, tests) is the same.
     const [groups, sums, generated] = await Promise.all([
-      this.metrics.aggregate(projectId, filter, null, ALL_DIMENSIONS),
-      this.metrics.allVersionSums(projectId),
+      dimension === null
+        ? this.metrics.aggregate(projectId, filter, null, ALL_DIMENSIONS)
+        : this.dimensionMetrics.aggregate(projectId, dimension, filter, null),
+      dimension === null ? this.metrics.allVersionSums(projectId) : this.dimensionMetrics.versionSums(projectId, dimension),
       expected ? this.metrics.generationCounts(projectId, filter) : Promise.resolve(null),
     ]);
     const modelAllowed = (model: string) => !filters.model || filters.model.map((m) => (m === UNKNOWN_FILTER ? '' : m)).includes(model);
-    const index = indexOf(sums);
+    const index = dimension === null ? indexOf(sums as VersionSums[]) : new SumsIndex(sums, DIMENSION_PAIR);
+    const unit = dimension === null ? 'viewers' : 'rated';
     const side = (arm: Arm) => {
-      const mine = groups.filter((g) => armMatches(arm, g.dims.model!, g.dims.modelVersion!) && modelAllowed(g.dims.model!));
+      const mine: { dims: Partial<Record<MetricDimension, string>>; totals: Totals }[] = groups
+        .filter((g) => armMatches(arm, g.dims.model!, g.dims.modelVersion!) && modelAllowed(g.dims.model!));
       let videos = 0;
       for (const [id, n] of generated ?? []) {
         const [model, modelVersion] = id.split('\u0000');
         if (armMatches(arm, model, modelVersion) && modelAllowed(model)) videos += n;
       }
-      return { totals: sumTotals(mine.map((g) => g.totals)), adjust: index.adjuster(mine.filter((g) => g.totals.viewers > 0).map((g) => cellId(g.dims))), videos };
+      const totals = addTotals(mine.map((g) => g.totals));
+      return {
+        totals: dimension === null ? totals : dimensionTotals(totals as DimensionTotals), n: totals[unit] ?? 0,
+        adjust: index.adjuster(mine.filter((g) => g.totals[unit] > 0).map((g) => cellId(g.dims))), videos,
+      };
     };
     const a = side(baselineArm);
     const b = side(candidateArm);
     const fixedHorizon = query.fixedHorizon === true;
     const tuning = query.sequentialTuning ?? DEFAULT_SEQUENTIAL_TUNING;
-    const { tests, metrics } = compareTotals(a.totals, b.totals, { baseline: a.adjust, candidate: b.adjust, fixedHorizon, tuning });
+    const { tests, metrics } = compareTotals(a.totals, b.totals, {
+      baseline: a.adjust, candidate: b.adjust, fixedHorizon, tuning, metrics: dimension === null ? METRICS : DIMENSION_METRICS,
+    });
     let srm = null;
     if (expected) {
       const test = sampleRatioMismatch([a.videos, b.videos], expected, SRM_THRESHOLD);
@@ -342,8 +390,9 @@ export class SatisfactionMetricsService {
     return {
       ...windowView(window),
       filters,
-      baseline: { model: baselineArm.model, modelVersion: baselineArm.modelVersion, n: a.totals.viewers, videos: a.videos },
-      candidate: { model: candidateArm.model, modelVersion: candidateArm.modelVersion, n: b.totals.viewers, videos: b.videos },
+      dimension,
+      baseline: { model: baselineArm.model, modelVersion: baselineArm.modelVersion, n: a.n, videos: a.videos },
+      candidate: { model: candidateArm.model, modelVersion: candidateArm.modelVersion, n: b.n, videos: b.videos },
       method: {
         ...METHOD,
         inference: fixedHorizon ? 'fixed-horizon' : 'always-valid',
@@ -377,13 +426,18 @@ export class SatisfactionMetricsService {
     return { baseline: query.baseline, candidate: query.candidate, removed: true };
   }
 
-  async videos(projectId: string, query: VideosQueryDto) {
+  async videos(projectId: string, query: VideosQueryDto, ratingDimensions: readonly string[] = []) {
+    const dimension = declaredDimension(query.dimension, ratingDimensions);
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const { priorStrength } = POLICY_V1.shrinkage;
-    const ranking = await this.metrics.rankAggregatedVideos(projectId, {
+    const options = {
       ...window, modelVersion: query.modelVersion, model: query.model, category: query.category, segment: query.segment,
       limit: query.limit ?? 10, minViewers: query.minViewers ?? 1, priorStrength,
-    });
+    };
+    // Per rating dimension: ranked by its mean rating (1–5) over the viewers who rated it, shrunk the same way.
+    const ranking = dimension === null
+      ? await this.metrics.rankAggregatedVideos(projectId, options)
+      : await this.dimensionMetrics.rankVideos(projectId, dimension, options);
     const view = (v: (typeof ranking.best)[number]) => {
       const mean = v.sum / v.n;
       const e = clusteredMean(v.n, v.sum, v.sumSq, { designEffect: 1, df: v.n - 1 });
@@ -395,8 +449,9 @@ export class SatisfactionMetricsService {
     };
     return {
       ...windowView(window),
-      source: 'video_aggregates',
+      source: dimension === null ? 'video_aggregates' : 'dimension_video_aggregates',
       windowApplies: 'generation createdAt',
+      dimension,
       priorMean: ranking.priorMean,
       priorStrength,
       best: ranking.best.map(view),
@@ -405,7 +460,7 @@ export class SatisfactionMetricsService {
   }
 
   /** What the dashboard's filters can offer in the window. */
-  async dimensions(projectId: string, query: MetricsWindowDto) {
+  async dimensions(projectId: string, query: MetricsWindowDto, ratingDimensions: readonly string[] = []) {
     const window = resolveWindow(query, MAX_WINDOW_MS);
     const rows = await this.metrics.dimensions(projectId, window.from, window.to);
     const versions = new Map<string, { model: string | null; modelVersion: string | null; viewers: number }>();
@@ -421,6 +476,7 @@ export class SatisfactionMetricsService {
       versions: [...versions.values()],
       categories: distinct((r) => r.category),
       segments: distinct((r) => r.segment),
+      ratingDimensions: [...ratingDimensions],
     };
   }
 }
@@ -448,6 +504,45 @@ function pickFilters<K extends 'model' | 'modelVersion' | 'category' | 'segment'
     if (values?.length) filters[key] = [...new Set(values)];
   }
   return filters;
+}
+
+/**
+ * A rating dimension's sums with its satisfaction's: (rating − 3) / 2 summed over rated rows (an affine map, so its
+ * interval and design effect follow the mean rating's exactly).
+ */
+export function dimensionTotals(t: DimensionTotals): Totals {
+  const { sum, sumSq } = dimensionSatisfactionSums(t.rated, t.rating_sum, t.rating_sumsq);
+  return { ...t, sat_sum: sum, sat_sumsq: sumSq };
+}
+
+/** `dimension` checked against the project's declared rating dimensions: null when absent, a 400 naming it if undeclared. */
+export function declaredDimension(dimension: string | undefined, declared: readonly string[]): string | null {
+  if (dimension === undefined) return null;
+  if (!declared.includes(dimension)) {
+    const message = `dimension "${dimension}" is not a rating dimension of this project (declared: ${declared.join(', ')})`;
+    throw new FlywheelError('VALIDATION_FAILED', message, { details: [{ field: 'dimension', problems: [message] }] });
+  }
+  return dimension;
+}
+
+/** Groups (bucket × all four dims) summed into the requested groupBy, each with the cells its rows come from. */
+function pointsOf(groups: { bucket: Date | null; dims: Partial<Record<MetricDimension, string>>; totals: Totals }[], groupBy: MetricDimension[], unit: string) {
+  const points = new Map<string, { bucket: Date; dims: Record<string, string>; totals: Record<string, number>; cells: Set<string> }>();
+  for (const g of groups) {
+    const dims = Object.fromEntries(groupBy.map((d) => [d, g.dims[d] ?? '']));
+    const id = `${g.bucket!.toISOString()}|${JSON.stringify(dims)}`;
+    let point = points.get(id);
+    if (!point) points.set(id, (point = { bucket: g.bucket!, dims, totals: {}, cells: new Set() }));
+    for (const [c, v] of Object.entries(g.totals)) point.totals[c] = (point.totals[c] ?? 0) + v;
+    if (g.totals[unit] > 0) point.cells.add(cellId(g.dims));
+  }
+  return [...points.values()].filter((p) => p.totals[unit] > 0);
+}
+
+function addTotals(list: Totals[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of list) for (const [c, v] of Object.entries(t)) out[c] = (out[c] ?? 0) + v;
+  return out;
 }
 
 function sumTotals(list: RollupTotals[]): RollupTotals {
