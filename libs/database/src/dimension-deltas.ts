@@ -1,8 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import type { VideoDims } from './ingest.repository';
+
+/** A video's rollup dimensions (VideoDims of ingest.repository, which imports this file). */
+interface Cell {
+  model: string;
+  modelVersion: string;
+  category: string;
+  segment: string;
+}
 
 /** A change to one hourly (and daily) per-dimension rollup row; values indexed like DIMENSION_COUNTERS. */
-export interface DimensionRollupDelta extends VideoDims {
+export interface DimensionRollupDelta extends Cell {
   projectId: string;
   hourMs: number;
   dimension: string;
@@ -10,7 +17,7 @@ export interface DimensionRollupDelta extends VideoDims {
 }
 
 /** A change to one video's per-dimension aggregate, under the video's rollup dimensions. */
-export interface DimensionVideoDelta extends VideoDims {
+export interface DimensionVideoDelta extends Cell {
   projectId: string;
   videoId: string;
   dimension: string;
