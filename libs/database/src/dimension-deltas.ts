@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 
 /** A video's rollup dimensions (VideoDims of ingest.repository, which imports this file). */
 interface Cell {
@@ -51,10 +50,11 @@ export const isEmptyDimensionDeltas = (d: DimensionDeltas | undefined): boolean 
  * changes Σ S_a·S_b by δ_a·S_b + S_a·δ_b − δ_a·δ_b and the cluster count by [S_rated > 0] − [S_rated − δ_rated > 0]
  * (the rule of the overall aggregates, applyClusterDeltas). Rows are written in key order (ORDER BY), every batch's
  * statement has the same shape, so concurrent batches lock in one order. `counters` is DIMENSION_COUNTERS and
- * `moments` DIMENSION_MOMENT_COLUMNS of libs/satisfaction, passed in (this library does not import it).
+ * `moments` DIMENSION_MOMENT_COLUMNS of libs/satisfaction, passed in (this library does not import it). `query` runs
+ * it (IngestTransaction's prepared-statement runner: the text is fixed, so it is planned once per connection).
  */
 export async function applyDimensionDeltas(
-  em: EntityManager, deltas: DimensionDeltas, counters: readonly string[], moments: readonly { name: string; a: string; b: string }[],
+  query: (sql: string, params: unknown[]) => Promise<unknown>, deltas: DimensionDeltas, counters: readonly string[], moments: readonly { name: string; a: string; b: string }[],
 ): Promise<void> {
   if (isEmptyDimensionDeltas(deltas)) return;
   const params: unknown[] = [];
@@ -86,7 +86,7 @@ export async function applyDimensionDeltas(
   const on = (key: string[]) => key.map((c) => `u.${c} = d.${c}`).join(' AND ');
   const momentDeltas = moments.map((m) => `d.d_${m.a} * u.${m.b} + u.${m.a} * d.d_${m.b} - d.d_${m.a} * d.d_${m.b} AS ${m.name}`).join(', ');
   const returned = counters.map((c) => `a.${c}`).join(', ');
-  await em.query(
+  await query(
     `WITH h AS (
        SELECT * FROM unnest(${hourly}) AS h(project_id, hour, ${cell}, ${cols})
      ), hourly AS (

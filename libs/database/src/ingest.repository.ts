@@ -275,7 +275,7 @@ export class IngestTransaction {
 
   /** The per-dimension sums (dimension-deltas.ts): one statement, called only when there are deltas. */
   applyDimensionDeltas(deltas: DimensionDeltas, counters: readonly string[], moments: readonly MomentSpec[]): Promise<void> {
-    return applyDimensionDeltas(this.em, deltas, counters, moments);
+    return applyDimensionDeltas((sql, params) => this.run(sql, params), deltas, counters, moments);
   }
 
   private async applyHourlyAndDaily(deltas: RollupDelta[], counters: readonly string[]): Promise<void> {
