@@ -1,16 +1,8 @@
+import { mulberry32 } from '@flywheel/random';
 import { VersionClusterSums, clusterAdjustment, clusteredMean, fixedHorizonTest } from './clustered';
 import { DIMENSION_MOMENT_COLUMNS, DIMENSION_PAIR, dimensionContribution, dimensionSatisfactionSums } from './dimension-contribution';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const gaussian = (u: () => number) => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 
 interface Rating { video: number; user: number; rating: number }
