@@ -15,17 +15,25 @@
  * (library defaults: stopping by validation loss on 10% of the training prompts) trained only on pairs labelled for
  * its dimension; the overall head on the pipeline's satisfaction. Next to it, on the same folds and pairs, the
  * outsider's baseline: logistic-regression Bradley–Terry on the same features (no intercept, L2 with C = 1).
+ * Four trainer configurations: MLP [64] (the api's default kind), linear (Adam), linear with solver 'exact', and
+ * linear exact on pairs 'per-user' (each rater's own comparisons, built by the trainer's perUserPairs from the
+ * per-(video, user) scores the pipeline keeps: the headline). Each Δ to the baseline comes with its standard error
+ * paired on the same test pairs, clustered by held-out prompt.
  * Finally one training run through the api and trainer, and POST /v1/score with the model's per-dimension scores.
  *
  *   npm run eval:fetv                         # all 310 prompts (needs PostgreSQL and Kafka up: npm run infra:up)
  *   npm run eval:fetv -- --prompts 40         # a smoke-size run
  *
- * Last line: JSON { overall, visual_quality, motion_quality, text_alignment, baseline: {…}, linear: {…}, … }.
+ * Last line: JSON { overall, visual_quality, motion_quality, text_alignment, trainer, baseline: {…}, mlp: {…}, … }.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { emptySignalState } from '@flywheel/contracts';
+import { UserRatingRow } from '@flywheel/database';
 import { RewardModelKind, logisticRegressionBt, predict, trainRewardModel } from '@flywheel/reward-model';
+import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, scoreSignals } from '@flywheel/satisfaction';
+import { perUserPairs } from '@flywheel/training';
 import { AppProcess, TestContext, get, post, sleep, waitFor } from '../test/support/harness';
 import { runEval } from './eval-run';
 
@@ -46,6 +54,8 @@ interface Video {
   /** Mean rating per dimension and satisfaction, as the pipeline reports them. */
   rating: Record<string, number>;
   satisfaction: number;
+  /** Each rater's own scores of this video, as the pipeline keeps them per (video, user): what per-user pairs compare. */
+  users: UserRatingRow[];
 }
 
 function readTsv(file: string): Record<string, string>[] {
@@ -77,9 +87,17 @@ async function main(): Promise<void> {
   const videos: Video[] = videoRows.filter((r) => keep.has(Number(r.prompt_index))).map((r) => ({
     id: `fetv-${r.prompt_index}-${r.generator}`, prompt: Number(r.prompt_index), generator: r.generator, text: r.prompt,
     features: [...METRICS.map((m) => Number(r[m])), ...generators.map((g) => (g === r.generator ? 1 : 0))],
-    rating: {}, satisfaction: NaN,
+    rating: {}, satisfaction: NaN, users: [],
   }));
   const ratings = ratingRows.filter((r) => keep.has(Number(r.prompt_index)));
+  const byId = new Map(videos.map((v) => [v.id, v]));
+  for (const r of ratings) {
+    // The per-user state the ingest-worker folds these three rate events into, scored by the current policy.
+    const dimensionRatings = Object.fromEntries(DIMENSIONS.map((d) => [d, Number(r[SOURCE_COLUMN[d]])]));
+    const satisfaction = scoreSignals({ ...emptySignalState(), dimensionRatings }, CURRENT_POLICY, DEFAULT_WATCH_QUANTILES);
+    const videoId = `fetv-${r.prompt_index}-${r.generator}`;
+    byId.get(videoId)?.users.push({ userHash: `fetv-rater-${r.rater}`, videoId, satisfaction, dimensions: dimensionRatings });
+  }
   const started = performance.now();
 
   await runEval('fetv', { featureDim: METRICS.length + generators.length }, async ({ ctx, api, project }) => {
@@ -90,22 +108,25 @@ async function main(): Promise<void> {
     const cv = crossValidate(videos, prompts, folds, seed);
     const served = await trainAndScore(ctx, api, project.secretKey, videos);
     const round = (x: number) => Math.round(x * 10000) / 10000;
-    const table = TARGETS.map((t) => `| ${t} | ${cv.pairs[t]} | ${cv.mlp[t].toFixed(4)} | ${cv.linear[t].toFixed(4)} | ${cv.baseline[t].toFixed(4)} | ${((cv.mlp[t] - cv.baseline[t]) * 100).toFixed(2)} |`);
+    const points = (arm: 'mlp' | 'linear' | 'exact' | 'perUser', t: Target) =>
+      `${cv[arm][t] >= cv.baseline[t] ? '+' : ''}${((cv[arm][t] - cv.baseline[t]) * 100).toFixed(2)} ± ${(cv.se[arm][t] * 100).toFixed(2)}`;
+    const table = TARGETS.map((t) => `| ${t} | ${cv.pairs[t]} | ${cv.mlp[t].toFixed(4)} | ${cv.linear[t].toFixed(4)} | ${cv.exact[t].toFixed(4)} | **${cv.perUser[t].toFixed(4)}** | ${cv.baseline[t].toFixed(4)} | ${points('mlp', t)} | ${points('linear', t)} | ${points('exact', t)} | ${points('perUser', t)} |`);
     console.log([
       `FETV dev: ${prompts.length} prompts, ${videos.length} videos, ${ratings.length * DIMENSIONS.length} rate events through the api (${replaySeconds.toFixed(1)} s)`,
-      `${folds}-fold cross-validation by prompt; strict pairs on held-out prompts`,
+      `${folds}-fold cross-validation by prompt; strict pairs on held-out prompts; Δ = points over logistic-regression BT ± its standard error paired on the same pairs, clustered by prompt`,
       '',
-      '| target | strict pairs | trainer (mlp [64]) | trainer (linear) | logistic-regression BT | Δ points |',
-      '|---|---:|---:|---:|---:|---:|',
+      '| target | strict pairs | mlp [64] | linear | linear exact | linear exact per-user | LR-BT | Δ mlp | Δ linear | Δ exact | Δ exact per-user |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...table,
       '',
-      `through the api: model v${served.version} (${served.kind}), heads ${served.dimensions.join(', ') || '(none)'}; POST /v1/score answered ${served.scored} candidates with ${served.perDimension ? 'per-dimension scores' : 'the overall score only'}`,
+      `through the api (kind linear, solver exact, pairs per-user): model v${served.version} (${served.kind}), heads ${served.dimensions.join(', ') || '(none)'}; POST /v1/score answered ${served.scored} candidates with ${served.perDimension ? 'per-dimension scores' : 'the overall score only'}`,
     ].join('\n'));
+    const rounded = (x: Record<Target, number>) => Object.fromEntries(TARGETS.map((t) => [t, round(x[t])]));
+    // Headline: the trainer as the README recommends it for data of this size (kind linear, solver exact, pairs per-user).
     console.log(JSON.stringify({
-      overall: round(cv.mlp.overall), visual_quality: round(cv.mlp.visual_quality), motion_quality: round(cv.mlp.motion_quality),
-      text_alignment: round(cv.mlp.text_alignment),
-      baseline: Object.fromEntries(TARGETS.map((t) => [t, round(cv.baseline[t])])),
-      linear: Object.fromEntries(TARGETS.map((t) => [t, round(cv.linear[t])])),
+      ...rounded(cv.perUser), trainer: 'linear, solver exact, pairs per-user',
+      baseline: rounded(cv.baseline), mlp: rounded(cv.mlp), linear: rounded(cv.linear), exact: rounded(cv.exact),
+      minusBaselineSe: Object.fromEntries((['mlp', 'linear', 'exact', 'perUser'] as const).map((arm) => [arm, rounded(cv.se[arm])])),
       pairs: cv.pairs, prompts: prompts.length, folds, served,
     }));
   });
@@ -183,9 +204,13 @@ function correctOn(scores: Float32Array, pairs: Pairs): number {
   return correct;
 }
 
+const ARMS = ['mlp', 'linear', 'exact', 'perUser'] as const;
+type Arm = (typeof ARMS)[number];
+
 function crossValidate(videos: Video[], prompts: number[], folds: number, seed: number) {
   const features = Float32Array.from(videos.flatMap((v) => v.features));
   const dim = videos[0].features.length;
+  const nItems = videos.length;
   // Prompts in a seeded order, dealt to folds; within a fold's training prompts, every tenth validates.
   const order = [...prompts].sort((x, y) => hash(x, seed) - hash(y, seed));
   const foldOf = new Map(order.map((p, i) => [p, i % folds]));
@@ -195,7 +220,20 @@ function crossValidate(videos: Video[], prompts: number[], folds: number, seed: 
   };
   // What each head trains on: its dimension's mean rating; the overall head on the pipeline's satisfaction.
   const trainLabel: Record<Target, (v: Video) => number> = { ...testLabel, overall: (v) => v.satisfaction };
-  const totals = { mlp: zero(), linear: zero(), baseline: zero(), pairs: zero() };
+  // Per-user pairs over every prompt, built by the trainer's own function (pairs: 'per-user'), then kept per fold.
+  const index = new Map(videos.map((v, i) => [v.id, i]));
+  const evidence = videos.map((v) => ({ videoId: v.id, requestId: `fetv-request-${v.prompt}`, promptNorm: String(v.prompt) }));
+  const userRows = videos.flatMap((v) => v.users);
+  const perUser = Object.fromEntries(TARGETS.map((t) => [t, perUserPairs(evidence, userRows,
+    t === 'overall' ? (r) => r.satisfaction : (r) => r.dimensions[t], index, 1, t === 'overall' ? 0.05 : 0)])) as Record<Target, ReturnType<typeof perUserPairs>>;
+  const perUserOn = (target: Target, wanted: Set<number>): Pairs => {
+    const { a, b } = perUser[target];
+    const keep = [...a.keys()].filter((p) => wanted.has(videos[a[p]].prompt));
+    return { a: Int32Array.from(keep, (p) => a[p]), b: Int32Array.from(keep, (p) => b[p]), outcome: new Float32Array(keep.length).fill(1) };
+  };
+  const totals = { mlp: zero(), linear: zero(), exact: zero(), perUser: zero(), baseline: zero(), pairs: zero() };
+  // Per held-out prompt and arm: Σ (arm − baseline) correctness and its pair count, for the paired standard error.
+  const byPrompt = Object.fromEntries(ARMS.map((arm) => [arm, Object.fromEntries(TARGETS.map((t) => [t, new Map<number, { sum: number; n: number }>()]))])) as Record<Arm, Record<Target, Map<number, { sum: number; n: number }>>>;
   for (let f = 0; f < folds; f++) {
     const trainPrompts = order.filter((p) => foldOf.get(p) !== f);
     const validation = new Set(trainPrompts.filter((_, i) => i % 10 === 9));
@@ -206,27 +244,54 @@ function crossValidate(videos: Video[], prompts: number[], folds: number, seed: 
       const validationPairs = strictPairs(videos, validation, trainLabel[target]);
       const testPairs = strictPairs(videos, test, testLabel[target]);
       totals.pairs[target] += testPairs.a.length;
-      for (const kind of ['mlp', 'linear'] as RewardModelKind[]) {
-        const result = trainRewardModel(
-          { features, nItems: videos.length, dim, train: trainPairs, validation: validationPairs },
-          { kind, hiddenLayers: kind === 'mlp' ? [64] : undefined, seed },
-        );
-        totals[kind][target] += correctOn(predict(result.model, features, videos.length), testPairs);
-      }
+      const fit = (options: Parameters<typeof trainRewardModel>[1], trainOn = trainPairs) => predict(
+        trainRewardModel({ features, nItems, dim, train: trainOn, validation: validationPairs }, { seed, ...options }).model, features, nItems);
+      const scores: Record<Arm, Float32Array> = {
+        mlp: fit({ kind: 'mlp' as RewardModelKind, hiddenLayers: [64] }),
+        linear: fit({ kind: 'linear' }),
+        exact: fit({ kind: 'linear', solver: 'exact' }),
+        // pairs: 'per-user' as the trainer does it: each rater's comparisons to train on, aggregate pairs to validate.
+        perUser: fit({ kind: 'linear', solver: 'exact' }, perUserOn(target, train)),
+      };
       const all = strictPairs(videos, new Set(trainPrompts), trainLabel[target]);
-      const baseline = logisticRegressionBt(features, videos.length, dim, all).model;
-      totals.baseline[target] += correctOn(predict(baseline, features, videos.length), testPairs);
+      const baselineScores = predict(logisticRegressionBt(features, nItems, dim, all).model, features, nItems);
+      totals.baseline[target] += correctOn(baselineScores, testPairs);
+      for (let p = 0; p < testPairs.a.length; p++) {
+        const one = { a: testPairs.a.subarray(p, p + 1), b: testPairs.b.subarray(p, p + 1), outcome: testPairs.outcome };
+        const prompt = videos[testPairs.a[p]].prompt;
+        const base = correctOn(baselineScores, one);
+        for (const arm of ARMS) {
+          const correct = correctOn(scores[arm], one);
+          totals[arm][target] += correct;
+          const entry = byPrompt[arm][target].get(prompt) ?? { sum: 0, n: 0 };
+          entry.sum += correct - base;
+          entry.n++;
+          byPrompt[arm][target].set(prompt, entry);
+        }
+      }
     }
   }
   const rate = (x: Record<Target, number>) => Object.fromEntries(TARGETS.map((t) => [t, x[t] / totals.pairs[t]])) as Record<Target, number>;
-  return { mlp: rate(totals.mlp), linear: rate(totals.linear), baseline: rate(totals.baseline), pairs: totals.pairs };
+  // Standard error of the accuracy difference to the baseline, clustered by held-out prompt (its pairs share videos).
+  const se = (arm: Arm, t: Target) => {
+    const groups = [...byPrompt[arm][t].values()];
+    const n = totals.pairs[t];
+    const mean = groups.reduce((s, g) => s + g.sum, 0) / n;
+    const v = groups.reduce((s, g) => s + (g.sum - g.n * mean) ** 2, 0);
+    return groups.length > 1 ? Math.sqrt((v * groups.length) / (groups.length - 1)) / n : NaN;
+  };
+  const seOf = Object.fromEntries(ARMS.map((arm) => [arm, Object.fromEntries(TARGETS.map((t) => [t, se(arm, t)]))])) as Record<Arm, Record<Target, number>>;
+  return {
+    mlp: rate(totals.mlp), linear: rate(totals.linear), exact: rate(totals.exact), perUser: rate(totals.perUser),
+    baseline: rate(totals.baseline), pairs: totals.pairs, se: seOf,
+  };
 }
 
 /** One training run through the api and a trainer process, then POST /v1/score on one prompt's candidates. */
 async function trainAndScore(ctx: TestContext, api: AppProcess, secretKey: string, videos: Video[]) {
   const trainer = await ctx.startTrainer();
   try {
-    const job = (await post(`${api.url}/v1/models/train`, secretKey, { kind: 'linear', seed: 1 })).body;
+    const job = (await post(`${api.url}/v1/models/train`, secretKey, { kind: 'linear', solver: 'exact', pairs: 'per-user', seed: 1 })).body;
     await waitFor(async () => ['succeeded', 'failed'].includes((await get(`${api.url}/v1/models/jobs/${job.id}`, secretKey)).body.status), 300_000, 'training job', trainer.child);
     const done = (await get(`${api.url}/v1/models/jobs/${job.id}`, secretKey)).body;
     if (done.status !== 'succeeded') throw new Error(`training through the api failed: ${done.error}`);

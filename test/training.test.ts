@@ -6,7 +6,7 @@ import {
   CreatedProject, EvidenceRepository, ModelsRepository, PreferenceSetsRepository, SatisfactionRepository,
 } from '@flywheel/database';
 import { buildPreferenceSet } from '@flywheel/preference-sets';
-import { promoteIfBetter, trainProject } from '@flywheel/training';
+import { perUserPairs, promoteIfBetter, trainProject } from '@flywheel/training';
 import { RewardScorer, parseRewardModelMetadata, readOnnxMetadata, writeOnnx } from '@flywheel/reward-model';
 import { TestContext, prng } from './support/harness';
 
@@ -102,11 +102,40 @@ describe('reward-model training', () => {
     expect(other.model.id).not.toBe(first.model.id);
   }, 180000);
 
+  it('fits a linear model exactly with solver exact: converged, L2 chosen on the validation pairs, the same bytes again', async () => {
+    const request = { kind: 'linear' as const, solver: 'exact' as const, seed: 4, preferenceSetId: setId, promote: false };
+    const first = await trainProject(deps, project.projectId, 4, request);
+    const { card, markdown } = (await deps.models.card(project.projectId, first.model.id))! as { card: any; markdown: string };
+    expect(card.training).toMatchObject({ stoppedBy: 'converged', options: { solver: 'exact', l2: expect.any(Number) } });
+    expect(markdown).toContain('| stopped by | convergence of the exact solver');
+    expect(first.metrics.accuracy).toBeGreaterThan(card.baselines.perGenerator.accuracy);
+    const again = await trainProject(deps, project.projectId, 4, request);
+    expect(again).toMatchObject({ reproduced: true, model: { id: first.model.id } });
+  }, 120000);
+
+  it("trains on each user's own comparisons with pairs per-user, validated and tested on the aggregate pairs", async () => {
+    const aggregate = await trainProject(deps, project.projectId, 4, { kind: 'linear', seed: 5, promote: false });
+    const outcome = await trainProject(deps, project.projectId, 4, { kind: 'linear', seed: 5, pairs: 'per-user', promote: false });
+    const rows = await deps.evidence.videos(project.projectId, {});
+    const index = new Map(rows.map((r, i) => [r.videoId, i]));
+    const ratings = await deps.evidence.userRatings(project.projectId, {});
+    expect(ratings).toHaveLength(REQUESTS * 4 * 3);
+    const perUser = perUserPairs(rows, ratings, (r) => r.satisfaction, index, 1, 0.05);
+    expect(outcome.pairs).toEqual({ train: perUser.split.filter((c) => c === 0).length, validation: aggregate.pairs.validation, test: aggregate.pairs.test });
+    expect(outcome.pairs.train).toBeGreaterThan(aggregate.pairs.train);
+    expect(outcome.metrics.pairs).toBe(aggregate.metrics.pairs);
+    expect(outcome.metrics.accuracy).toBeGreaterThan(outcome.baselines.perGenerator.accuracy);
+    await expect(trainProject(deps, project.projectId, 4, { kind: 'linear', pairs: 'per-user', preferenceSetId: setId })).rejects.toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { field: 'pairs' } });
+    await expect(trainProject(deps, project.projectId, 4, { kind: 'linear', pairs: 'per-user', ties: 'davidson' })).rejects.toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { field: 'pairs' } });
+  }, 120000);
+
   it('refuses what it cannot honour, with a clear error', async () => {
     const train = (request: Record<string, unknown>) => trainProject(deps, project.projectId, 4, request);
     await expect(train({ kind: 'linear', preferenceSetId: randomUUID() })).rejects.toMatchObject({ code: 'PREFERENCE_SET_NOT_FOUND', details: { field: 'preferenceSetId' } });
     await expect(train({ kind: 'linear', preferenceSetId: setId, minMargin: 0.2 })).rejects.toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { field: 'minMargin' } });
     await expect(train({ kind: 'linear', learningRate: 0.5 })).rejects.toMatchObject({ code: 'UNSUPPORTED_OPTION', message: expect.stringContaining('learningRate') });
+    await expect(train({ solver: 'exact' })).rejects.toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { field: 'solver' } });
+    await expect(train({ kind: 'linear', solver: 'exact', ties: 'davidson' })).rejects.toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { field: 'solver' } });
     const queued = await deps.sets.create(project.projectId, {});
     await expect(train({ kind: 'linear', preferenceSetId: queued.id })).rejects.toMatchObject({ code: 'PREFERENCE_SET_NOT_READY' });
     await deps.sets.fail(queued.id, 'not needed', 0);

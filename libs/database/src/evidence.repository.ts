@@ -51,6 +51,14 @@ export interface UserObservationRow {
   atMs: number;
 }
 
+/** One user's scores of one video: their satisfaction and their latest rating per dimension. */
+export interface UserRatingRow {
+  userHash: string;
+  videoId: string;
+  satisfaction: number;
+  dimensions: Record<string, number>;
+}
+
 /** Reads the evidence that preference pairs and reward models are built from. */
 export class EvidenceRepository {
   constructor(private readonly db: DataSource) {}
@@ -109,6 +117,22 @@ export class EvidenceRepository {
       [projectId, videoIds],
     );
     return rows.map((r) => ({ videoId: r.video_id, model: r.model, modelVersion: r.model_version, features: r.features }));
+  }
+
+  /** Every (user, video) with a satisfaction score and the user's dimension ratings, ordered by user then video. */
+  async userRatings(projectId: string, filters: EvidenceFilters): Promise<UserRatingRow[]> {
+    const { where, params } = conditions(projectId, filters);
+    const rows: { user_hash: string; video_id: string; satisfaction: number; dimension_ratings: Record<string, number> | null }[] = await this.db.query(
+      `SELECT s.user_hash, s.video_id, s.satisfaction, s.dimension_ratings
+         FROM video_user_signals s JOIN generations g ON g.project_id = s.project_id AND g.video_id = s.video_id
+        WHERE s.project_id = $1 AND s.satisfaction IS NOT NULL ${where.signals} ${where.generations}
+        ORDER BY s.user_hash, s.video_id`,
+      params,
+    );
+    return rows.map((r) => ({
+      userHash: r.user_hash, videoId: r.video_id, satisfaction: Number(r.satisfaction),
+      dimensions: Object.fromEntries(Object.entries(r.dimension_ratings ?? {}).map(([k, v]) => [k, Number(v)])),
+    }));
   }
 
   /** One user's satisfaction per video, ordered by user then time (the session scope reads it in that order). */

@@ -1,5 +1,7 @@
 import { pairLoss } from './bradley-terry.loss';
+import { logisticRegressionBt } from './baselines';
 import { defaultBatchSize, selectPairs, trainRewardModel, type TrainOptions } from './bradley-terry.trainer';
+import { EXACT_L2_GRID } from './exact-linear';
 import { evaluatePairs } from './pair-evaluation';
 import { predict } from './predict';
 import { RewardModelError } from './reward-model.errors';
@@ -200,5 +202,48 @@ describe('trainRewardModel', () => {
     expect(() => trainRewardModel(splitData(linearData), { kind: 'linear', hiddenLayers: [4] })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTIONS' }),
     );
+  });
+});
+
+describe('trainRewardModel with solver exact', () => {
+  const small = syntheticPreferences({ nItems: 600, nPairs: 3000, dim: 6, truth: 'linear', seed: 7 });
+  const train = selectPairs(small.pairs, small.split, PAIR_SPLIT.train);
+  const validation = selectPairs(small.pairs, small.split, PAIR_SPLIT.validation);
+  const data = { features: small.features, nItems: small.nItems, dim: 6 };
+
+  it('reaches the optimum of logistic-regression Bradley–Terry at the same L2 strength', () => {
+    // logisticRegressionBt minimises C·Σ loss + ½‖β‖²: the same minimiser as mean loss + (λ/2)‖β‖² at λ = 1/(C·n).
+    const result = trainRewardModel({ ...data, train }, { kind: 'linear', solver: 'exact', l2: 1 / train.a.length });
+    const reference = logisticRegressionBt(small.features, small.nItems, 6, train).model;
+    expect(result.stoppedBy).toBe('converged');
+    expect(result.exact).toMatchObject({ l2: 1 / train.a.length, grid: [], refitOnValidation: false });
+    const ours = result.model.layers[0].weights;
+    const theirs = reference.layers[0].weights;
+    for (let k = 0; k < 6; k++) expect(ours[k]).toBeCloseTo(theirs[k], 4);
+    // The Adam trainer stops by validation loss somewhere short of it.
+    const adam = trainRewardModel({ ...data, train, validation }, { kind: 'linear', seed: 1 });
+    expect(adam.stoppedBy).toBe('patience');
+  });
+
+  it('chooses l2 by validation loss, then refits on train + validation, reproducibly', () => {
+    // Few pairs, many irrelevant features: the validation pairs pick a stronger penalty than the weakest.
+    const noisy = syntheticPreferences({ nItems: 200, nPairs: 400, dim: 24, truth: 'linear', seed: 3 });
+    const split = { ...noisy, pairs: noisy.pairs, split: noisy.split };
+    const result = trainRewardModel(split, { kind: 'linear', solver: 'exact' });
+    expect(result.exact!.grid.map((g) => g.l2)).toEqual([...EXACT_L2_GRID]);
+    const best = result.exact!.grid.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
+    expect(result.exact!.l2).toBe(best.l2);
+    expect(result.exact!.l2).toBeGreaterThan(EXACT_L2_GRID[0]);
+    expect(result.exact!.refitOnValidation).toBe(true);
+    expect(result.options.l2).toBe(best.l2);
+    const again = trainRewardModel(split, { kind: 'linear', solver: 'exact' });
+    expect(bytesOf(again.model).equals(bytesOf(result.model))).toBe(true);
+  });
+
+  it('refuses what it cannot fit exactly', () => {
+    const split = { ...small, pairs: small.pairs, split: small.split };
+    expect(() => trainRewardModel(split, { kind: 'mlp', solver: 'exact' })).toThrow(/linear model without a tie model/);
+    expect(() => trainRewardModel(split, { kind: 'linear', solver: 'exact', ties: { model: 'davidson' } })).toThrow(RewardModelError);
+    expect(() => trainRewardModel(split, { kind: 'linear', solver: 'newton' as 'exact' })).toThrow(/solver must be adam or exact/);
   });
 });

@@ -17,6 +17,7 @@ import {
   type TrainingData,
 } from './reward-model.types';
 import { computeStandardisation, foldStandardisation } from './standardisation';
+import { EXACT_MAX_WORK, fitExactLinear } from './exact-linear';
 
 export interface TrainOptions {
   kind: RewardModelKind;
@@ -59,10 +60,18 @@ export interface TrainOptions {
    * ts-jest its TypeScript source (@flywheel/threads).
    */
   threads?: number;
+  /**
+   * 'adam' (default): mini-batch Adam, stopped by validation loss with patience. 'exact' (linear, no tie model):
+   * the exact minimiser of the mean loss + (l2/2)·‖w‖² by Newton's method; without a given `l2`, l2 is chosen from
+   * EXACT_L2_GRID by validation loss and the final fit uses train + validation pairs (see exact-linear.ts). Up to
+   * EXACT_MAX_WORK pairs × features² (FETV: ~1,400 pairs × 9 features, milliseconds); above it, an error.
+   */
+  solver?: 'adam' | 'exact';
   onEpoch?: (report: EpochReport) => void;
 }
 
-export type StopReason = 'patience' | 'max-epochs' | 'no-validation';
+/** 'converged': the exact solver, which has no stopping rule (TrainResult.history holds its Newton iterations). */
+export type StopReason = 'patience' | 'max-epochs' | 'no-validation' | 'converged';
 
 export type ResolvedTrainOptions = Required<Omit<TrainOptions, 'onEpoch'>>;
 
@@ -95,6 +104,8 @@ export interface TrainResult {
   seconds: number;
   threads: number;
   counts: { items: number; trainItems: number; trainPairs: number; validationPairs: number; trainTies: number };
+  /** The exact solver only: the l2 it used, the validation loss of each grid value, and whether it refitted on validation. */
+  exact?: { l2: number; grid: { l2: number; validationLoss: number }[]; refitOnValidation: boolean };
 }
 
 /** The pairs of `pairs` whose split code equals `code` (see PAIR_SPLIT). */
@@ -183,12 +194,6 @@ export function trainRewardModel(data: TrainingData, options: TrainOptions): Tra
     ? computeStandardisation(features, nItems, dim, used)
     : { mean: new Float32Array(dim), std: new Float32Array(dim).fill(1) };
 
-  const rng = new Prng(opts.seed);
-  const input: TraineeInput = { features, dim, stats, train, validation, batchSize: opts.batchSize };
-  const trainee: Trainee =
-    opts.kind === 'linear' && train.index.length * dim <= MAX_DIFFERENCE_FLOATS
-      ? new LinearDifferenceTrainee(input, rng)
-      : new LayeredTrainee(input, opts.hiddenLayers, rng, opts.threads);
   const counts = {
     items: nItems,
     trainItems,
@@ -196,6 +201,28 @@ export function trainRewardModel(data: TrainingData, options: TrainOptions): Tra
     validationPairs: validation.index.length,
     trainTies,
   };
+  if (opts.solver === 'exact') {
+    const work = (train.index.length + validation.index.length) * dim * dim;
+    if (work > EXACT_MAX_WORK) {
+      throw invalidOption(`solver exact fits up to ${EXACT_MAX_WORK} pairs × features² (here ${work}): use solver adam for this set`);
+    }
+    const fit = fitExactLinear(features, dim, stats, train, validation, options.l2);
+    fit.history.forEach((report) => options.onEpoch?.(report));
+    const model = foldStandardisation(fit.standardisedModel, stats);
+    return {
+      model, standardisedModel: fit.standardisedModel, standardisation: stats, options: { ...opts, l2: fit.l2 },
+      history: fit.history, bestEpoch: fit.history.length, stoppedEarly: false, stoppedBy: 'converged',
+      seconds: (performance.now() - started) / 1000, threads: 1, counts,
+      exact: { l2: fit.l2, grid: fit.grid, refitOnValidation: fit.refitOnValidation },
+    };
+  }
+
+  const rng = new Prng(opts.seed);
+  const input: TraineeInput = { features, dim, stats, train, validation, batchSize: opts.batchSize };
+  const trainee: Trainee =
+    opts.kind === 'linear' && train.index.length * dim <= MAX_DIFFERENCE_FLOATS
+      ? new LinearDifferenceTrainee(input, rng)
+      : new LayeredTrainee(input, opts.hiddenLayers, rng, opts.threads);
   try {
     const threads = trainee instanceof LayeredTrainee ? trainee.threads : 1;
     const run = runEpochs(trainee, rng, opts, options.onEpoch, validation.index.length > 0, tieWeight / totalWeight);
@@ -316,7 +343,12 @@ function resolveOptions(options: TrainOptions): ResolvedTrainOptions {
     seed: options.seed ?? 1,
     standardise: options.standardise ?? true,
     threads: options.threads ?? 1,
+    solver: options.solver ?? 'adam',
   };
+  if (resolved.solver !== 'adam' && resolved.solver !== 'exact') throw invalidOption(`solver must be adam or exact, got ${String(resolved.solver)}`);
+  if (resolved.solver === 'exact' && (kind !== 'linear' || resolved.ties !== 'none')) {
+    throw invalidOption('solver exact fits a linear model without a tie model (kind linear, ties none)');
+  }
   const positive: Array<keyof ResolvedTrainOptions> = ['learningRate', 'learningRateDecay', 'batchSize', 'maxEpochs'];
   for (const key of positive) if (!((resolved[key] as number) > 0)) throw invalidOption(`${key} must be > 0`);
   if (![resolved.batchSize, resolved.maxEpochs, resolved.threads].every((v) => Number.isInteger(v) && v >= 1)) {

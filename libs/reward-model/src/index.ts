@@ -12,6 +12,7 @@ export {
   type StopReason,
 } from './bradley-terry.trainer';
 export { predict, assertValidModel } from './predict';
+export { EXACT_L2_GRID, EXACT_MAX_WORK } from './exact-linear';
 export { computeStandardisation, standardiseFeatures, foldStandardisation } from './standardisation';
 export { evaluatePairs, randomBaseline, type PairMetrics, type BaselineMetrics } from './pair-evaluation';
 export {

@@ -205,6 +205,7 @@ const STOP_LABELS: Record<string, string> = {
   patience: 'validation loss (no improvement within patience)',
   'max-epochs': 'the epoch cap, while still improving: raise maxEpochs',
   'no-validation': 'the epoch cap (no validation pairs to stop on)',
+  converged: 'convergence of the exact solver (Newton; L2 chosen on validation loss)',
 };
 
 function baselineNotes(baselines: ModelCard['baselines']): string[] {

@@ -1,2 +1,3 @@
 export * from './model-promotion';
 export * from './training';
+export * from './per-user-pairs';

@@ -11,6 +11,7 @@ import {
 } from '@flywheel/reward-model';
 import { CURRENT_POLICY, shrunkMean } from '@flywheel/satisfaction';
 import { HeadPairs, HeadReport, liveHeadPairs, trainHeads } from './dimension-heads';
+import { perUserPairs, withPerUserTraining } from './per-user-pairs';
 import { PromotionDecision, promoteIfBetter } from './model-promotion';
 
 export interface TrainingRequest {
@@ -21,6 +22,17 @@ export interface TrainingRequest {
   /** A safety cap; runs stop by validation loss (see TrainOptions.maxEpochs). */
   maxEpochs?: number;
   patience?: number;
+  /**
+   * 'adam' (default) or 'exact': a linear model (and its heads) fitted exactly by Newton's method with the L2 strength
+   * chosen on the validation pairs, then refitted on train + validation (see TrainOptions.solver). Linear only.
+   */
+  solver?: 'adam' | 'exact';
+  /**
+   * Live data only. 'aggregate' (default): pairs of a request's (or prompt's) videos compared by their mean
+   * satisfaction, and per head by their mean rating. 'per-user': training pairs are each user's own comparisons of a
+   * request's candidates (see perUserPairs); validation and test pairs stay the aggregate ones.
+   */
+  pairs?: 'aggregate' | 'per-user';
   /** Live data only: the satisfaction margin a pair needs. */
   minMargin?: number;
   /** Live data only. */
@@ -70,7 +82,7 @@ export const LIVE_SPLIT_SEED = 1;
 const MAX_LOGISTIC_BASELINE_DIM = 256;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'kind', 'hiddenLayers', 'ties', 'seed', 'maxEpochs', 'patience', 'minMargin', 'filters', 'preferenceSetId', 'promote',
-  'promotionMargin', 'threads', 'scheduled',
+  'promotionMargin', 'threads', 'scheduled', 'solver', 'pairs',
 ]);
 
 /**
@@ -81,8 +93,20 @@ export function checkTrainingRequest(request: TrainingRequest): void {
   for (const key of Object.keys(request)) {
     if (!KNOWN_FIELDS.has(key)) throw new TrainingError('UNSUPPORTED_OPTION', `${key} is not a training option this trainer knows`, key);
   }
+  if (request.solver === 'exact' && (request.kind ?? 'mlp') !== 'linear') {
+    throw new TrainingError('UNSUPPORTED_OPTION', 'solver exact fits linear models only: send kind linear with it', 'solver');
+  }
+  if (request.solver === 'exact' && request.ties === 'davidson') {
+    throw new TrainingError('UNSUPPORTED_OPTION', 'solver exact has no tie model: leave ties out or use solver adam', 'solver');
+  }
+  if (request.pairs !== undefined && request.pairs !== 'aggregate' && request.pairs !== 'per-user') {
+    throw new TrainingError('UNSUPPORTED_OPTION', `pairs must be aggregate or per-user, got ${String(request.pairs)}`, 'pairs');
+  }
+  if (request.pairs === 'per-user' && request.ties === 'davidson') {
+    throw new TrainingError('UNSUPPORTED_OPTION', 'per-user pairs are strict comparisons: they have no ties for a tie model (leave ties out)', 'pairs');
+  }
   if (request.preferenceSetId !== undefined) {
-    for (const key of ['minMargin', 'filters'] as const) {
+    for (const key of ['minMargin', 'filters', 'pairs'] as const) {
       if (request[key] !== undefined) {
         throw new TrainingError('UNSUPPORTED_OPTION', `${key} applies to live data: a preference set fixed its pairs when it was built (leave ${key} out, or build a set with it)`, key);
       }
@@ -170,6 +194,7 @@ export async function trainProject(
   const trainOptions = (k: RewardModelKind): TrainOptions => ({
     kind: k, hiddenLayers: k === 'mlp' ? request.hiddenLayers ?? [64] : [], seed, maxEpochs: request.maxEpochs,
     patience: request.patience, ties: request.ties === 'davidson' ? { model: 'davidson' } : 'none', threads: request.threads ?? 1,
+    solver: k === 'linear' ? request.solver : undefined,
     onEpoch: (e) => onProgress({ stage: 'training', model: k, epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validationLoss }),
   });
   const train = (k: RewardModelKind) => {
@@ -265,28 +290,41 @@ async function liveData(evidence: EvidenceRepository, projectId: string, feature
   const pairOptions: Partial<PairOptions> = {
     scopes: ['request', 'prompt'], minMargin: request.minMargin ?? 0.05, includeTies: request.ties === 'davidson', seed: LIVE_SPLIT_SEED,
   };
-  const pairs: Pair[] = [...buildPairs({ videos }, pairOptions)];
+  const built: Pair[] = [...buildPairs({ videos }, pairOptions)];
+  const index = new Map(rows.map((r, i) => [r.videoId, i]));
+  const aggregate = {
+    a: Int32Array.from(built, (p) => index.get(p.chosenId)!),
+    b: Int32Array.from(built, (p) => index.get(p.rejectedId)!),
+    outcome: Float32Array.from(built, (p) => (p.tie ? 0.5 : 1)),
+    weight: Float32Array.from(built, (p) => p.weight),
+    split: Uint8Array.from(built, (p) => SPLIT_CODE[p.split]),
+  };
+  const dimensionsOf = rows.map((r) => r.dimensions);
+  const aggregateHead = (name: string) => liveHeadPairs(videos, dimensionsOf, name, index, LIVE_SPLIT_SEED);
+  let pairs = aggregate;
+  let headPairs = aggregateHead;
+  if (request.pairs === 'per-user') {
+    const ratings = await evidence.userRatings(projectId, request.filters ?? {});
+    pairs = withPerUserTraining(aggregate, perUserPairs(videos, ratings, (r) => r.satisfaction, index, LIVE_SPLIT_SEED, pairOptions.minMargin));
+    headPairs = (name) => withPerUserTraining(aggregateHead(name), perUserPairs(videos, ratings, (r) => r.dimensions[name], index, LIVE_SPLIT_SEED));
+  }
   const counts = { train: 0, test: 0 };
-  for (const p of pairs) if (p.split !== 'validation') counts[p.split]++;
+  for (const code of pairs.split) {
+    if (code === PAIR_SPLIT.train) counts.train++;
+    if (code === PAIR_SPLIT.test) counts.test++;
+  }
   if (counts.train < MIN_PAIRS.train || counts.test < MIN_PAIRS.test) {
     const withFeedback = rows.filter((r) => r.n > 0).length;
     const prompts = new Set(rows.filter((r) => r.n > 0).map((r) => r.promptNorm)).size;
     throw new TrainingError('NOT_ENOUGH_PAIRS',
       `not enough preference pairs to train (${counts.train} train, ${counts.test} test; need ${MIN_PAIRS.train} and ${MIN_PAIRS.test}). ${withFeedback} of ${rows.length} videos have a satisfaction score, over ${prompts} prompts. A pair needs two videos of the same request or prompt whose satisfaction differs by at least minMargin (${pairOptions.minMargin}), and pairs are split by prompt (80/10/10): collect feedback on more candidates of the same requests, and on more prompts`);
   }
-  const index = new Map(rows.map((r, i) => [r.videoId, i]));
   const features = new Float32Array(rows.length * featureDim);
   rows.forEach((r, i) => features.set(r.features, i * featureDim));
-  const dimensionsOf = rows.map((r) => r.dimensions);
   return {
     source: { preferenceSetId: null, createdAt: new Date() },
     nItems: rows.length, features, generatorOf: generatorIndex(rows), droppedTies: 0,
-    headPairs: (name) => liveHeadPairs(videos, dimensionsOf, name, index, LIVE_SPLIT_SEED),
-    a: Int32Array.from(pairs, (p) => index.get(p.chosenId)!),
-    b: Int32Array.from(pairs, (p) => index.get(p.rejectedId)!),
-    outcome: Float32Array.from(pairs, (p) => (p.tie ? 0.5 : 1)),
-    weight: Float32Array.from(pairs, (p) => p.weight),
-    split: Uint8Array.from(pairs, (p) => SPLIT_CODE[p.split]),
+    headPairs, ...pairs,
   };
 }
 

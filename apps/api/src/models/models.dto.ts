@@ -34,6 +34,10 @@ export class TrainRequestDto {
   @IsOptional() @IsInt() @Min(1) @Max(5000) maxEpochs?: number;
   @ApiPropertyOptional({ description: 'Epochs without validation improvement before stopping', default: 5 })
   @IsOptional() @IsInt() @Min(1) @Max(100) patience?: number;
+  @ApiPropertyOptional({ enum: ['adam', 'exact'], default: 'adam', description: "exact: linear only; Newton's method to the L2-regularised optimum, L2 chosen on the validation pairs, then refitted on train + validation" })
+  @IsOptional() @IsIn(['adam', 'exact']) solver?: 'adam' | 'exact';
+  @ApiPropertyOptional({ enum: ['aggregate', 'per-user'], default: 'aggregate', description: "Live data only. per-user: train on each user's own comparisons of a request's candidates (validation and test pairs stay the aggregate ones)" })
+  @IsOptional() @IsIn(['aggregate', 'per-user']) pairs?: 'aggregate' | 'per-user';
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(10) minMargin?: number;
 
   @ApiPropertyOptional({ description: 'Try to promote the new model through the promotion gate when training ends', default: true })
