@@ -79,11 +79,26 @@ function burst(now: number) {
   return { generations, events };
 }
 
+/** Ratings of one dimension: 2 versions × 4 videos, 20 raters each over the last 3 days; 2.0 rated a point higher. */
+function rated(now: number) {
+  const generations = Array.from({ length: 8 }, (_, i) => ({
+    videoId: `t${i}`, requestId: `tr${i}`, prompt: `rated ${i}`, model: 'seedance', modelVersion: i % 2 ? '2.0' : '1.0',
+    category: 'pets', durationMs: 10000, features: [i, 0, 1, 0],
+  }));
+  const start = Math.floor(now / HOUR) * HOUR - 3 * 24 * HOUR;
+  const events = generations.flatMap((g, i) => Array.from({ length: 20 }, (_, u) => ({
+    eventId: `${g.videoId}-${u}`, type: 'rate', videoId: g.videoId, userId: `rater-${u}`, dimension: 'text_alignment',
+    rating: Math.min(5, 2 + (i % 2) + ((u + i) % 3)), occurredAt: new Date(start + ((i * 5 + u * 7) % 70) * HOUR).toISOString(),
+  })));
+  return { generations, events };
+}
+
 describe('dashboard page', () => {
   const ctx = new TestContext('dashboard');
   let api: AppProcess;
   let project: CreatedProject;
   let fresh: CreatedProject;
+  let ratedProject: CreatedProject;
   let browser: Browser;
 
   async function ingest(target: CreatedProject, { generations, events }: { generations: object[]; events: Record<string, unknown>[] }) {
@@ -105,6 +120,8 @@ describe('dashboard page', () => {
     fresh = await ctx.createProject(4, 'fresh');
     await ingest(project, seed(Date.now()));
     await ingest(fresh, burst(Date.now()));
+    ratedProject = await ctx.createProject(4, 'rated');
+    await ingest(ratedProject, rated(Date.now()));
     mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60000 });
   }, 600000);
@@ -275,6 +292,31 @@ describe('dashboard page', () => {
     const categoriesShown = await page.$$eval('#best li small', (items) => items.map((i) => i.textContent!.split(' · ')[1]));
     expect(categoriesShown.length).toBeGreaterThan(0);
     expect(new Set(categoriesShown)).toEqual(new Set(['pets']));
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60000);
+
+  it('reads a rating dimension: its metrics in the chart, the comparison and the URL, and back to overall', async () => {
+    const { page, errors } = await open(ratedProject.secretKey, '?dimension=text_alignment&metric=rating');
+    await expect(page.$$eval('#dimension option', (os) => os.map((o) => (o as HTMLOptionElement).value))).resolves.toEqual(['', 'visual_quality', 'motion_quality', 'text_alignment']);
+    await expect(page.$eval('#dimension', (s) => (s as HTMLSelectElement).value)).resolves.toBe('text_alignment');
+    await expect(page.$$eval('#metric option', (os) => os.map((o) => (o as HTMLOptionElement).value))).resolves.toEqual(['rating', 'satisfaction']);
+    await expect(page.$eval('#chart svg', (svg) => svg.getAttribute('data-metric'))).resolves.toBe('rating');
+    const answer = await get(`${api.url}/v1/metrics/satisfaction?${await windowOf(page)}&granularity=day&groupBy=modelVersion&dimension=text_alignment`, ratedProject.secretKey);
+    const expected = answer.body.series.map((p: { metrics: { rating: { value: number } } }) => p.metrics.rating.value);
+    expect(expected.length).toBeGreaterThan(2);
+    expect((await pointValues(page)).map(Number).sort()).toEqual([...expected].sort());
+    await expect(page.$$eval('#compare-body tr', (rows) => rows.map((r) => r.getAttribute('data-metric')))).resolves.toEqual(['rating', 'satisfaction']);
+    await expect(page.textContent('#status')).resolves.toContain('viewers who rated text alignment');
+    await expect(page.textContent('#videos-note')).resolves.toContain('text alignment rating');
+
+    await choose(page, '#dimension', 'visual_quality'); // nobody rated it
+    await expect(state(page)).resolves.toBe('empty');
+    expect(params(page)).toMatchObject({ dimension: 'visual_quality', metric: 'rating' });
+    await choose(page, '#dimension', '');
+    expect(params(page).dimension).toBeUndefined();
+    await expect(page.$eval('#metric', (s) => (s as HTMLSelectElement).value)).resolves.toBe('satisfaction');
+    await expect(page.$eval('#chart svg', (svg) => svg.getAttribute('data-metric'))).resolves.toBe('satisfaction');
     expect(errors).toEqual([]);
     await page.close();
   }, 60000);

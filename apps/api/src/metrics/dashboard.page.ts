@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { METRICS } from './metric-definitions';
+import { DIMENSION_METRICS, METRICS } from './metric-definitions';
 
 /** The metrics the page offers: the API's definitions (metric-definitions.ts), mean satisfaction first (the default). */
 const PAGE_METRICS = [...METRICS]
   .sort((a, b) => Number(b.key === 'satisfaction') - Number(a.key === 'satisfaction'))
   .map(({ key, label, kind, better }) => ({ key, label, kind, better }));
+/** With a rating dimension chosen, the page offers that dimension's metrics (the API's answer to `dimension=`). */
+const PAGE_DIMENSION_METRICS = DIMENSION_METRICS.map(({ key, label, kind, better }) => ({ key, label, kind, better }));
 
 /**
  * The dashboard: one static page, no build step and nothing from a CDN. It draws its own SVG from the metrics API.
@@ -27,8 +29,17 @@ const SCRIPT = `
   // it is forgotten when the tab closes.
   const KEY_STORAGE = 'flywheel.secretKey';
   const PALETTE = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
-  const METRICS = ${JSON.stringify(PAGE_METRICS)};
-  const METRIC = Object.fromEntries(METRICS.map((m) => [m.key, m]));
+  const OVERALL_METRICS = ${JSON.stringify(PAGE_METRICS)};
+  const DIMENSION_METRICS = ${JSON.stringify(PAGE_DIMENSION_METRICS)};
+  // The metrics on offer: the overall ones, or a rating dimension's (mean rating first) when one is chosen.
+  let METRICS = OVERALL_METRICS;
+  let METRIC = Object.fromEntries(METRICS.map((m) => [m.key, m]));
+  function useMetricsOf(dimension) {
+    METRICS = dimension ? DIMENSION_METRICS : OVERALL_METRICS;
+    METRIC = Object.fromEntries(METRICS.map((m) => [m.key, m]));
+    const select = $('metric');
+    select.replaceChildren(...METRICS.map((m) => new Option(m.label, m.key)));
+  }
   const RANGES = {
     '24h': { label: 'Last 24 hours · hourly', hours: 24, granularity: 'hour' },
     '7d-hour': { label: 'Last 7 days · hourly', hours: 168, granularity: 'hour' },
@@ -52,7 +63,7 @@ const SCRIPT = `
 
   const DEFAULTS = {
     range: '7d', from: '', to: '', category: '', segment: '', metric: 'satisfaction', baseline: '', candidate: '', by: '', videos: '',
-    inference: '', split: '',
+    inference: '', split: '', dimension: '',
   };
   // Rows without a category (or segment), as the API of issue 11 names them in filters.
   const UNKNOWN = '(unknown)';
@@ -62,7 +73,8 @@ const SCRIPT = `
     const params = new URLSearchParams(location.search);
     for (const name of Object.keys(DEFAULTS)) view[name] = params.get(name) ?? DEFAULTS[name];
     if (!RANGES[view.range] && !(view.from && view.to)) view.range = DEFAULTS.range;
-    if (!METRIC[view.metric]) view.metric = DEFAULTS.metric;
+    useMetricsOf(view.dimension);
+    if (!METRIC[view.metric]) view.metric = view.dimension ? METRICS[0].key : DEFAULTS.metric;
     if (!['', 'category', 'segment'].includes(view.by)) view.by = '';
     if (!['', 'fixed'].includes(view.inference)) view.inference = '';
   }
@@ -159,12 +171,14 @@ const SCRIPT = `
     fillSelect($('baseline'), versionOptions, view.baseline);
     fillSelect($('candidate'), versionOptions, view.candidate);
     fillSelect($('videos-version'), [['', 'All versions'], ...versionOptions], view.videos);
+    fillSelect($('dimension'), [['', 'Overall'], ...(dims.ratingDimensions || []).map((d) => [d, d.replace(/_/g, ' ')])], view.dimension);
     return dims;
   }
 
   function syncControls() {
     fillSelect($('range'), [...Object.entries(RANGES).map(([value, r]) => [value, r.label]), ...(view.from && view.to ? [['custom', 'Custom: ' + view.from + ' → ' + view.to]] : [])],
       view.from && view.to ? 'custom' : view.range);
+    useMetricsOf(view.dimension);
     $('metric').value = view.metric;
     $('by').value = view.by;
     $('inference').value = view.inference;
@@ -206,9 +220,10 @@ const SCRIPT = `
           : { baseline: view.baseline, candidate: view.candidate }),
         fixedHorizon: view.inference === 'fixed' ? 'true' : '',
         expectedSplit: view.split,
+        dimension: view.dimension,
       };
       const videosVersion = parseVersion(view.videos);
-      const series = await api('/v1/metrics/satisfaction', { ...filters, granularity: w.granularity, groupBy: 'modelVersion' });
+      const series = await api('/v1/metrics/satisfaction', { ...filters, granularity: w.granularity, groupBy: 'modelVersion', dimension: view.dimension });
       if (mine !== generation) return;
       // An API that reports its method (issue 11) also knows the (unknown) filter token and filters videos itself.
       modern = Boolean(series.method);
@@ -218,14 +233,17 @@ const SCRIPT = `
         api('/v1/metrics/videos', {
           ...windowParams(w), limit: modern ? 10 : 100, ...(modern ? { category: view.category, segment: view.segment } : {}),
           model: videosVersion ? videosVersion.model : '', modelVersion: videosVersion ? videosVersion.modelVersion : '',
+          dimension: view.dimension,
         }),
       ]);
       if (mine !== generation) return;
       clearAnswers();
       const viewers = series.series.reduce((sum, p) => sum + p.n, 0);
+      // With a rating dimension, n counts the viewers who rated it.
+      const who = view.dimension ? 'viewers who rated ' + view.dimension.replace(/_/g, ' ') : 'viewers';
       if (viewers === 0) {
         showEmpty(w);
-        setState('empty', 'No viewers in this window');
+        setState('empty', 'No ' + who + ' in this window');
       } else {
         $('empty').hidden = true;
         $('answers').hidden = false;
@@ -233,7 +251,7 @@ const SCRIPT = `
         drawComparison(comparison, baseline, candidate);
         drawBreakdown(breakdown, baseline, candidate);
         drawVideos(ranking);
-        setState('ready', viewers.toLocaleString('en') + ' viewers in the window · updated ' + new Date().toLocaleTimeString('en-GB'));
+        setState('ready', viewers.toLocaleString('en') + ' ' + who + ' in the window · updated ' + new Date().toLocaleTimeString('en-GB'));
       }
       document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
     } catch (error) {
@@ -272,7 +290,7 @@ const SCRIPT = `
     $('answers').hidden = true;
     $('empty').hidden = false;
     const filtered = view.category || view.segment;
-    $('empty-text').textContent = 'No viewers between ' + new Date(w.from).toISOString().slice(0, 16).replace('T', ' ') + ' and '
+    $('empty-text').textContent = 'No ' + (view.dimension ? 'ratings of ' + view.dimension.replace(/_/g, ' ') : 'viewers') + ' between ' + new Date(w.from).toISOString().slice(0, 16).replace('T', ' ') + ' and '
       + new Date(w.to).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' + (filtered ? ' for these filters' : '') + '. '
       + (filtered ? 'Clear the category or segment filter, or pick a longer time range.' : 'Pick a longer time range, or send feedback events first.');
   }
@@ -571,7 +589,8 @@ const SCRIPT = `
 
   function drawVideos(ranking) {
     const filtered = (list) => (modern ? list : list.filter((v) => (!view.category || v.category === view.category) && (!view.segment || v.segment === view.segment))).slice(0, 10);
-    const notes = ['Ordered by mean satisfaction shrunk toward the project mean (' + ranking.priorMean.toFixed(3) + ', ' + ranking.priorStrength + ' pseudo-viewers), so one delighted viewer does not outrank a hundred happy ones.'];
+    const what = ranking.dimension ? 'mean ' + ranking.dimension.replace(/_/g, ' ') + ' rating (1–5)' : 'mean satisfaction';
+    const notes = ['Ordered by ' + what + ' shrunk toward the project mean (' + ranking.priorMean.toFixed(3) + ', ' + ranking.priorStrength + ' pseudo-viewers), so one delighted viewer does not outrank a hundred happy ones.'];
     if (ranking.windowApplies) notes.push('The window selects videos by ' + ranking.windowApplies + '.');
     if (!modern && (view.category || view.segment)) notes.push('Category and segment are applied on this page to the 100 best and 100 worst.');
     $('videos-note').textContent = notes.join(' ');
@@ -609,7 +628,6 @@ const SCRIPT = `
 
   function init() {
     readUrl();
-    for (const metric of METRICS) $('metric').append(new Option(metric.label, metric.key));
     syncControls();
     $('key-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -632,6 +650,14 @@ const SCRIPT = `
     const bind = (id, name) => $(id).addEventListener('change', () => { view[name] = $(id).value; refresh(false); });
     bind('category', 'category'); bind('segment', 'segment'); bind('metric', 'metric'); bind('baseline', 'baseline');
     bind('candidate', 'candidate'); bind('by', 'by'); bind('videos-version', 'videos'); bind('inference', 'inference');
+    // Another rating dimension offers other metrics: keep the metric when it exists there, else its first.
+    $('dimension').addEventListener('change', () => {
+      view.dimension = $('dimension').value;
+      useMetricsOf(view.dimension);
+      if (!METRIC[view.metric]) view.metric = view.dimension ? METRICS[0].key : DEFAULTS.metric;
+      $('metric').value = view.metric;
+      refresh(false);
+    });
     $('reset').addEventListener('click', () => { Object.assign(view, DEFAULTS); syncControls(); refresh(true); });
     let resizeTimer = 0;
     window.addEventListener('resize', () => {
@@ -768,6 +794,7 @@ const BODY = `
       <label>Time range <select id="range"></select></label>
       <label>Category <select id="category"><option value="">All categories</option></select></label>
       <label>Segment <select id="segment"><option value="">All segments</option></select></label>
+      <label>Rating dimension <select id="dimension"><option value="">Overall</option></select></label>
       <label>Metric <select id="metric"></select></label>
       <div class="actions"><button id="reset" class="secondary" type="button">Reset view</button></div>
     </div>
