@@ -148,9 +148,8 @@ export class IngestTransaction {
   async lockDerived(mode: 'shared' | 'exclusive', kind: 'video' | 'request', keys: { projectId: string; id: string }[]): Promise<void> {
     if (keys.length === 0) return;
     const stripes = [...new Set(keys.map((k) => lockStripe(k.projectId, k.id)))].sort((a, b) => a - b);
-    const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
     // unnest yields the array in order, and the aggregate takes the locks one row at a time in that order.
-    await this.run(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DERIVED_LOCKS[kind], stripes]);
+    await this.run(LOCK_KEYS[mode], [DERIVED_LOCKS[kind], stripes]);
   }
 
   /** The generation request and rollup dimensions of the videos whose generation is stored. */
@@ -172,28 +171,17 @@ export class IngestTransaction {
   passedOverOfChooses(projectId: string, chooses: { eventId: string; occurredAt: string }[]): Promise<PassedOverRow[]> {
     if (chooses.length === 0) return Promise.resolve([]);
     const times = chooses.map((c) => toMillisecond(c.occurredAt));
-    return this.passedOver(
-      `c.project_id = $1 AND c.occurred_at = ANY($3::timestamptz[])
-       AND (c.event_id, c.occurred_at) IN (SELECT * FROM unnest($2::text[], $3::timestamptz[]))`,
-      [projectId, chooses.map((c) => c.eventId), times],
-    );
+    return this.passedOver(PASSED_OVER_OF_CHOOSES, [projectId, chooses.map((c) => c.eventId), times]);
   }
 
   /** The `passed_over` events (PASSED_OVER) in which one of these videos is the chosen one or the one passed over. */
   passedOverOfVideos(projectId: string, videoIds: string[]): Promise<PassedOverRow[]> {
     if (videoIds.length === 0) return Promise.resolve([]);
-    return this.passedOver(
-      `c.project_id = $1 AND g.request_id IN (SELECT request_id FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[]))
-       AND (g.video_id = ANY($2::text[]) OR s.video_id = ANY($2::text[]))`,
-      [projectId, videoIds],
-    );
+    return this.passedOver(PASSED_OVER_OF_VIDEOS, [projectId, videoIds]);
   }
 
-  private async passedOver(where: string, params: unknown[]): Promise<PassedOverRow[]> {
-    const rows: { video_id: string; user_hash: string; event_id: string; occurred_at: Date }[] = await this.run(
-      `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(where)}) AS p`,
-      params,
-    );
+  private async passedOver(sql: string, params: unknown[]): Promise<PassedOverRow[]> {
+    const rows: { video_id: string; user_hash: string; event_id: string; occurred_at: Date }[] = await this.run(sql, params);
     return rows.map((r) => ({ videoId: r.video_id, userHash: r.user_hash, eventId: r.event_id, occurredAtMs: new Date(r.occurred_at).getTime() }));
   }
 
@@ -205,11 +193,7 @@ export class IngestTransaction {
     if (keys.length === 0) return [];
     const sorted = [...keys].sort((a, b) => compareKeys(a, b));
     const rows: Record<string, unknown>[] = await this.run(
-      `SELECT ${SIGNAL_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM video_user_signals s
-         JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
-           ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
-        ORDER BY s.project_id, s.video_id, s.user_hash
-        FOR UPDATE OF s`,
+      SIGNALS_LOCK,
       [sorted.map((k) => k.projectId), sorted.map((k) => k.videoId), sorted.map((k) => k.userHash)],
     );
     return rows.map(rowToSignal);
@@ -224,7 +208,7 @@ export class IngestTransaction {
     if (signals.length === 0) return new Set();
     const sorted = [...signals].sort((a, b) => compareKeys(a, b));
     const rows: { project_id: string; video_id: string; user_hash: string }[] = await this.run(
-      `${SIGNAL_INSERT} ON CONFLICT (project_id, video_id, user_hash) DO NOTHING RETURNING project_id, video_id, user_hash`,
+      SIGNALS_INSERT_NEW,
       signalParams(sorted),
     );
     return new Set(rows.map((r) => `${r.project_id}|${r.video_id}|${r.user_hash}`));
@@ -233,18 +217,7 @@ export class IngestTransaction {
   async upsertSignals(signals: StoredSignal[]): Promise<void> {
     if (signals.length === 0) return;
     await this.run(
-      `${SIGNAL_INSERT}
-       ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET
-         impressed = excluded.impressed, played = excluded.played, completed = excluded.completed,
-         max_watch_ratio = excluded.max_watch_ratio, max_watch_ms = excluded.max_watch_ms,
-         duration_ms = excluded.duration_ms, liked = excluded.liked, favorited = excluded.favorited,
-         shared = excluded.shared, downloaded = excluded.downloaded, exported = excluded.exported,
-         commented = excluded.commented, rating = excluded.rating, dimension_ratings = excluded.dimension_ratings,
-         chosen = excluded.chosen, passed_over = excluded.passed_over, regenerated = excluded.regenerated,
-         discarded = excluded.discarded, disliked = excluded.disliked, reported = excluded.reported,
-         clock = excluded.clock, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
-         last_event_at = excluded.last_event_at, satisfaction = excluded.satisfaction, policy_id = excluded.policy_id,
-         rollup_hour = excluded.rollup_hour, rollup_attributed = excluded.rollup_attributed, updated_at = now()`,
+      SIGNALS_UPSERT,
       signalParams(signals),
     );
   }
@@ -288,28 +261,14 @@ export class IngestTransaction {
       ...counters.map((_, i) => floatArrayLiteral(sorted, i)),
     ];
     const base = 7;
+    const texts = rollupStatements(counters);
     await this.run(
-      `INSERT INTO satisfaction_rollups AS r (project_id, hour, model, model_version, category, segment, policy_id,
-              ${counters.join(', ')})
-       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-              ${counters.map((_, i) => `$${base + i + 1}::float8[]`).join(', ')})
-       ON CONFLICT (project_id, hour, model, model_version, category, segment) DO UPDATE SET
-         policy_id = excluded.policy_id,
-         ${counters.map((c) => `${c} = r.${c} + excluded.${c}`).join(', ')}`,
+      texts.hourly,
       params,
     );
     const daily = [...params.slice(0, 6), ...params.slice(base)];
     await this.run(
-      `INSERT INTO satisfaction_rollups_daily AS d (project_id, day, model, model_version, category, segment, ${counters.join(', ')})
-       SELECT project_id, date_trunc('day', hour, 'UTC'), model, model_version, category, segment,
-              ${counters.map((c) => `sum(${c})`).join(', ')}
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-              ${counters.map((_, i) => `$${6 + i + 1}::float8[]`).join(', ')})
-              AS u(project_id, hour, model, model_version, category, segment, ${counters.join(', ')})
-        GROUP BY 1, 2, 3, 4, 5, 6
-        ORDER BY 1, 2, 3, 4, 5, 6
-       ON CONFLICT (project_id, day, model, model_version, category, segment) DO UPDATE SET
-         ${counters.map((c) => `${c} = d.${c} + excluded.${c}`).join(', ')}`,
+      texts.daily,
       daily,
     );
   }
@@ -332,43 +291,13 @@ export class IngestTransaction {
       ? `${d.projectId}|${(d as VideoClusterDelta).videoId}|${d.model}|${d.modelVersion}|${(d as VideoClusterDelta).category}|${(d as VideoClusterDelta).segment}`
       : `${d.projectId}|${(d as UserClusterDelta).userHash}|${d.model}|${d.modelVersion}`);
     const sorted = sortedByKey(live, keyOf);
-    const keyColumns = video
-      ? ['project_id', 'video_id', 'model', 'model_version', 'category', 'segment']
-      : ['project_id', 'user_hash', 'model', 'model_version'];
-    const keyTypes = video ? ['uuid', 'text', 'text', 'text', 'text', 'text'] : ['uuid', 'text', 'text', 'text'];
     const keyValues: unknown[][] = video
       ? [sorted.map((d) => d.projectId), sorted.map((d) => (d as VideoClusterDelta).videoId), sorted.map((d) => d.model),
         sorted.map((d) => d.modelVersion), sorted.map((d) => (d as VideoClusterDelta).category), sorted.map((d) => (d as VideoClusterDelta).segment)]
       : [sorted.map((d) => d.projectId), sorted.map((d) => (d as UserClusterDelta).userHash), sorted.map((d) => d.model), sorted.map((d) => d.modelVersion)];
     const params: unknown[] = [...keyValues, ...counters.map((_, i) => floatArrayLiteral(sorted, i))];
-    const table = video ? 'video_aggregates' : 'user_aggregates';
-    const deltaCols = counters.map((c) => `d_${c}`);
-    const join = keyColumns.map((c) => `u.${c} = d.${c}`).join(' AND ');
-    // The generation's created_at, for a video filed under its generation's dimensions.
-    const createdAt = video
-      ? `, (SELECT g.created_at FROM generations g WHERE g.project_id = d.project_id AND g.video_id = d.video_id AND d.model <> '')`
-      : '';
-    const momentDelta = (m: MomentSpec) => `sum(d.d_${m.a} * u.${m.b} + u.${m.a} * d.d_${m.b} - d.d_${m.a} * d.d_${m.b})`;
     await this.run(
-      `WITH d AS (
-         SELECT * FROM unnest(${[...keyTypes, ...counters.map(() => 'float8')].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-           AS d(${[...keyColumns, ...deltaCols].join(', ')})
-       ), u AS (
-         INSERT INTO ${table} AS a (${keyColumns.join(', ')}${video ? ', created_at' : ''}, ${counters.join(', ')})
-         SELECT ${keyColumns.map((c) => `d.${c}`).join(', ')}${createdAt}, ${deltaCols.map((c) => `d.${c}`).join(', ')}
-           FROM d ORDER BY ${keyColumns.map((_, i) => i + 1).join(', ')}
-         ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET
-           ${counters.map((c) => `${c} = a.${c} + excluded.${c}`).join(', ')}
-         RETURNING ${keyColumns.map((c) => `a.${c}`).join(', ')}, ${[...new Set(moments.flatMap((m) => [m.a, m.b]).concat('viewers'))].map((c) => `a.${c}`).join(', ')}
-       )
-       INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, category, segment, clusters, ${moments.map((m) => m.name).join(', ')})
-       SELECT u.project_id, '${unit}', u.model, u.model_version, ${video ? 'u.category, u.segment' : "'', ''"},
-              sum((u.viewers > 0)::int - (u.viewers - d.d_viewers > 0)::int), ${moments.map(momentDelta).join(', ')}
-         FROM u JOIN d ON ${join}
-        GROUP BY 1, 2, 3, 4, 5, 6
-        ORDER BY 1, 2, 3, 4, 5, 6
-       ON CONFLICT (project_id, unit, model, model_version, category, segment) DO UPDATE SET
-         clusters = m.clusters + excluded.clusters, ${moments.map((x) => `${x.name} = m.${x.name} + excluded.${x.name}`).join(', ')}`,
+      clusterStatement(unit, counters, moments),
       params,
     );
   }
@@ -383,8 +312,7 @@ export class IngestTransaction {
   async lockProjects(mode: 'shared' | 'exclusive', projectIds: string[]): Promise<void> {
     if (projectIds.length === 0) return;
     const keys = [...new Set(projectIds.map(projectLockKey))].sort((a, b) => a - b);
-    const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-    await this.run(`SELECT count(${fn}($1::int4, s)) FROM unnest($2::int4[]) AS s`, [DELETION_LOCK, keys]);
+    await this.run(LOCK_KEYS[mode], [DELETION_LOCK, keys]);
   }
 
   /**
@@ -710,6 +638,80 @@ function signalParams(signals: StoredSignal[]): unknown[] {
   }))];
 }
 
+/** Statement texts built once per input (the same string each call: preparedName hashes it once, nothing is rebuilt). */
+const statementTexts = new WeakMap<object, Map<string, string>>();
+function memoText(owner: object, key: string, build: () => string): string {
+  let texts = statementTexts.get(owner);
+  if (!texts) statementTexts.set(owner, (texts = new Map()));
+  let text = texts.get(key);
+  if (text === undefined) texts.set(key, (text = build()));
+  return text;
+}
+
+/** The hourly and the daily rollup upserts of applyHourlyAndDaily, for these counters. */
+function rollupStatements(counters: readonly string[]): { hourly: string; daily: string } {
+  const base = 7;
+  return {
+    hourly: memoText(counters, 'hourly', () => `INSERT INTO satisfaction_rollups AS r (project_id, hour, model, model_version, category, segment, policy_id,
+              ${counters.join(', ')})
+       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              ${counters.map((_, i) => `$${base + i + 1}::float8[]`).join(', ')})
+       ON CONFLICT (project_id, hour, model, model_version, category, segment) DO UPDATE SET
+         policy_id = excluded.policy_id,
+         ${counters.map((c) => `${c} = r.${c} + excluded.${c}`).join(', ')}`),
+    daily: memoText(counters, 'daily', () => `INSERT INTO satisfaction_rollups_daily AS d (project_id, day, model, model_version, category, segment, ${counters.join(', ')})
+       SELECT project_id, date_trunc('day', hour, 'UTC'), model, model_version, category, segment,
+              ${counters.map((c) => `sum(${c})`).join(', ')}
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
+              ${counters.map((_, i) => `$${6 + i + 1}::float8[]`).join(', ')})
+              AS u(project_id, hour, model, model_version, category, segment, ${counters.join(', ')})
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 1, 2, 3, 4, 5, 6
+       ON CONFLICT (project_id, day, model, model_version, category, segment) DO UPDATE SET
+         ${counters.map((c) => `${c} = d.${c} + excluded.${c}`).join(', ')}`),
+  };
+}
+
+/** The statement of applyClusterDeltas for one unit, these counters and these moments. */
+function clusterStatement(unit: 'video' | 'user', counters: readonly string[], moments: readonly MomentSpec[]): string {
+  return memoText(moments, `${unit}|${counters.join(',')}`, () => buildClusterStatement(unit, counters, moments));
+}
+
+function buildClusterStatement(unit: 'video' | 'user', counters: readonly string[], moments: readonly MomentSpec[]): string {
+  const video = unit === 'video';
+  const keyColumns = video
+    ? ['project_id', 'video_id', 'model', 'model_version', 'category', 'segment']
+    : ['project_id', 'user_hash', 'model', 'model_version'];
+  const keyTypes = video ? ['uuid', 'text', 'text', 'text', 'text', 'text'] : ['uuid', 'text', 'text', 'text'];
+  const table = video ? 'video_aggregates' : 'user_aggregates';
+  const deltaCols = counters.map((c) => `d_${c}`);
+  const join = keyColumns.map((c) => `u.${c} = d.${c}`).join(' AND ');
+  // The generation's created_at, for a video filed under its generation's dimensions.
+  const createdAt = video
+    ? `, (SELECT g.created_at FROM generations g WHERE g.project_id = d.project_id AND g.video_id = d.video_id AND d.model <> '')`
+    : '';
+  const momentDelta = (m: MomentSpec) => `sum(d.d_${m.a} * u.${m.b} + u.${m.a} * d.d_${m.b} - d.d_${m.a} * d.d_${m.b})`;
+  return `WITH d AS (
+         SELECT * FROM unnest(${[...keyTypes, ...counters.map(() => 'float8')].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+           AS d(${[...keyColumns, ...deltaCols].join(', ')})
+       ), u AS (
+         INSERT INTO ${table} AS a (${keyColumns.join(', ')}${video ? ', created_at' : ''}, ${counters.join(', ')})
+         SELECT ${keyColumns.map((c) => `d.${c}`).join(', ')}${createdAt}, ${deltaCols.map((c) => `d.${c}`).join(', ')}
+           FROM d ORDER BY ${keyColumns.map((_, i) => i + 1).join(', ')}
+         ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET
+           ${counters.map((c) => `${c} = a.${c} + excluded.${c}`).join(', ')}
+         RETURNING ${keyColumns.map((c) => `a.${c}`).join(', ')}, ${[...new Set(moments.flatMap((m) => [m.a, m.b]).concat('viewers'))].map((c) => `a.${c}`).join(', ')}
+       )
+       INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, category, segment, clusters, ${moments.map((m) => m.name).join(', ')})
+       SELECT u.project_id, '${unit}', u.model, u.model_version, ${video ? 'u.category, u.segment' : "'', ''"},
+              sum((u.viewers > 0)::int - (u.viewers - d.d_viewers > 0)::int), ${moments.map(momentDelta).join(', ')}
+         FROM u JOIN d ON ${join}
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 1, 2, 3, 4, 5, 6
+       ON CONFLICT (project_id, unit, model, model_version, category, segment) DO UPDATE SET
+         clusters = m.clusters + excluded.clusters, ${moments.map((x) => `${x.name} = m.${x.name} + excluded.${x.name}`).join(', ')}`;
+}
+
 /** The pg client under a TypeORM query runner (what run() needs of it). */
 interface PgConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
@@ -736,6 +738,36 @@ const SIGNAL_COLUMNS = [
   'chosen', 'passed_over', 'regenerated', 'discarded', 'disliked', 'reported', 'clock', 'event_count',
   'first_event_at', 'last_event_at', 'satisfaction', 'policy_id', 'rollup_hour', 'rollup_attributed',
 ] as const;
+
+/** Fixed texts of the per-batch path, built once (see run and preparedName). */
+const LOCK_KEYS = {
+  shared: 'SELECT count(pg_advisory_xact_lock_shared($1::int4, s)) FROM unnest($2::int4[]) AS s',
+  exclusive: 'SELECT count(pg_advisory_xact_lock($1::int4, s)) FROM unnest($2::int4[]) AS s',
+} as const;
+const PASSED_OVER_OF_CHOOSES = `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(
+  `c.project_id = $1 AND c.occurred_at = ANY($3::timestamptz[])
+       AND (c.event_id, c.occurred_at) IN (SELECT * FROM unnest($2::text[], $3::timestamptz[]))`)}) AS p`;
+const PASSED_OVER_OF_VIDEOS = `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(
+  `c.project_id = $1 AND g.request_id IN (SELECT request_id FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[]))
+       AND (g.video_id = ANY($2::text[]) OR s.video_id = ANY($2::text[]))`)}) AS p`;
+const SIGNALS_LOCK = `SELECT ${SIGNAL_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM video_user_signals s
+         JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
+           ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
+        ORDER BY s.project_id, s.video_id, s.user_hash
+        FOR UPDATE OF s`;
+const SIGNALS_INSERT_NEW = `${SIGNAL_INSERT} ON CONFLICT (project_id, video_id, user_hash) DO NOTHING RETURNING project_id, video_id, user_hash`;
+const SIGNALS_UPSERT = `${SIGNAL_INSERT}
+       ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET
+         impressed = excluded.impressed, played = excluded.played, completed = excluded.completed,
+         max_watch_ratio = excluded.max_watch_ratio, max_watch_ms = excluded.max_watch_ms,
+         duration_ms = excluded.duration_ms, liked = excluded.liked, favorited = excluded.favorited,
+         shared = excluded.shared, downloaded = excluded.downloaded, exported = excluded.exported,
+         commented = excluded.commented, rating = excluded.rating, dimension_ratings = excluded.dimension_ratings,
+         chosen = excluded.chosen, passed_over = excluded.passed_over, regenerated = excluded.regenerated,
+         discarded = excluded.discarded, disliked = excluded.disliked, reported = excluded.reported,
+         clock = excluded.clock, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
+         last_event_at = excluded.last_event_at, satisfaction = excluded.satisfaction, policy_id = excluded.policy_id,
+         rollup_hour = excluded.rollup_hour, rollup_attributed = excluded.rollup_attributed, updated_at = now()`;
 
 export class IngestRepository {
   constructor(private readonly db: DataSource) {}
