@@ -43,6 +43,8 @@ const SOURCE_COLUMN: Record<(typeof DIMENSIONS)[number], string> = {
 };
 const METRICS = ['CLIPScore', 'CLIPScore-ft', 'BLIPScore', 'UMTScore', 'Otter-VQA'];
 const TARGETS = ['overall', ...DIMENSIONS] as const;
+/** FETV has three raters per video (readBack checks n = 3 per dimension). */
+const RATERS = 3;
 type Target = (typeof TARGETS)[number];
 
 interface Video {
@@ -160,7 +162,7 @@ async function readBack(api: AppProcess, secretKey: string, videos: Video[], rat
     for (let i = 0; i < pending.length; i += 16) {
       await Promise.all(pending.slice(i, i + 16).map(async (v) => {
         const body = (await get(`${api.url}/v1/videos/${encodeURIComponent(v.id)}`, secretKey)).body;
-        const complete = DIMENSIONS.every((d) => body?.ratings?.[d]?.n === 3);
+        const complete = DIMENSIONS.every((d) => body?.ratings?.[d]?.n === RATERS);
         if (!complete) return next.push(v);
         for (const d of DIMENSIONS) v.rating[d] = body.ratings[d].meanRating;
         v.satisfaction = body.satisfaction.mean;
@@ -215,7 +217,9 @@ function crossValidate(videos: Video[], prompts: number[], folds: number, seed: 
   const order = [...prompts].sort((x, y) => hash(x, seed) - hash(y, seed));
   const foldOf = new Map(order.map((p, i) => [p, i % folds]));
   const testLabel: Record<Target, (v: Video) => number> = {
-    overall: (v) => DIMENSIONS.reduce((s, d) => s + v.rating[d], 0) / DIMENSIONS.length,
+    // The mean of the three dimension means, as the total of the nine ratings (an integer: each mean is a sum over
+    // three raters / 3), so two videos whose means tie exactly are a tie, not a pair decided by float rounding.
+    overall: (v) => DIMENSIONS.reduce((s, d) => s + Math.round(v.rating[d] * RATERS), 0),
     visual_quality: (v) => v.rating.visual_quality, motion_quality: (v) => v.rating.motion_quality, text_alignment: (v) => v.rating.text_alignment,
   };
   // What each head trains on: its dimension's mean rating; the overall head on the pipeline's satisfaction.
