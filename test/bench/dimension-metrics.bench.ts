@@ -102,7 +102,7 @@ async function main(): Promise<void> {
        SELECT $1, 'v' || video, 'h' || usr, true, random() < 0.75,
               jsonb_strip_nulls(jsonb_build_object('visual_quality', ${star('0')}, 'motion_quality', ${star('-0.2')}, 'text_alignment', ${star('0.1 * vi')})),
               1, t0, t0, (random() - 0.5)::real, 'v2', date_trunc('hour', t0), true
-         FROM (SELECT video, (j::bigint * 7919 + video) % $3 AS usr, video % 8 AS vi, (video % 5) / 2.0 - 1 AS q,
+         FROM (SELECT video, ((j / ${videos})::bigint * 7919 + video * 31) % $3 AS usr, video % 8 AS vi, (video % 5) / 2.0 - 1 AS q,
                       $4::timestamptz + floor(random() * ${args.days * 86400}) * interval '1 second' AS t0
                  FROM (SELECT j, j % ${videos} AS video FROM generate_series(0, $2 - 1) AS j) AS jj) AS s
        ON CONFLICT DO NOTHING`,

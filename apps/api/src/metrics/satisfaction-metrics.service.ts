@@ -301,7 +301,7 @@ export class SatisfactionMetricsService {
           bucket: p.bucket.toISOString(),
           group: Object.fromEntries(groupBy.map((d) => [d, p.dims[d] || null])),
           n: p.totals.rated,
-          metrics: metricSet(dimensionTotals(p.totals as DimensionTotals), index.adjuster(p.cells), DIMENSION_METRICS),
+          metrics: metricSet(dimensionTotals(p.totals as DimensionTotals), index.sortedAdjuster([...p.cells].sort()), DIMENSION_METRICS),
         })),
       };
     }
