@@ -23,6 +23,7 @@
  *
  *   npm run eval:fetv                         # all 310 prompts (needs PostgreSQL and Kafka up: npm run infra:up)
  *   npm run eval:fetv -- --prompts 40         # a smoke-size run
+ *   npm run eval:fetv -- --also-seeds 2,3,4,5,6   # and the same comparison on five other fold assignments
  *
  * Last line: JSON { overall, visual_quality, motion_quality, text_alignment, trainer, baseline: {…}, mlp: {…}, … }.
  */
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
       prompts: { type: 'string' },
       folds: { type: 'string', default: '5' },
       seed: { type: 'string', default: '1' },
+      /** More fold assignments (and trainer seeds) to repeat the cross-validation on: Δ per seed and their mean. */
+      'also-seeds': { type: 'string' },
     },
   });
   const root = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -124,12 +127,36 @@ async function main(): Promise<void> {
       `through the api (kind linear, solver exact, pairs per-user): model v${served.version} (${served.kind}), heads ${served.dimensions.join(', ') || '(none)'}; POST /v1/score answered ${served.scored} candidates with ${served.perDimension ? 'per-dimension scores' : 'the overall score only'}`,
     ].join('\n'));
     const rounded = (x: Record<Target, number>) => Object.fromEntries(TARGETS.map((t) => [t, round(x[t])]));
+    // The same comparison on other fold assignments: is a Δ a property of the method or of one way to cut the prompts?
+    const alsoSeeds = (values['also-seeds'] ?? '').split(',').filter(Boolean).map(Number);
+    const bySeed: Record<string, Record<string, Record<Target, number>>> = {};
+    if (alsoSeeds.length) {
+      const arms = ['exact', 'perUser'] as const;
+      const delta = (c: typeof cv, arm: (typeof arms)[number]) => Object.fromEntries(TARGETS.map((t) => [t, round(c[arm][t] - c.baseline[t])])) as Record<Target, number>;
+      const deltaSe = (c: typeof cv, arm: (typeof arms)[number]) => Object.fromEntries(TARGETS.map((t) => [t, round(c.se[arm][t])])) as Record<Target, number>;
+      bySeed[seed] = { exact: delta(cv, 'exact'), perUser: delta(cv, 'perUser'), perUserSe: deltaSe(cv, 'perUser') };
+      for (const other of alsoSeeds) {
+        const c = crossValidate(videos, prompts, folds, other);
+        bySeed[other] = { exact: delta(c, 'exact'), perUser: delta(c, 'perUser'), perUserSe: deltaSe(c, 'perUser') };
+      }
+      const seeds = Object.keys(bySeed);
+      const mean = (arm: 'exact' | 'perUser', t: Target) => seeds.reduce((sum, k) => sum + bySeed[k][arm][t], 0) / seeds.length;
+      const cell = (k: string, t: Target) => `${(bySeed[k].perUser[t] * 100).toFixed(2)} ± ${(bySeed[k].perUserSe[t] * 100).toFixed(2)}`;
+      console.log([
+        '',
+        `Δ linear exact per-user over LR-BT (points ± paired SE) on ${seeds.length} fold assignments (--seed ${seeds.join(', ')}):`,
+        '',
+        `| target | ${seeds.map((k) => `seed ${k}`).join(' | ')} | mean | mean Δ exact |`,
+        `|---|${seeds.map(() => '---:').join('|')}|---:|---:|`,
+        ...TARGETS.map((t) => `| ${t} | ${seeds.map((k) => cell(k, t)).join(' | ')} | ${(mean('perUser', t) * 100).toFixed(2)} | ${(mean('exact', t) * 100).toFixed(2)} |`),
+      ].join('\n'));
+    }
     // Headline: the trainer as the README recommends it for data of this size (kind linear, solver exact, pairs per-user).
     console.log(JSON.stringify({
       ...rounded(cv.perUser), trainer: 'linear, solver exact, pairs per-user',
       baseline: rounded(cv.baseline), mlp: rounded(cv.mlp), linear: rounded(cv.linear), exact: rounded(cv.exact),
       minusBaselineSe: Object.fromEntries((['mlp', 'linear', 'exact', 'perUser'] as const).map((arm) => [arm, rounded(cv.se[arm])])),
-      pairs: cv.pairs, prompts: prompts.length, folds, served,
+      pairs: cv.pairs, prompts: prompts.length, folds, served, ...(alsoSeeds.length ? { bySeed } : {}),
     }));
   });
 }
@@ -223,7 +250,9 @@ function crossValidate(videos: Video[], prompts: number[], folds: number, seed: 
     visual_quality: (v) => v.rating.visual_quality, motion_quality: (v) => v.rating.motion_quality, text_alignment: (v) => v.rating.text_alignment,
   };
   // What each head trains on: its dimension's mean rating; the overall head on the pipeline's satisfaction.
-  const trainLabel: Record<Target, (v: Video) => number> = { ...testLabel, overall: (v) => v.satisfaction };
+  // Satisfaction is read back as a float mean summed in the database's order: two videos whose raters gave the same
+  // scores can differ in the last bit, and would make a pair whose direction changes from run to run. Rounded to 1e-9.
+  const trainLabel: Record<Target, (v: Video) => number> = { ...testLabel, overall: (v) => Math.round(v.satisfaction * 1e9) / 1e9 };
   // Per-user pairs over every prompt, built by the trainer's own function (pairs: 'per-user'), then kept per fold.
   const index = new Map(videos.map((v, i) => [v.id, i]));
   const evidence = videos.map((v) => ({ videoId: v.id, requestId: `fetv-request-${v.prompt}`, promptNorm: String(v.prompt) }));
