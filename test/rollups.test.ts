@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CreatedProject } from '@flywheel/database';
 import { ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { aggregateProblems, diffDerivedState, readDerivedState } from './support/derived-state';
 import { AppProcess, ROOT, TestContext, feedbackBatch, post, postAll, waitFor } from './support/harness';
 
 /** Hourly satisfaction rollups kept by the ingest-worker in the events' transaction. */
@@ -78,12 +79,19 @@ describe('satisfaction rollups', () => {
     await waitFor(async () => (await stored(p.projectId)) === accepted.size, 30000, 'events');
     const before = await rollups(p.projectId);
     expect(before.length).toBeGreaterThan(0);
+    const dimensionsBefore = await readDerivedState(ctx.db, p.projectId);
+    expect(dimensionsBefore.dimensionHourly.length).toBeGreaterThan(0);
 
     await postAll(api, p.ingestKey, batches, new Set());
     await post(`${api.url}/v1/events`, p.ingestKey, { events: [{ eventId: 'sentinel', type: 'play', videoId: 'other', userId: 'x', occurredAt: '2026-11-01T12:00:00Z' }] });
     await waitFor(async () => (await stored(p.projectId)) === accepted.size + 1, 30000, 'sentinel');
     const after = (await rollups(p.projectId)).filter((r) => r.model !== '');
     expectSameRollups(after, before);
+    // Per rating dimension too: the replay changed none of its sums.
+    const dimensionsAfter = await readDerivedState(ctx.db, p.projectId);
+    for (const part of ['dimensionHourly', 'dimensionDaily', 'dimensionVideos', 'dimensionUsers', 'dimensionMoments'] as const) {
+      expect(dimensionsAfter[part]).toEqual(dimensionsBefore[part]);
+    }
   }, 90000);
 
   it('equals a recomputation from the events after the worker is SIGKILLed mid-stream', async () => {
@@ -99,10 +107,15 @@ describe('satisfaction rollups', () => {
     await waitFor(async () => (await stored(p.projectId)) === accepted.size, 90000, 'all events persisted');
 
     const incremental = await rollups(p.projectId);
+    const incrementalState = await readDerivedState(ctx.db, p.projectId);
+    expect(incrementalState.dimensionMoments.length).toBeGreaterThan(0);
+    expect(aggregateProblems(incrementalState)).toBe('');
     const [report] = rebuild(p.projectId);
     expect(report).toMatchObject({ projectId: p.projectId, events: accepted.size, policyId: 'v2' });
     const recomputed = await rollups(p.projectId);
     expectSameRollups(incremental, recomputed);
+    // Every derived table, the per-dimension ones included, column by column.
+    expect(diffDerivedState(incrementalState, await readDerivedState(ctx.db, p.projectId))).toBe('');
     const viewers = incremental.reduce((sum, r) => sum + (r.viewers as number), 0);
     await expect(ctx.count('SELECT count(*) FROM video_user_signals WHERE project_id = $1', [p.projectId])).resolves.toBe(viewers);
   }, 180000);

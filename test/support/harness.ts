@@ -230,7 +230,7 @@ const KINDS = ['impression', 'play', 'like', 'share', 'favorite', 'download', 'c
 
 /**
  * Deterministic batches with realistic repetition: every 10th event repeats an event of the batch before (a client
- * retry), with identical content. Types cycle through toggles, watch time and ratings.
+ * retry), with identical content. Types cycle through toggles, watch time and ratings (overall and per dimension).
  */
 export function feedbackBatch(tag: string, b: number, size: number, occurredAt = '2026-11-01T12:00:00.000Z') {
   const base = Date.parse(occurredAt);
@@ -241,7 +241,8 @@ export function feedbackBatch(tag: string, b: number, size: number, occurredAt =
       eventId: `${tag}-${bb}-${ii}`, type, videoId: `v${ii % 50}`, userId: `u${bb % 7}`,
       occurredAt: new Date(base + (bb * 1000 + ii) * 1000).toISOString(),
       ...(type === 'progress' ? { watchMs: (ii * 337) % 9000, durationMs: 8000 } : {}),
-      ...(type === 'rate' ? { rating: 1 + ((bb + ii) % 5) } : {}),
+      // Two ratings in three name a dimension (the project's defaults), so derived per-dimension sums are exercised too.
+      ...(type === 'rate' ? { rating: 1 + ((bb + ii) % 5), ...(ii % 3 ? { dimension: ii % 3 === 1 ? 'visual_quality' : 'text_alignment' } : {}) } : {}),
     };
   });
 }
