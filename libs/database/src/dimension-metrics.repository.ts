@@ -60,28 +60,7 @@ export class DimensionMetricsRepository {
    */
   async aggregate(projectId: string, dimension: string, filter: RollupFilter, granularity: Granularity | null): Promise<DimensionRollupGroup[]> {
     const params: unknown[] = [projectId, dimension];
-    const where = conditions(filter, params).map((c) => ` AND ${c}`).join('');
-    const at = (date: Date) => {
-      params.push(date.toISOString());
-      return `$${params.length}`;
-    };
-    const columns = `model, model_version, category, segment, ${DIMENSION_COUNTERS.join(', ')}`;
-    const from = filter.from.getTime();
-    const to = filter.to.getTime();
-    const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
-    const dayTo = Math.floor(to / DAY_MS) * DAY_MS;
-    let source: string;
-    if (granularity === 'hour' || dayFrom >= dayTo) {
-      source = `SELECT hour, ${columns} FROM dimension_rollups
-                 WHERE project_id = $1 AND dimension = $2 AND hour >= ${at(filter.from)} AND hour < ${at(filter.to)}${where}`;
-    } else {
-      const [a, b, c, d] = [at(filter.from), at(new Date(dayFrom)), at(new Date(dayTo)), at(filter.to)];
-      source = `SELECT day AS hour, ${columns} FROM dimension_rollups_daily
-                 WHERE project_id = $1 AND dimension = $2 AND day >= ${b} AND day < ${c}${where}
-                UNION ALL
-                SELECT hour, ${columns} FROM dimension_rollups
-                 WHERE project_id = $1 AND dimension = $2 AND ((hour >= ${a} AND hour < ${b}) OR (hour >= ${c} AND hour < ${d}))${where}`;
-    }
+    const source = this.source(filter, granularity, params);
     if (granularity) params.push(granularity);
     const bucket = granularity ? `date_trunc($${params.length}, hour, 'UTC')` : 'NULL::timestamptz';
     const rows: Record<string, unknown>[] = await this.db.query(
@@ -96,6 +75,58 @@ export class DimensionMetricsRepository {
       dims: { model: r.model as string, modelVersion: r.model_version as string, category: r.category as string, segment: r.segment as string },
       totals: totalsOf(r),
     }));
+  }
+
+  /**
+   * One row per dashboard point (bucket × the requested groupBy), summed in SQL, with the cells (model, version,
+   * category, segment; joined by U+0000, sorted) whose rows rated the dimension: what the point's clustering comes from.
+   */
+  async points(
+    projectId: string, dimension: string, filter: RollupFilter, granularity: Granularity, groupBy: readonly MetricDimension[],
+  ): Promise<{ bucket: Date; dims: Partial<Record<MetricDimension, string>>; totals: DimensionTotals; cells: string[] }[]> {
+    const params: unknown[] = [projectId, dimension];
+    const source = this.source(filter, granularity, params);
+    params.push(granularity);
+    const keys = [`date_trunc($${params.length}, hour, 'UTC')`, ...groupBy.map((d) => COLUMN[d])];
+    const ordinals = keys.map((_, i) => i + 1).join(', ');
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `SELECT ${keys[0]} AS bucket, ${groupBy.map((d) => `${COLUMN[d]} AS "${d}", `).join('')}
+              ${DIMENSION_COUNTERS.map((c) => `sum(${c})::float8 AS ${c}`).join(', ')},
+              array_agg(DISTINCT array_to_json(ARRAY[model, model_version, category, segment])::text) FILTER (WHERE rated > 0) AS cells
+         FROM (${source}) AS r
+        GROUP BY ${ordinals} ORDER BY ${ordinals}`,
+      params,
+    );
+    return rows.map((r) => ({
+      bucket: new Date(r.bucket as string),
+      dims: Object.fromEntries(groupBy.map((d) => [d, r[d] as string])),
+      totals: totalsOf(r),
+      cells: ((r.cells as string[] | null) ?? []).map((c) => (JSON.parse(c) as string[]).join('\u0000')).sort(),
+    }));
+  }
+
+  /** The window's rows of one dimension: whole UTC days from the daily table, the rest (or all, hourly) from the hourly one. */
+  private source(filter: RollupFilter, granularity: Granularity | null, params: unknown[]): string {
+    const where = conditions(filter, params).map((c) => ` AND ${c}`).join('');
+    const at = (date: Date) => {
+      params.push(date.toISOString());
+      return `$${params.length}`;
+    };
+    const columns = `model, model_version, category, segment, ${DIMENSION_COUNTERS.join(', ')}`;
+    const from = filter.from.getTime();
+    const to = filter.to.getTime();
+    const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
+    const dayTo = Math.floor(to / DAY_MS) * DAY_MS;
+    if (granularity === 'hour' || dayFrom >= dayTo) {
+      return `SELECT hour, ${columns} FROM dimension_rollups
+                 WHERE project_id = $1 AND dimension = $2 AND hour >= ${at(filter.from)} AND hour < ${at(filter.to)}${where}`;
+    }
+    const [a, b, c, d] = [at(filter.from), at(new Date(dayFrom)), at(new Date(dayTo)), at(filter.to)];
+    return `SELECT day AS hour, ${columns} FROM dimension_rollups_daily
+                 WHERE project_id = $1 AND dimension = $2 AND day >= ${b} AND day < ${c}${where}
+                UNION ALL
+                SELECT hour, ${columns} FROM dimension_rollups
+                 WHERE project_id = $1 AND dimension = $2 AND ((hour >= ${a} AND hour < ${b}) OR (hour >= ${c} AND hour < ${d}))${where}`;
   }
 
   /** All-time sums of one dimension per (model, version) and cell, with the video moments per cell and user moments per version. */

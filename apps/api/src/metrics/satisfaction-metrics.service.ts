@@ -290,18 +290,19 @@ export class SatisfactionMetricsService {
     const filters = pickFilters(query, ['model', 'modelVersion', 'category', 'segment']);
     if (dimension !== null) {
       // A rating dimension: its own rollups and cluster sums, the same points and intervals.
-      const [groups, sums] = await Promise.all([
-        this.dimensionMetrics.aggregate(projectId, dimension, { ...window, ...filters }, granularity),
+      // One row per point, summed in SQL with the cells it comes from (as the overall series).
+      const [points, sums] = await Promise.all([
+        this.dimensionMetrics.points(projectId, dimension, { ...window, ...filters }, granularity, groupBy),
         this.dimensionMetrics.versionSums(projectId, dimension),
       ]);
       const index = new SumsIndex(sums, DIMENSION_PAIR);
       return {
         ...windowView(window), granularity, groupBy, filters, dimension, method: METHOD,
-        series: pointsOf(groups, groupBy, 'rated').map((p) => ({
+        series: points.filter((p) => p.totals.rated > 0).map((p) => ({
           bucket: p.bucket.toISOString(),
           group: Object.fromEntries(groupBy.map((d) => [d, p.dims[d] || null])),
           n: p.totals.rated,
-          metrics: metricSet(dimensionTotals(p.totals as DimensionTotals), index.sortedAdjuster([...p.cells].sort()), DIMENSION_METRICS),
+          metrics: metricSet(dimensionTotals(p.totals), index.sortedAdjuster(p.cells), DIMENSION_METRICS),
         })),
       };
     }
@@ -523,20 +524,6 @@ export function declaredDimension(dimension: string | undefined, declared: reado
     throw new FlywheelError('VALIDATION_FAILED', message, { details: [{ field: 'dimension', problems: [message] }] });
   }
   return dimension;
-}
-
-/** Groups (bucket × all four dims) summed into the requested groupBy, each with the cells its rows come from. */
-function pointsOf(groups: { bucket: Date | null; dims: Partial<Record<MetricDimension, string>>; totals: Totals }[], groupBy: MetricDimension[], unit: string) {
-  const points = new Map<string, { bucket: Date; dims: Record<string, string>; totals: Record<string, number>; cells: Set<string> }>();
-  for (const g of groups) {
-    const dims = Object.fromEntries(groupBy.map((d) => [d, g.dims[d] ?? '']));
-    const id = `${g.bucket!.toISOString()}|${JSON.stringify(dims)}`;
-    let point = points.get(id);
-    if (!point) points.set(id, (point = { bucket: g.bucket!, dims, totals: {}, cells: new Set() }));
-    for (const [c, v] of Object.entries(g.totals)) point.totals[c] = (point.totals[c] ?? 0) + v;
-    if (g.totals[unit] > 0) point.cells.add(cellId(g.dims));
-  }
-  return [...points.values()].filter((p) => p.totals[unit] > 0);
 }
 
 function addTotals(list: Totals[]): Record<string, number> {
