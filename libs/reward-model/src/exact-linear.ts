@@ -1,5 +1,6 @@
 import type { IndexedPairs } from './trainee';
 import type { RewardModel, StandardisationStats } from './reward-model.types';
+import { solveSymmetric } from './cholesky';
 
 /**
  * The L2 strengths the exact solver chooses among on the validation pairs (λ of (λ/2)·‖w‖² next to the weighted
@@ -167,7 +168,7 @@ function newton(rows: Rows, dim: number, l2: number, beta: Float64Array, history
         for (let j = 0; j <= k; j++) hessian[k * dim + j] += hx * rows.x[row + j];
       }
     }
-    const step = choleskySolve(hessian, gradient, dim);
+    const step = solveSymmetric(hessian, gradient, dim);
     let size = 0;
     let factor = 1;
     let next = current;
@@ -191,29 +192,4 @@ function newton(rows: Rows, dim: number, l2: number, beta: Float64Array, history
     });
     if (size < 1e-10) break;
   }
-}
-
-/** Solves H·s = g for a symmetric positive-definite H given by its lower triangle. */
-function choleskySolve(lower: Float64Array, g: Float64Array, dim: number): Float64Array {
-  const l = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = lower[i * dim + j];
-      for (let k = 0; k < j; k++) sum -= l[i * dim + k] * l[j * dim + k];
-      l[i * dim + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / l[j * dim + j];
-    }
-  }
-  const y = new Float64Array(dim);
-  for (let i = 0; i < dim; i++) {
-    let sum = g[i];
-    for (let k = 0; k < i; k++) sum -= l[i * dim + k] * y[k];
-    y[i] = sum / l[i * dim + i];
-  }
-  const s = new Float64Array(dim);
-  for (let i = dim - 1; i >= 0; i--) {
-    let sum = y[i];
-    for (let k = i + 1; k < dim; k++) sum -= l[k * dim + i] * s[k];
-    s[i] = sum / l[i * dim + i];
-  }
-  return s;
 }
