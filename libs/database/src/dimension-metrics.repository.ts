@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, type DimensionCounter } from '@flywheel/satisfaction';
-import { Granularity, METRIC_DIMENSIONS, MetricDimension, RollupFilter, UNKNOWN_FILTER } from './metrics.repository';
+import {
+  type AggregatedVideo, type CellSums, Granularity, METRIC_DIMENSIONS, MetricDimension, RollupFilter, UNKNOWN_FILTER, type VersionSums,
+} from './metrics.repository';
 
 export type DimensionTotals = Record<DimensionCounter, number>;
 
@@ -10,37 +12,11 @@ export interface DimensionRollupGroup {
   totals: DimensionTotals;
 }
 
-/** All-time sums of one rating dimension in one (model, model version, category, segment): totals and video moments. */
-export interface DimensionCellSums {
-  category: string;
-  segment: string;
-  totals: DimensionTotals;
-  videoMoments: Record<string, number> | null;
-}
-
-/** All-time sums of one rating dimension in one (model, model version). */
-export interface DimensionVersionSums {
-  model: string;
-  modelVersion: string;
-  totals: DimensionTotals;
-  videoMoments: Record<string, number> | null;
-  userMoments: Record<string, number> | null;
-  cells: DimensionCellSums[];
-}
-
-export interface DimensionRankedVideo {
-  videoId: string;
-  model: string;
-  modelVersion: string;
-  category: string;
-  segment: string;
-  prompt: string;
-  createdAt: Date;
-  /** Rated rows of the video for this dimension, Σ rating, Σ rating². */
-  n: number;
-  sum: number;
-  sumSq: number;
-}
+/** A rating dimension's all-time sums per cell and per version: the overall shapes with the dimension's totals. */
+export type DimensionCellSums = CellSums<DimensionTotals>;
+export type DimensionVersionSums = VersionSums<DimensionTotals>;
+/** A video's rated rows for one dimension: n, Σ rating, Σ rating². */
+export type DimensionRankedVideo = AggregatedVideo;
 
 const COLUMN: Record<MetricDimension, string> = { model: 'model', modelVersion: 'model_version', category: 'category', segment: 'segment' };
 const DAY_MS = 86_400_000;

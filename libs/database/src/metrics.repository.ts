@@ -23,23 +23,26 @@ export type Granularity = 'hour' | 'day';
  */
 export const UNKNOWN_FILTER = '(unknown)';
 
-/** All-time sums of one (model, model version, category, segment): rollup totals and the video cluster moments. */
-export interface CellSums {
+/**
+ * All-time sums of one (model, model version, category, segment): rollup totals and the video cluster moments.
+ * `T` is the totals' shape: the overall rollup counters, or one rating dimension's (DimensionTotals).
+ */
+export interface CellSums<T = RollupTotals> {
   category: string;
   segment: string;
-  totals: RollupTotals;
+  totals: T;
   /** `clusters` and MOMENT_COLUMNS by name; null when none is kept. */
   videoMoments: Record<string, number> | null;
 }
 
 /** All-time sums of one (model, model version): its cells' totals and video moments summed, its user moments, its cells. */
-export interface VersionSums {
+export interface VersionSums<T = RollupTotals> {
   model: string;
   modelVersion: string;
-  totals: RollupTotals;
+  totals: T;
   videoMoments: Record<string, number> | null;
   userMoments: Record<string, number> | null;
-  cells: CellSums[];
+  cells: CellSums<T>[];
 }
 
 export interface AggregatedVideo {
