@@ -320,4 +320,54 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     await expect(differenceFromRebuild(a)).resolves.toBe('');
     await expect(differenceFromRebuild(b)).resolves.toBe('');
   });
+
+  it('locks a batch\'s existing signal rows by index lookups, never by scanning the table (its cost follows the batch, not the table)', async () => {
+    const projectId = await newProject();
+    await db.query(
+      `INSERT INTO video_user_signals (project_id, video_id, user_hash, event_count, first_event_at, last_event_at)
+       SELECT $1, 'v-' || (i % 500), 'h-' || i, 1, now(), now() FROM generate_series(1, 20000) AS i`,
+      [projectId],
+    );
+    await db.query('ANALYZE video_user_signals');
+    // A worker-sized batch: 2,000 keys, one in ten stored.
+    const keys = Array.from({ length: 2000 }, (_, i) => ({ projectId, videoId: `v-${((i + 1) * 10) % 500}`, userHash: i % 10 === 0 ? `h-${(i + 1) * 10}` : `h-new-${i}` }));
+    const { rows, scans } = await db.transaction(async (t) => {
+      // The backend's not yet reported counts (they may include an earlier transaction's): the difference counts.
+      const scanCounts = async () => (await t.query(`SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'video_user_signals'`))[0];
+      const before = await scanCounts();
+      const locked = await t.ingest.lockExistingSignals(keys);
+      const after = await scanCounts();
+      return { rows: locked, scans: { seq: Number(after.seq_scan) - Number(before.seq_scan), idx: Number(after.idx_scan) - Number(before.idx_scan) } };
+    });
+    expect(rows.map((r) => r.userHash).sort()).toEqual(keys.filter((_, i) => i % 10 === 0).map((k) => k.userHash).sort());
+    expect(scans.seq).toBe(0);
+    expect(scans.idx).toBeGreaterThan(0);
+  });
+
+  it('reads a batch\'s generations by one index lookup per video, whatever plan the server picks (never the project\'s other generations)', async () => {
+    const projectId = await newProject();
+    await db.query(
+      `INSERT INTO generations (project_id, video_id, request_id, prompt, prompt_norm, model, model_version, features, created_at, received_at)
+       SELECT $1, 'v-' || i, 'r-' || (i / 4), 'p', 'p', 'seedance', 'v1', '{0.5,1}', now(), now() FROM generate_series(1, 20000) AS i`,
+      [projectId],
+    );
+    await db.query('ANALYZE generations');
+    const videoIds = Array.from({ length: 300 }, (_, i) => `v-${i * 7 + 1}`).concat(['v-none']);
+    // A custom plan with these statistics scans the table; a cached generic plan made before they existed scanned the
+    // project's rows through another index. Both modes must read only the named rows.
+    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+      const { found, read } = await db.transaction(async (t) => {
+        await t.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        // The backend's not yet reported counts (they may include an earlier transaction's): the difference counts.
+        const tuplesRead = async () => Number((await t.query(
+          `SELECT seq_tup_read + idx_tup_fetch AS n FROM pg_stat_xact_user_tables WHERE relname = 'generations'`))[0].n);
+        const before = await tuplesRead();
+        const stored = await t.ingest.generationsOf(projectId, videoIds);
+        return { found: stored, read: (await tuplesRead()) - before };
+      });
+      expect(found.size).toBe(300);
+      expect(found.get('v-8')).toEqual({ requestId: 'r-2', dims: { model: 'seedance', modelVersion: 'v1', category: '', segment: '' } });
+      expect(read).toBeLessThanOrEqual(videoIds.length);
+    }
+  });
 });

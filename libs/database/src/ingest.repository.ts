@@ -156,9 +156,7 @@ export class IngestTransaction {
   async generationsOf(projectId: string, videoIds: string[]): Promise<Map<string, { requestId: string; dims: VideoDims }>> {
     if (videoIds.length === 0) return new Map();
     const rows: ({ video_id: string; request_id: string } & VideoDims)[] = await this.run(
-      `SELECT video_id, request_id, model, model_version AS "modelVersion", coalesce(category, '') AS category,
-              coalesce(segment, '') AS segment
-         FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[])`,
+      GENERATIONS_OF,
       [projectId, videoIds],
     );
     return new Map(rows.map(({ video_id, request_id, ...dims }) => [video_id, { requestId: request_id, dims }]));
@@ -226,8 +224,7 @@ export class IngestTransaction {
   async unattributedKeys(projectId: string, videoIds: string[]): Promise<SignalKey[]> {
     if (videoIds.length === 0) return [];
     const rows: { video_id: string; user_hash: string }[] = await this.run(
-      `SELECT video_id, user_hash FROM video_user_signals
-        WHERE project_id = $1 AND video_id = ANY($2::text[]) AND rollup_hour IS NOT NULL AND NOT rollup_attributed`,
+      UNATTRIBUTED_KEYS,
       [projectId, videoIds],
     );
     return rows.map((r) => ({ projectId, videoId: r.video_id, userHash: r.user_hash }));
@@ -755,11 +752,35 @@ const PASSED_OVER_OF_CHOOSES = `SELECT video_id, user_hash, event_id, occurred_a
 const PASSED_OVER_OF_VIDEOS = `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(
   `c.project_id = $1 AND g.request_id IN (SELECT request_id FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[]))
        AND (g.video_id = ANY($2::text[]) OR s.video_id = ANY($2::text[]))`)}) AS p`;
-const SIGNALS_LOCK = `SELECT ${SIGNAL_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM video_user_signals s
-         JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(project_id, video_id, user_hash)
-           ON s.project_id = k.project_id AND s.video_id = k.video_id AND s.user_hash = k.user_hash
-        ORDER BY s.project_id, s.video_id, s.user_hash
-        FOR UPDATE OF s`;
+/**
+ * One index lookup per key, locking in the keys' order (the caller sorts them). Not a join: with a batch of keys
+ * the planner hashes the whole table (a sequential scan per batch, growing with the table) whenever its row
+ * estimate for the keys is large or the table's statistics lag; a lateral lookup per key cannot scan it.
+ */
+const SIGNALS_LOCK = `SELECT ${SIGNAL_COLUMNS.map((c) => `s.${c}`).join(', ')}
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS k(project_id, video_id, user_hash, n)
+        CROSS JOIN LATERAL (
+          SELECT ${SIGNAL_COLUMNS.map((c) => `v.${c}`).join(', ')} FROM video_user_signals v
+           WHERE v.project_id = k.project_id AND v.video_id = k.video_id AND v.user_hash = k.user_hash
+             FOR UPDATE) AS s
+        ORDER BY k.n`;
+/**
+ * The generations of a batch's videos, one primary-key lookup per video (as SIGNALS_LOCK: with `video_id = ANY(…)`
+ * a custom plan scans the table once the keys are many, and a generic plan cached while the table had no statistics
+ * read every generation of the project). OFFSET 0 keeps the planner from flattening the lateral subquery back into
+ * a join (which it would plan like the `ANY` form).
+ */
+const GENERATIONS_OF = `SELECT g.video_id, g.request_id, g.model, g.model_version AS "modelVersion",
+              coalesce(g.category, '') AS category, coalesce(g.segment, '') AS segment
+         FROM unnest($2::text[]) AS k(video_id)
+        CROSS JOIN LATERAL (SELECT video_id, request_id, model, model_version, category, segment FROM generations
+                             WHERE project_id = $1 AND video_id = k.video_id OFFSET 0) AS g`;
+/** Signal rows of these videos rolled up before their generation arrived: an index range per video (as above). */
+const UNATTRIBUTED_KEYS = `SELECT s.video_id, s.user_hash
+         FROM unnest($2::text[]) AS k(video_id)
+        CROSS JOIN LATERAL (SELECT video_id, user_hash FROM video_user_signals
+                             WHERE project_id = $1 AND video_id = k.video_id AND rollup_hour IS NOT NULL
+                               AND NOT rollup_attributed OFFSET 0) AS s`;
 const SIGNALS_INSERT_NEW = `${SIGNAL_INSERT} ON CONFLICT (project_id, video_id, user_hash) DO NOTHING RETURNING project_id, video_id, user_hash`;
 const SIGNALS_UPSERT = `${SIGNAL_INSERT}
        ON CONFLICT (project_id, video_id, user_hash) DO UPDATE SET

@@ -50,10 +50,15 @@ export interface TableStat { relname: string; ins: string; upd: string; hot: str
 
 /** Row versions written per table over the whole run (read after the apps stopped, so their statistics are flushed). */
 export async function rowsWritten(pg: Client): Promise<TableStat[]> {
+  // feedback_events is partitioned: its partitions' counts are summed under its name.
   return (await pg.query(
-    `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, n_tup_del AS del
-       FROM pg_stat_user_tables WHERE relname IN ('feedback_events', 'video_user_signals', 'satisfaction_rollups')
-      ORDER BY relname`)).rows;
+    `SELECT CASE WHEN relname LIKE 'feedback\\_events\\_%' THEN 'feedback_events' ELSE relname END AS relname,
+            sum(n_tup_ins)::int AS ins, sum(n_tup_upd)::int AS upd, sum(n_tup_hot_upd)::int AS hot, sum(n_tup_del)::int AS del
+       FROM pg_stat_user_tables
+      WHERE relname LIKE 'feedback\\_events%' OR relname IN ('video_user_signals', 'satisfaction_rollups', 'satisfaction_rollups_daily',
+            'video_aggregates', 'user_aggregates', 'cluster_moments', 'dimension_rollups', 'dimension_video_aggregates',
+            'dimension_user_aggregates', 'dimension_cluster_moments')
+      GROUP BY 1 ORDER BY 1`)).rows;
 }
 
 export interface Findings {
