@@ -121,14 +121,15 @@ export class IngestTransaction {
   async insertEvents(events: FeedbackEventMessage[]): Promise<FeedbackEventMessage[]> {
     if (events.length === 0) return [];
     // One JSON document a batch, as for signals (see SIGNAL_INSERT).
-    const rows: { project_id: string; event_id: string; occurred_at: Date }[] = await this.run(
+    // The time comes back as epoch milliseconds (a float8, parsed as a number), not as a timestamptz for a Date.
+    const rows: { project_id: string; event_id: string; occurred_ms: number }[] = await this.run(
       `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
                                     session_id, request_id, watch_ms, duration_ms, rating, dimension)
        SELECT * FROM json_to_recordset($1::json) AS e(project_id uuid, event_id text, type text, video_id text,
                      user_hash text, occurred_at timestamptz, received_at timestamptz, session_id text, request_id text,
                      watch_ms float8, duration_ms float8, rating int2, dimension text)
        ON CONFLICT DO NOTHING
-       RETURNING project_id, event_id, occurred_at`,
+       RETURNING project_id, event_id, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms`,
       [JSON.stringify(events.map((e) => ({
         project_id: e.projectId, event_id: e.eventId, type: e.type, video_id: e.videoId, user_hash: e.userHash,
         occurred_at: toMillisecond(e.occurredAt), received_at: e.receivedAt, session_id: e.sessionId ?? null, request_id: e.requestId ?? null,
@@ -136,8 +137,8 @@ export class IngestTransaction {
         rating: e.rating === undefined ? null : Math.round(e.rating), dimension: e.dimension ?? null,
       })))],
     );
-    const fresh = new Set(rows.map((r) => `${r.project_id}|${r.event_id}|${new Date(r.occurred_at).getTime()}`));
-    return events.filter((e) => fresh.delete(`${e.projectId}|${e.eventId}|${Date.parse(toMillisecond(e.occurredAt))}`));
+    const fresh = new Set(rows.map((r) => `${r.project_id}|${r.event_id}|${r.occurred_ms}`));
+    return events.filter((e) => fresh.delete(`${e.projectId}|${e.eventId}|${Date.parse(e.occurredAt)}`));
   }
 
   /**

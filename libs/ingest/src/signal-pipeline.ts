@@ -280,19 +280,20 @@ export class RollupAccumulator {
   add(key: SignalKey, hourMs: number, dims: VideoDims, contribution: Float64Array, sign: 1 | -1, ratings?: Readonly<Record<string, number>>): void {
     if (ratings) for (const dimension in ratings) this.addRating(key, hourMs, dims, dimension, ratings[dimension], sign);
     const { projectId } = key;
-    const id = `${projectId}|${hourMs}|${dims.model}|${dims.modelVersion}|${dims.category}|${dims.segment}`;
+    const { cell, version } = cellKeys(dims);
+    const id = `${projectId}|${hourMs}|${cell}`;
     let row = this.rows.get(id);
     if (!row) {
       row = { projectId, hourMs, ...dims, policyId: this.policyId, values: new Float64Array(ROLLUP_COUNTERS.length) };
       this.rows.set(id, row);
     }
-    const videoId = `${projectId}|${key.videoId}|${dims.model}|${dims.modelVersion}|${dims.category}|${dims.segment}`;
+    const videoId = `${projectId}|${key.videoId}|${cell}`;
     let video = this.videos.get(videoId);
     if (!video) {
       video = { projectId, videoId: key.videoId, ...dims, values: new Float64Array(ROLLUP_COUNTERS.length) };
       this.videos.set(videoId, video);
     }
-    const userId = `${projectId}|${key.userHash}|${dims.model}|${dims.modelVersion}`;
+    const userId = `${projectId}|${key.userHash}|${version}`;
     let user = this.users.get(userId);
     if (!user) {
       user = { projectId, userHash: key.userHash, model: dims.model, modelVersion: dims.modelVersion, values: new Float64Array(ROLLUP_COUNTERS.length) };
@@ -336,6 +337,20 @@ export class RollupAccumulator {
       },
     };
   }
+}
+
+/**
+ * The key parts of a video's rollup dimensions, built once per dimensions object (a batch passes the same object for
+ * every row of a video, and UNATTRIBUTED for all rows without a generation): `cell` all four, `version` model and version.
+ */
+const dimsKeys = new WeakMap<VideoDims, { cell: string; version: string }>();
+function cellKeys(dims: VideoDims): { cell: string; version: string } {
+  let keys = dimsKeys.get(dims);
+  if (!keys) {
+    const version = `${dims.model}|${dims.modelVersion}`;
+    dimsKeys.set(dims, (keys = { cell: `${version}|${dims.category}|${dims.segment}`, version }));
+  }
+  return keys;
 }
 
 /** Applies derived deltas (rollups, video and user aggregates, cluster moments) in the caller's transaction. */
