@@ -316,7 +316,8 @@ export class IngestTransaction {
   /**
    * What a batch may no longer store, read after lockProjects (a statement of its own, so it sees a deletion that
    * committed while the lock waited): the deleted projects among `projectIds`, and the tombstone time (ms) of each
-   * deleted user among `users` (keyed project|userHash). One index probe per key; both are empty almost always.
+   * deleted user among `users` (keyed project|userHash). One index probe per key (lateral, as GENERATIONS_OF: a join
+   * would hash the whole tombstone table once it is large); both are empty almost always.
    */
   async closedFor(projectIds: string[], users: { projectId: string; userHash: string }[]): Promise<{ deletedProjects: Set<string>; tombstones: Map<string, number> }> {
     const deletedProjects = new Set<string>();
@@ -328,7 +329,8 @@ export class IngestTransaction {
        UNION ALL
        SELECT t.project_id, t.user_hash, t.deleted_at
          FROM unnest($2::uuid[], $3::text[]) AS k(project_id, user_hash)
-         JOIN user_tombstones t ON t.project_id = k.project_id AND t.user_hash = k.user_hash`,
+        CROSS JOIN LATERAL (SELECT project_id, user_hash, deleted_at FROM user_tombstones
+                             WHERE project_id = k.project_id AND user_hash = k.user_hash OFFSET 0) AS t`,
       [projectIds, users.map((u) => u.projectId), users.map((u) => u.userHash)],
     );
     for (const r of rows) {
