@@ -51,6 +51,8 @@ export interface VideoClusterDelta extends VideoDims {
   projectId: string;
   videoId: string;
   values: Float64Array;
+  /** `project|video|model|version|category|segment`, the write order (built from the fields when absent). */
+  key?: string;
 }
 
 /** A change to one user's aggregate for one (model, model version) (user_aggregates). */
@@ -60,6 +62,8 @@ export interface UserClusterDelta {
   model: string;
   modelVersion: string;
   values: Float64Array;
+  /** `project|user|model|version`, the write order (built from the fields when absent). */
+  key?: string;
 }
 
 /**
@@ -285,7 +289,7 @@ export class IngestTransaction {
     const live = deltas.filter((d) => d.values.some((v) => v !== 0));
     if (live.length === 0) return;
     const video = unit === 'video';
-    const keyOf = (d: VideoClusterDelta | UserClusterDelta) => (video
+    const keyOf = (d: VideoClusterDelta | UserClusterDelta) => d.key ?? (video
       ? `${d.projectId}|${(d as VideoClusterDelta).videoId}|${d.model}|${d.modelVersion}|${(d as VideoClusterDelta).category}|${(d as VideoClusterDelta).segment}`
       : `${d.projectId}|${(d as UserClusterDelta).userHash}|${d.model}|${d.modelVersion}`);
     const sorted = sortedByKey(live, keyOf);

@@ -290,13 +290,13 @@ export class RollupAccumulator {
     const videoId = `${projectId}|${key.videoId}|${cell}`;
     let video = this.videos.get(videoId);
     if (!video) {
-      video = { projectId, videoId: key.videoId, ...dims, values: new Float64Array(ROLLUP_COUNTERS.length) };
+      video = { projectId, videoId: key.videoId, ...dims, values: new Float64Array(ROLLUP_COUNTERS.length), key: videoId };
       this.videos.set(videoId, video);
     }
     const userId = `${projectId}|${key.userHash}|${version}`;
     let user = this.users.get(userId);
     if (!user) {
-      user = { projectId, userHash: key.userHash, model: dims.model, modelVersion: dims.modelVersion, values: new Float64Array(ROLLUP_COUNTERS.length) };
+      user = { projectId, userHash: key.userHash, model: dims.model, modelVersion: dims.modelVersion, values: new Float64Array(ROLLUP_COUNTERS.length), key: userId };
       this.users.set(userId, user);
     }
     for (let i = 0; i < contribution.length; i++) {
