@@ -33,6 +33,14 @@ describe('field rules', () => {
     else expect(found).toContain(problem);
   });
 
+  it('checks the window of a repeated timestamp against each call\'s clock (the remembered value changes nothing)', () => {
+    const value = '2026-05-31T12:00:00.000Z';
+    expect(timestampProblem(value, Date.UTC(2026, 5, 1))).toBeNull();
+    expect(timestampProblem(value, Date.UTC(2026, 4, 1))).toContain('more than a day in the future');
+    expect(timestampProblem('2026-02-30T00:00:00.000Z', Date.UTC(2026, 5, 1))).toContain('is not a valid date');
+    expect(timestampProblem(value, Date.UTC(2026, 5, 1))).toBeNull();
+  });
+
   // The api parses, builds the message and produces it; the worker decodes that message: both must agree.
   it.each([
     ['an emoji id', { videoId: '🐈'.repeat(128) }],

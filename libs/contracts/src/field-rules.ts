@@ -84,10 +84,15 @@ const TIMESTAMP_FORMAT = 'must be an ISO-8601 timestamp with a time zone and at 
  * two could disagree on the millisecond or even the hour), a real day and time, in [2015-01-01, now + 1 day].
  */
 export function timestampProblem(value: unknown, now = Date.now()): string | null {
-  // Fast path: the canonical form the api itself writes (toISOString) needs no calendar check.
+  // Fast path: the canonical form the api itself writes (toISOString) needs no calendar check. The last canonical
+  // value is remembered: every event of a batch carries the same receivedAt (the window is still checked each time).
   if (typeof value === 'string' && value.length === 24 && value[23] === 'Z') {
+    if (value === lastCanonical.text) return windowProblem(lastCanonical.ms, now);
     const ms = Date.parse(value);
-    if (!Number.isNaN(ms) && new Date(ms).toISOString() === value) return windowProblem(ms, now);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === value) {
+      lastCanonical = { text: value, ms };
+      return windowProblem(ms, now);
+    }
   }
   const m = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
   if (!m) return TIMESTAMP_FORMAT;
@@ -99,6 +104,8 @@ export function timestampProblem(value: unknown, now = Date.now()): string | nul
   if (Number.isNaN(ms)) return 'is not a valid date';
   return windowProblem(ms, now);
 }
+
+let lastCanonical = { text: '', ms: 0 };
 
 function windowProblem(ms: number, now: number): string | null {
   if (ms < EARLIEST_OCCURRED_AT) return 'is before 2015-01-01';
