@@ -8,6 +8,7 @@ import {
   Adjuster, SatisfactionMetricsService, adjusterFor, compareTotals, metricSet,
 } from '../../apps/api/src/metrics/satisfaction-metrics.service';
 import { SatisfactionQueryDto } from '../../apps/api/src/metrics/metrics-query.dto';
+import { differences, worldGenerations } from '../support/metrics-world';
 import { TestContext, prng } from '../support/harness';
 
 /**
@@ -42,14 +43,7 @@ describe('metrics read path (medium)', () => {
   /** 2 models × 3 versions, 3 categories and none, 2 segments and none; 60 users; events over 5 days, any hour. */
   function world(projectId: string, seed: number, events: number, users = 60, tag = '') {
     const rand = prng(seed);
-    const generations: GenerationMessage[] = [];
-    for (let i = 0; i < 90; i++) {
-      generations.push({
-        v: 1, projectId, videoId: `v${i}`, requestId: `r${i >> 2}`, prompt: `prompt ${i % 7}`, model: i % 5 ? 'seedance' : 'kling',
-        modelVersion: `${1 + (i % 3)}.0`, category: [undefined, 'pets', 'travel', 'food'][i % 4], segment: [undefined, 'pro', 'casual'][(i >> 2) % 3],
-        durationMs: 5000, features: [rand(), rand()], createdAt: iso(T0 + (i % 5) * DAY + (i % 24) * HOUR), receivedAt: iso(T0),
-      });
-    }
+    const generations = worldGenerations(projectId, rand, T0);
     const list: FeedbackEventMessage[] = [];
     for (let i = 0; i < events; i++) {
       const type = TYPES[Math.floor(rand() * TYPES.length)];
@@ -129,21 +123,6 @@ describe('metrics read path (medium)', () => {
     return { priorMean, best: order(1), worst: order(-1) };
   }
 
-  /** Differences between two answers: strings and order exactly, numbers to 1e-9 relative (sums in another order). */
-  function differences(a: unknown, b: unknown, at = ''): string[] {
-    if (typeof a === 'number' && typeof b === 'number') {
-      return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)) ? [] : [`${at}: ${a} vs ${b}`];
-    }
-    if (Array.isArray(a) && Array.isArray(b)) {
-      if (a.length !== b.length) return [`${at}: ${a.length} entries vs ${b.length}`];
-      return a.flatMap((x, i) => differences(x, b[i], `${at}[${i}]`));
-    }
-    if (a && b && typeof a === 'object' && typeof b === 'object') {
-      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-      return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`));
-    }
-    return a === b ? [] : [`${at}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`];
-  }
 
   const QUERIES: SatisfactionQueryDto[] = [
     // Ragged ends on both sides of whole days, per version; per category (not a prefix of the four); per

@@ -66,6 +66,37 @@ export interface VideoAggregateRanking {
 }
 
 /**
+ * Where one kind of all-time sums and per-video aggregates is kept: the overall ones (OVERALL_TABLES) or the rating
+ * dimensions' (DIMENSION_TABLES of dimension-metrics.repository, whose rows carry a `dimension` column that every read
+ * is scoped to). The read path (all-time sums under a change marker, the video ranking) is the same code for both.
+ */
+export interface AggregateTables {
+  /** Daily rollups: every row ever written, per day and cell. */
+  daily: string;
+  /** Cluster moments per unit (video per cell, user per version). */
+  moments: string;
+  counters: readonly string[];
+  momentNames: readonly string[];
+  /** The per-video aggregate and its columns of n, Σ, Σ² of the ranked value. */
+  videos: string;
+  videoN: string;
+  videoSum: string;
+  videoSumSq: string;
+}
+
+export const OVERALL_TABLES: AggregateTables = {
+  daily: 'satisfaction_rollups_daily', moments: 'cluster_moments', counters: ROLLUP_COUNTERS, momentNames: MOMENT_COLUMNS.map((m) => m.name),
+  videos: 'video_aggregates', videoN: 'viewers', videoSum: 'sat_sum', videoSumSq: 'sat_sumsq',
+};
+
+/** Options of a video ranking: the generation-time window and filters, list length, minimum n and prior strength. */
+export interface VideoRankingOptions extends Omit<RollupFilter, 'versions'> {
+  limit: number;
+  minViewers: number;
+  priorStrength: number;
+}
+
+/**
  * A window of rollup hours [from, to) and filters; an empty or absent list does not filter; UNKNOWN_FILTER in a list
  * selects ''. `versions` restricts to these (model, model version) pairs.
  */
@@ -141,9 +172,11 @@ const SPLIT_COLUMNS = `baseline, candidate, baseline_share AS "baselineShare", c
  * scoped by project.
  */
 export class MetricsRepository {
-  private readonly sumsCache = new Map<string, { marker: string; sums: VersionSums[] }>();
+  private readonly sums: AllTimeSumsCache<RollupTotals>;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource) {
+    this.sums = new AllTimeSumsCache(db, OVERALL_TABLES, SUMS_CACHE_PROJECTS);
+  }
 
   /**
    * Sums the rollup counters per time bucket (when `granularity` is given) and per grouped dimension, in one statement.
@@ -306,7 +339,7 @@ export class MetricsRepository {
    * the user moments per version.
    */
   async versionSums(projectId: string, versions: { model: string; modelVersion: string }[] | null): Promise<VersionSums[]> {
-    return readVersionSums((sql, params) => this.db.query(sql, params), projectId, versions);
+    return readVersionSums<RollupTotals>((sql, params) => this.db.query(sql, params), OVERALL_TABLES, projectId, null, versions);
   }
 
   /**
@@ -317,24 +350,10 @@ export class MetricsRepository {
    * cell's video-moment row); a rebuild or purge replaces or removes them. Writes that leave the all-time sums alone
    * (a row moving to an earlier hour) may keep the marker. A hit costs one read of the project's moment rows' xmin
    * (one per cell and version) instead of summing every daily rollup row ever written; a miss reads the marker and
-   * the sums in one snapshot.
+   * the sums in one snapshot. (AllTimeSumsCache; the rating dimensions' sums are kept the same way.)
    */
   async allVersionSums(projectId: string): Promise<VersionSums[]> {
-    const marker = await sumsMarker((sql, params) => this.db.query(sql, params), projectId);
-    const hit = this.sumsCache.get(projectId);
-    if (hit && hit.marker === marker) {
-      this.sumsCache.delete(projectId);
-      this.sumsCache.set(projectId, hit);
-      return hit.sums;
-    }
-    const fresh = await this.db.transaction('REPEATABLE READ', async (em) => {
-      const query = (sql: string, params: unknown[]) => em.query(sql, params);
-      return { marker: await sumsMarker(query, projectId), sums: await readVersionSums(query, projectId, null) };
-    });
-    this.sumsCache.delete(projectId);
-    this.sumsCache.set(projectId, fresh);
-    while (this.sumsCache.size > SUMS_CACHE_PROJECTS) this.sumsCache.delete(this.sumsCache.keys().next().value!);
-    return fresh.sums;
+    return this.sums.get(projectId, null);
   }
 
   /** Generations created in [from, to) per (model, model version) among `versions`, with the category/segment filters. */
@@ -411,103 +430,115 @@ export class MetricsRepository {
    * priorMean is their pooled mean. One pass over the window's video rows; the listed ones' other columns and prompts
    * are read for them only.
    */
-  async rankAggregatedVideos(
-    projectId: string,
-    options: { from: Date; to: Date; model?: string[]; modelVersion?: string[]; category?: string[]; segment?: string[]; limit: number; minViewers: number; priorStrength: number },
-  ): Promise<VideoAggregateRanking> {
-    const params: unknown[] = [projectId, options.from.toISOString(), options.to.toISOString()];
-    const conditions = dimensionConditions(options, params, 'a.').map((c) => ` AND ${c}`).join('');
-    params.push(options.priorStrength, options.minViewers, options.limit);
-    const [strength, minViewers, limit] = [params.length - 2, params.length - 1, params.length].map((i) => `$${i}`);
-    // The window's rows are read once, narrow (video, n, sum): the prior and both top lists run over that. A video has
-    // one row with a created_at (the one under its generation's dimensions, which never change), so the listed rows'
-    // other columns are read back by video.
-    const inWindow = `a.project_id = $1 AND a.created_at >= $2 AND a.created_at < $3 AND a.viewers > 0${conditions}`;
-    const rows: Record<string, unknown>[] = await this.db.query(
-      `WITH v AS MATERIALIZED (
-         SELECT a.video_id, a.viewers AS n, a.sat_sum AS sum FROM video_aggregates a WHERE ${inWindow}
-       ), prior AS MATERIALIZED (
-         SELECT coalesce(sum(sum) / nullif(sum(n), 0), 0)::float8 AS mean, coalesce(sum(n), 0)::float8 AS n FROM v
-       ), ranked AS (
-         (SELECT 'best' AS list, v.video_id FROM v WHERE v.n >= ${minViewers}
-           ORDER BY (v.sum + (SELECT mean FROM prior) * ${strength}) / (v.n + ${strength}) DESC, v.video_id LIMIT ${limit})
-         UNION ALL
-         (SELECT 'worst' AS list, v.video_id FROM v WHERE v.n >= ${minViewers}
-           ORDER BY (v.sum + (SELECT mean FROM prior) * ${strength}) / (v.n + ${strength}) ASC, v.video_id LIMIT ${limit})
-       )
-       SELECT p.mean AS prior_mean, p.n AS prior_n, r.list, a.video_id, a.model, a.model_version, a.category, a.segment,
-              a.created_at, a.viewers AS n, a.sat_sum AS sum, a.sat_sumsq AS sumsq, g.prompt
-         FROM prior p
-         LEFT JOIN ranked r ON true
-         LEFT JOIN video_aggregates a ON a.video_id = r.video_id AND ${inWindow}
-         LEFT JOIN generations g ON g.project_id = $1 AND g.video_id = r.video_id`,
-      params,
-    );
-    const toVideo = (r: Record<string, unknown>): AggregatedVideo => ({
-      videoId: r.video_id as string, model: r.model as string, modelVersion: r.model_version as string,
-      category: r.category as string, segment: r.segment as string, prompt: (r.prompt as string) ?? '',
-      createdAt: new Date(r.created_at as string), n: Number(r.n), sum: Number(r.sum), sumSq: Number(r.sumsq),
-    });
-    const priorMean = Number(rows[0]?.prior_mean ?? 0);
-    const shrunk = (v: AggregatedVideo) => (v.sum + priorMean * options.priorStrength) / (v.n + options.priorStrength);
-    const list = (name: string, sign: 1 | -1) => rows.filter((r) => r.list === name).map(toVideo)
-      .sort((a, b) => sign * (shrunk(b) - shrunk(a)) || (a.videoId < b.videoId ? -1 : 1));
-    return { priorMean, priorN: Number(rows[0]?.prior_n ?? 0), best: list('best', 1), worst: list('worst', -1) };
+  async rankAggregatedVideos(projectId: string, options: VideoRankingOptions): Promise<VideoAggregateRanking> {
+    return rankVideoAggregates((sql, params) => this.db.query(sql, params), OVERALL_TABLES, projectId, null, options);
   }
 }
 
 const DAY_MS = 86_400_000;
 
-type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+export type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** Projects whose all-time sums MetricsRepository keeps (least recently used dropped first). */
 const SUMS_CACHE_PROJECTS = 256;
 
-/** The change marker of a project's all-time sums (see MetricsRepository.allVersionSums). */
-async function sumsMarker(query: Query, projectId: string): Promise<string> {
+/**
+ * Scope of a read of `tables`: the project ($1) and, for a rating dimension's tables, the dimension ($2). Appends the
+ * parameters; returns the SQL condition.
+ */
+function scopeOf(projectId: string, dimension: string | null, params: unknown[], alias = ''): string {
+  params.push(projectId);
+  const project = `${alias}project_id = $${params.length}`;
+  if (dimension === null) return project;
+  params.push(dimension);
+  return `${project} AND ${alias}dimension = $${params.length}`;
+}
+
+/** The change marker of a project's (or a project's dimension's) all-time sums (see MetricsRepository.allVersionSums). */
+async function sumsMarker(query: Query, tables: AggregateTables, projectId: string, dimension: string | null): Promise<string> {
+  const params: unknown[] = [];
+  const scope = scopeOf(projectId, dimension, params);
   const [row] = await query(
     `SELECT count(*)::int AS n, md5(coalesce(string_agg(xmin::text, ',' ORDER BY unit, model, model_version, category, segment), '')) AS hash
-       FROM cluster_moments WHERE project_id = $1`,
-    [projectId],
+       FROM ${tables.moments} WHERE ${scope}`,
+    params,
   );
   return `${row.n}:${row.hash}`;
 }
 
-async function readVersionSums(query: Query, projectId: string, versions: { model: string; modelVersion: string }[] | null): Promise<VersionSums[]> {
-  const params: unknown[] = [projectId];
+/**
+ * All-time sums (VersionSums) of `tables`, kept per project (and dimension) under its change marker, as
+ * MetricsRepository.allVersionSums describes; at most `size` entries, the least recently used dropped first.
+ */
+export class AllTimeSumsCache<T extends Record<string, number>> {
+  private readonly entries = new Map<string, { marker: string; sums: VersionSums<T>[] }>();
+
+  constructor(private readonly db: DataSource, private readonly tables: AggregateTables, private readonly size: number) {}
+
+  async get(projectId: string, dimension: string | null): Promise<VersionSums<T>[]> {
+    const key = dimension === null ? projectId : `${projectId}\u0000${dimension}`;
+    const marker = await sumsMarker((sql, params) => this.db.query(sql, params), this.tables, projectId, dimension);
+    const hit = this.entries.get(key);
+    if (hit && hit.marker === marker) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.sums;
+    }
+    const fresh = await this.db.transaction('REPEATABLE READ', async (em) => {
+      const query = (sql: string, params: unknown[]) => em.query(sql, params);
+      return {
+        marker: await sumsMarker(query, this.tables, projectId, dimension),
+        sums: await readVersionSums<T>(query, this.tables, projectId, dimension, null),
+      };
+    });
+    this.entries.delete(key);
+    this.entries.set(key, fresh);
+    while (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
+    return fresh.sums;
+  }
+}
+
+/**
+ * All-time sums of `tables` per (model, model version) and cell of the project (and dimension) for the versions
+ * matching `versions` (all when null): the totals from the daily rollups, the video moments per cell and the user
+ * moments per version.
+ */
+export async function readVersionSums<T extends Record<string, number>>(
+  query: Query, tables: AggregateTables, projectId: string, dimension: string | null, versions: { model: string; modelVersion: string }[] | null,
+): Promise<VersionSums<T>[]> {
+  const params: unknown[] = [];
+  const scope = scopeOf(projectId, dimension, params);
   const where = versions ? dimensionConditions({ versions }, params).map((c) => ` AND ${c}`).join('') : '';
   const totals = await query(
-    `SELECT model, model_version, category, segment, ${FLOAT_SUMS.join(', ')}
-       FROM satisfaction_rollups_daily WHERE project_id = $1${where} GROUP BY 1, 2, 3, 4`,
+    `SELECT model, model_version, category, segment, ${tables.counters.map((c) => `sum(${c}::float8) AS ${c}`).join(', ')}
+       FROM ${tables.daily} WHERE ${scope}${where} GROUP BY 1, 2, 3, 4`,
     params,
   );
   const moments = await query(
-    `SELECT unit, model, model_version, category, segment, clusters, ${MOMENT_COLUMNS.map((m) => m.name).join(', ')}
-       FROM cluster_moments WHERE project_id = $1${where}`,
+    `SELECT unit, model, model_version, category, segment, clusters, ${tables.momentNames.join(', ')}
+       FROM ${tables.moments} WHERE ${scope}${where}`,
     params,
   );
   const versionKey = (r: Record<string, unknown>) => `${r.model}\u0000${r.model_version}`;
   const cellKey = (r: Record<string, unknown>) => `${versionKey(r)}\u0000${r.category}\u0000${r.segment}`;
-  const names = ['clusters', ...MOMENT_COLUMNS.map((m) => m.name)];
+  const names = ['clusters', ...tables.momentNames];
   const momentsOf = (r: Record<string, unknown>) => Object.fromEntries(names.map((c) => [c, Number(r[c])]));
+  const totalsOf = (r: Record<string, unknown>) => Object.fromEntries(tables.counters.map((c) => [c, Number(r[c] ?? 0)])) as T;
   const addInto = (target: Record<string, number> | null, add: Record<string, number>) => {
     const out = target ?? Object.fromEntries(names.map((c) => [c, 0]));
     for (const c of names) out[c] += add[c];
     return out;
   };
-  const out = new Map<string, VersionSums>();
-  const cells = new Map<string, CellSums>();
+  const out = new Map<string, VersionSums<T>>();
+  const cells = new Map<string, CellSums<T>>();
   for (const r of totals) {
     let entry = out.get(versionKey(r));
     if (!entry) {
-      entry = { model: r.model as string, modelVersion: r.model_version as string, totals: sumColumns([]), videoMoments: null, userMoments: null, cells: [] };
+      entry = { model: r.model as string, modelVersion: r.model_version as string, totals: totalsOf({}), videoMoments: null, userMoments: null, cells: [] };
       out.set(versionKey(r), entry);
     }
-    const cell: CellSums = {
-      category: r.category as string, segment: r.segment as string,
-      totals: Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, Number(r[c] ?? 0)])) as RollupTotals, videoMoments: null,
-    };
-    for (const c of ROLLUP_COLUMNS) entry.totals[c] += cell.totals[c];
+    const cell: CellSums<T> = { category: r.category as string, segment: r.segment as string, totals: totalsOf(r), videoMoments: null };
+    for (const c of tables.counters) (entry.totals as Record<string, number>)[c] += cell.totals[c];
     entry.cells.push(cell);
     cells.set(cellKey(r), cell);
   }
@@ -526,14 +557,62 @@ async function readVersionSums(query: Query, projectId: string, versions: { mode
   return [...out.values()];
 }
 
-function sumColumns(list: RollupTotals[]): RollupTotals {
-  const total = Object.fromEntries(ROLLUP_COLUMNS.map((c) => [c, 0])) as RollupTotals;
-  for (const t of list) for (const c of ROLLUP_COLUMNS) total[c] += t[c];
-  return total;
+/**
+ * Best and worst videos of `tables`' per-video aggregate (all-time sums per video, of the project or of one rating
+ * dimension): the videos whose generation was created in [from, to), with the filters, ranked by
+ * (sum + priorMean · priorStrength) / (n + priorStrength) where priorMean is their pooled mean. One pass over the
+ * window's video rows; the listed ones' other columns and prompts are read for them only.
+ */
+export async function rankVideoAggregates(
+  query: Query, tables: AggregateTables, projectId: string, dimension: string | null, options: VideoRankingOptions,
+): Promise<VideoAggregateRanking> {
+  const params: unknown[] = [];
+  const scope = scopeOf(projectId, dimension, params, 'a.');
+  params.push(options.from.toISOString(), options.to.toISOString());
+  const [from, to] = [`$${params.length - 1}`, `$${params.length}`];
+  const project = `$1`;
+  const conditions = dimensionConditions(options, params, 'a.').map((c) => ` AND ${c}`).join('');
+  params.push(options.priorStrength, options.minViewers, options.limit);
+  const [strength, minViewers, limit] = [params.length - 2, params.length - 1, params.length].map((i) => `$${i}`);
+  const { videos, videoN: n, videoSum: sum, videoSumSq: sumSq } = tables;
+  // The window's rows are read once, narrow (video, n, sum): the prior and both top lists run over that. A video has
+  // one row with a created_at (the one under its generation's dimensions, which never change), so the listed rows'
+  // other columns are read back by video.
+  const inWindow = `${scope} AND a.created_at >= ${from} AND a.created_at < ${to} AND a.${n} > 0${conditions}`;
+  const rows = await query(
+    `WITH v AS MATERIALIZED (
+       SELECT a.video_id, a.${n} AS n, a.${sum} AS sum FROM ${videos} a WHERE ${inWindow}
+     ), prior AS MATERIALIZED (
+       SELECT coalesce(sum(sum) / nullif(sum(n), 0), 0)::float8 AS mean, coalesce(sum(n), 0)::float8 AS n FROM v
+     ), ranked AS (
+       (SELECT 'best' AS list, v.video_id FROM v WHERE v.n >= ${minViewers}
+         ORDER BY (v.sum + (SELECT mean FROM prior) * ${strength}) / (v.n + ${strength}) DESC, v.video_id LIMIT ${limit})
+       UNION ALL
+       (SELECT 'worst' AS list, v.video_id FROM v WHERE v.n >= ${minViewers}
+         ORDER BY (v.sum + (SELECT mean FROM prior) * ${strength}) / (v.n + ${strength}) ASC, v.video_id LIMIT ${limit})
+     )
+     SELECT p.mean AS prior_mean, p.n AS prior_n, r.list, a.video_id, a.model, a.model_version, a.category, a.segment,
+            a.created_at, a.${n} AS n, a.${sum} AS sum, a.${sumSq} AS sumsq, g.prompt
+       FROM prior p
+       LEFT JOIN ranked r ON true
+       LEFT JOIN ${videos} a ON a.video_id = r.video_id AND ${inWindow}
+       LEFT JOIN generations g ON g.project_id = ${project} AND g.video_id = r.video_id`,
+    params,
+  );
+  const toVideo = (r: Record<string, unknown>): AggregatedVideo => ({
+    videoId: r.video_id as string, model: r.model as string, modelVersion: r.model_version as string,
+    category: r.category as string, segment: r.segment as string, prompt: (r.prompt as string) ?? '',
+    createdAt: new Date(r.created_at as string), n: Number(r.n), sum: Number(r.sum), sumSq: Number(r.sumsq),
+  });
+  const priorMean = Number(rows[0]?.prior_mean ?? 0);
+  const shrunk = (v: AggregatedVideo) => (v.sum + priorMean * options.priorStrength) / (v.n + options.priorStrength);
+  const list = (name: string, sign: 1 | -1) => rows.filter((r) => r.list === name).map(toVideo)
+    .sort((a, b) => sign * (shrunk(b) - shrunk(a)) || (a.videoId < b.videoId ? -1 : 1));
+  return { priorMean, priorN: Number(rows[0]?.prior_n ?? 0), best: list('best', 1), worst: list('worst', -1) };
 }
 
 /** SQL conditions of a filter's dimension lists and version pairs; appends their parameters. */
-function dimensionConditions(filter: Pick<RollupFilter, MetricDimension | 'versions'>, params: unknown[], alias = ''): string[] {
+export function dimensionConditions(filter: Pick<RollupFilter, MetricDimension | 'versions'>, params: unknown[], alias = ''): string[] {
   const conditions: string[] = [];
   for (const dim of METRIC_DIMENSIONS) {
     const values = filter[dim];

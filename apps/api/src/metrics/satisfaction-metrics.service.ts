@@ -293,7 +293,7 @@ export class SatisfactionMetricsService {
       // One row per point, summed in SQL with the cells it comes from (as the overall series).
       const [points, sums] = await Promise.all([
         this.dimensionMetrics.points(projectId, dimension, { ...window, ...filters }, granularity, groupBy),
-        this.dimensionMetrics.versionSums(projectId, dimension),
+        this.dimensionMetrics.allVersionSums(projectId, dimension),
       ]);
       const index = new SumsIndex(sums, DIMENSION_PAIR);
       return {
@@ -343,7 +343,7 @@ export class SatisfactionMetricsService {
       dimension === null
         ? this.metrics.aggregate(projectId, filter, null, ALL_DIMENSIONS)
         : this.dimensionMetrics.aggregate(projectId, dimension, filter, null),
-      dimension === null ? this.metrics.allVersionSums(projectId) : this.dimensionMetrics.versionSums(projectId, dimension),
+      dimension === null ? this.metrics.allVersionSums(projectId) : this.dimensionMetrics.allVersionSums(projectId, dimension),
       expected ? this.metrics.generationCounts(projectId, filter) : Promise.resolve(null),
     ]);
     const modelAllowed = (model: string) => !filters.model || filters.model.map((m) => (m === UNKNOWN_FILTER ? '' : m)).includes(model);
