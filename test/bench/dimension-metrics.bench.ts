@@ -6,7 +6,8 @@
  * 6 categories × 4 segments of generations (one video per 30 viewers) and `--signals` (video, user) signal rows over
  * `--days` days, each rating each of the three default dimensions with probability `--rated-share` (whole stars
  * around a per-video quality). The per-dimension tables are then filled from those rows by the migration that
- * created them (DimensionRollups1764003400000, its backfill: the same sums the worker keeps).
+ * created them (DimensionRollups1764003400000, its backfill: the same sums the worker keeps), with the indexes later
+ * migrations add to them (DimensionRollupsVersionIndex1764004200000).
  *
  * Timed, through SatisfactionMetricsService over the repositories on a pool of 2 (the code behind the endpoints,
  * without HTTP), `--runs` times after 3 warm-ups, dimension text_alignment:
@@ -33,6 +34,7 @@ import { RollupAccumulator } from '@flywheel/ingest';
 import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
 import { SatisfactionMetricsService } from '../../apps/api/src/metrics/satisfaction-metrics.service';
 import { DimensionRollups1764003400000 } from '../../migrations/1764003400000-dimension-rollups';
+import { DimensionRollupsVersionIndex1764004200000 } from '../../migrations/1764004200000-dimension-rollups-version-index';
 
 interface Args { signals: number; ratedShare: number; days: number; runs: number; rawRuns: number; batchRows: number; keep: boolean }
 
@@ -111,12 +113,14 @@ async function main(): Promise<void> {
     const [{ n: signals, rated }] = await db.query(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE dimension_ratings ? 'text_alignment')::int AS rated FROM video_user_signals WHERE project_id = $1`, [projectId]);
     out(`  seed signal rows ${(ms / 1000).toFixed(1).padStart(7)} s  ${signals.toLocaleString('en')} rows, ${rated.toLocaleString('en')} rated ${DIMENSION}`);
-    // The per-dimension tables from those rows: the migration's own backfill (drop its empty tables, run it again).
+    // The per-dimension tables from those rows: the migration's own backfill (drop its empty tables, run it again), and
+    // the later migration's indexes on them.
     [, ms] = await timed(async () => {
       const runner = db.createQueryRunner();
       try {
         await new DimensionRollups1764003400000().down(runner);
         await new DimensionRollups1764003400000().up(runner);
+        await new DimensionRollupsVersionIndex1764004200000().up(runner);
       } finally {
         await runner.release();
       }
