@@ -15,8 +15,10 @@
  *
  * Timed phase: `--clients` concurrent keep-alive fetch clients post the batches to POST /v1/events with the ingest
  * key (with `--sdk`: `--clients` @flywheel/sdk Node clients, each tracking a batch's events and waiting until the SDK
- * delivered them; see ./ingest/sdk-sender.ts). The clock starts at the first request and stops when `feedback_events` holds every unique event of the
- * project (polled every 100 ms once the last batch is answered: it cannot be complete before).
+ * delivered them; see ./ingest/sdk-sender.ts). The clock starts at the first request and stops when the worker has
+ * stored every unique event of the project (its flywheel_events_persisted_total, counted after each commit, polled
+ * every 100 ms once the last batch is answered: it cannot be complete before; a count(*) of feedback_events polled
+ * as often took PostgreSQL CPU from the run it measured). After the clock, `feedback_events` must hold exactly them.
  *   eventsPerSec = unique events / (first request → all persisted)
  *   acceptPerSec = events answered 202 / (first request → last 202)
  * Ceiling, same run, same database: the persisted rows are read back with COPY TO and written with COPY FROM into a

@@ -165,7 +165,7 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** Sum and count of a Prometheus histogram or counter in a /metrics text, optionally filtered by a label substring. */
-function promValue(text: string, name: string, labelFilter = ''): number {
+export function promValue(text: string, name: string, labelFilter = ''): number {
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
@@ -177,7 +177,7 @@ function promValue(text: string, name: string, labelFilter = ''): number {
   return total;
 }
 
-async function scrape(url: string): Promise<string> {
+export async function scrape(url: string): Promise<string> {
   const response = await fetch(url).catch(() => null);
   return response && response.ok ? response.text() : '';
 }
