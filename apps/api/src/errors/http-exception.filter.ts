@@ -15,10 +15,42 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
-    const { status, body } = toResponse(exception, this.logger, http.getRequest<FastifyRequest>()?.id);
+    const request = http.getRequest<FastifyRequest>();
+    const { status, body } = toResponse(exception, this.logger, request?.id);
     if (status === 503) reply.header('Retry-After', RETRY_AFTER_SECONDS);
-    void reply.status(status).send(body);
+    const send = () => void reply.status(status).send(body);
+    // A body refused for its declared length is still on its way: read and drop it first (up to a bound), so the
+    // connection closes after the answer with nothing unread. Closing on unread bytes resets the connection, and a
+    // client still writing (Node's http, fetch) then loses the 413 and sees only a broken pipe.
+    if (status === 413 && request?.raw && !request.raw.complete) drainThen(request.raw, send);
+    else send();
   }
+}
+
+/** The most a refused body is read and dropped, and for how long, before the answer goes out anyway. */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MAX_MS = 10_000;
+
+function drainThen(raw: FastifyRequest['raw'], then: () => void): void {
+  let bytes = 0;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    raw.removeListener('data', onData);
+    then();
+  };
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > DRAIN_MAX_BYTES) finish();
+  };
+  const timer = setTimeout(finish, DRAIN_MAX_MS);
+  raw.on('data', onData);
+  raw.once('end', finish);
+  raw.once('error', finish);
+  raw.once('close', finish);
+  raw.resume();
 }
 
 export function toResponse(exception: unknown, logger: Logger, reqId?: string): { status: number; body: object } {
