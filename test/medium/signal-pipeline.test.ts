@@ -344,6 +344,19 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     expect(scans.idx).toBeGreaterThan(0);
   });
 
+  /** Runs `work` in a transaction under `mode` and counts the rows of `table` it read (sequentially or by index). */
+  async function rowsReadBy<T>(table: string, mode: 'force_custom_plan' | 'force_generic_plan', work: (tx: IngestTransaction) => Promise<T>): Promise<{ result: T; read: number }> {
+    return db.transaction(async (t) => {
+      await t.query(`SET LOCAL plan_cache_mode = ${mode}`);
+      // The backend's not yet reported counts (they may include an earlier transaction's): the difference counts.
+      const tuplesRead = async () => Number((await t.query(
+        'SELECT seq_tup_read + idx_tup_fetch AS n FROM pg_stat_xact_user_tables WHERE relname = $1', [table]))[0].n);
+      const before = await tuplesRead();
+      const result = await work(t.ingest);
+      return { result, read: (await tuplesRead()) - before };
+    });
+  }
+
   it('reads a batch\'s generations by one index lookup per video, whatever plan the server picks (never the project\'s other generations)', async () => {
     const projectId = await newProject();
     await db.query(
@@ -355,16 +368,8 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     const videoIds = Array.from({ length: 300 }, (_, i) => `v-${i * 7 + 1}`).concat(['v-none']);
     // A custom plan with these statistics scans the table; a cached generic plan made before they existed scanned the
     // project's rows through another index. Both modes must read only the named rows.
-    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-      const { found, read } = await db.transaction(async (t) => {
-        await t.query(`SET LOCAL plan_cache_mode = ${mode}`);
-        // The backend's not yet reported counts (they may include an earlier transaction's): the difference counts.
-        const tuplesRead = async () => Number((await t.query(
-          `SELECT seq_tup_read + idx_tup_fetch AS n FROM pg_stat_xact_user_tables WHERE relname = 'generations'`))[0].n);
-        const before = await tuplesRead();
-        const stored = await t.ingest.generationsOf(projectId, videoIds);
-        return { found: stored, read: (await tuplesRead()) - before };
-      });
+    for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
+      const { result: found, read } = await rowsReadBy('generations', mode, (tx) => tx.generationsOf(projectId, videoIds));
       expect(found.size).toBe(300);
       expect(found.get('v-8')).toEqual({ requestId: 'r-2', dims: { model: 'seedance', modelVersion: 'v1', category: '', segment: '' } });
       expect(read).toBeLessThanOrEqual(videoIds.length);
@@ -379,16 +384,8 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     );
     await db.query('ANALYZE user_tombstones');
     const users = Array.from({ length: 1000 }, (_, i) => ({ projectId, userHash: i % 100 === 0 ? `h-gone-${i + 1}` : `h-live-${i}` }));
-    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-      const { closed, read } = await db.transaction(async (t) => {
-        await t.query(`SET LOCAL plan_cache_mode = ${mode}`);
-        // The backend's not yet reported counts (they may include an earlier transaction's): the difference counts.
-        const tuplesRead = async () => Number((await t.query(
-          `SELECT seq_tup_read + idx_tup_fetch AS n FROM pg_stat_xact_user_tables WHERE relname = 'user_tombstones'`))[0].n);
-        const before = await tuplesRead();
-        const result = await t.ingest.closedFor([projectId], users);
-        return { closed: result, read: (await tuplesRead()) - before };
-      });
+    for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
+      const { result: closed, read } = await rowsReadBy('user_tombstones', mode, (tx) => tx.closedFor([projectId], users));
       expect([...closed.tombstones.keys()].sort()).toEqual(users.filter((_, i) => i % 100 === 0).map((u) => `${projectId}|${u.userHash}`).sort());
       expect(closed.deletedProjects.size).toBe(0);
       expect(read).toBeLessThanOrEqual(users.length);
