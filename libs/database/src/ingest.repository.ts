@@ -51,8 +51,8 @@ export interface VideoClusterDelta extends VideoDims {
   projectId: string;
   videoId: string;
   values: Float64Array;
-  /** `project|video|model|version|category|segment`, the write order (built from the fields when absent). */
-  key?: string;
+  /** Unique per (project, video, model, version, category, segment): rows are written in its order. */
+  key: string;
 }
 
 /** A change to one user's aggregate for one (model, model version) (user_aggregates). */
@@ -62,8 +62,8 @@ export interface UserClusterDelta {
   model: string;
   modelVersion: string;
   values: Float64Array;
-  /** `project|user|model|version`, the write order (built from the fields when absent). */
-  key?: string;
+  /** Unique per (project, user, model, version): rows are written in its order. */
+  key: string;
 }
 
 /**
@@ -289,10 +289,7 @@ export class IngestTransaction {
     const live = deltas.filter((d) => d.values.some((v) => v !== 0));
     if (live.length === 0) return;
     const video = unit === 'video';
-    const keyOf = (d: VideoClusterDelta | UserClusterDelta) => d.key ?? (video
-      ? `${d.projectId}|${(d as VideoClusterDelta).videoId}|${d.model}|${d.modelVersion}|${(d as VideoClusterDelta).category}|${(d as VideoClusterDelta).segment}`
-      : `${d.projectId}|${(d as UserClusterDelta).userHash}|${d.model}|${d.modelVersion}`);
-    const sorted = sortedByKey(live, keyOf);
+    const sorted = sortedByKey(live, (d) => d.key);
     const keyValues: unknown[][] = video
       ? [sorted.map((d) => d.projectId), sorted.map((d) => (d as VideoClusterDelta).videoId), sorted.map((d) => d.model),
         sorted.map((d) => d.modelVersion), sorted.map((d) => (d as VideoClusterDelta).category), sorted.map((d) => (d as VideoClusterDelta).segment)]
