@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, type DimensionCounter } from '@flywheel/satisfaction';
 import {
   type AggregateTables, type AggregatedVideo, AllTimeSumsCache, type CellSums, Granularity, MetricDimension, RollupFilter,
-  type VersionSums, type VideoAggregateRanking, type VideoRankingOptions, dimensionConditions, rankVideoAggregates, readVersionSums,
+  type RollupTables, type VersionSums, type VideoAggregateRanking, type VideoRankingOptions, rankVideoAggregates, readVersionSums, rollupSource,
 } from './metrics.repository';
 
 export type DimensionTotals = Record<DimensionCounter, number>;
@@ -20,13 +20,16 @@ export type DimensionVersionSums = VersionSums<DimensionTotals>;
 export type DimensionRankedVideo = AggregatedVideo;
 
 const COLUMN: Record<MetricDimension, string> = { model: 'model', modelVersion: 'model_version', category: 'category', segment: 'segment' };
-const DAY_MS = 86_400_000;
 
 /** The rating dimensions' tables, read through the overall read path's code with every read scoped to one dimension. */
 export const DIMENSION_TABLES: AggregateTables = {
   daily: 'dimension_rollups_daily', moments: 'dimension_cluster_moments', counters: DIMENSION_COUNTERS,
   momentNames: DIMENSION_MOMENT_COLUMNS.map((m) => m.name),
   videos: 'dimension_video_aggregates', videoN: 'rated', videoSum: 'rating_sum', videoSumSq: 'rating_sumsq',
+};
+
+const DIMENSION_ROLLUPS: RollupTables = {
+  hourly: 'dimension_rollups', daily: 'dimension_rollups_daily', counters: DIMENSION_COUNTERS, scope: 'dimension = $2',
 };
 
 /** (Project, dimension) pairs whose all-time sums DimensionMetricsRepository keeps: 256 projects × 4 dimensions. */
@@ -96,29 +99,11 @@ export class DimensionMetricsRepository {
     }));
   }
 
-  /** The window's rows of one dimension: whole UTC days from the daily table, the rest (or all, hourly) from the hourly one. */
+  /** The window's rows of one dimension ($2): the overall read's source over the dimension's tables. */
   private source(filter: RollupFilter, granularity: Granularity | null, params: unknown[]): string {
-    const where = dimensionConditions(filter, params).map((c) => ` AND ${c}`).join('');
-    const at = (date: Date) => {
-      params.push(date.toISOString());
-      return `$${params.length}`;
-    };
-    const columns = `model, model_version, category, segment, ${DIMENSION_COUNTERS.join(', ')}`;
-    const from = filter.from.getTime();
-    const to = filter.to.getTime();
-    const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
-    const dayTo = Math.floor(to / DAY_MS) * DAY_MS;
-    if (granularity === 'hour' || dayFrom >= dayTo) {
-      return `SELECT hour, ${columns} FROM dimension_rollups
-                 WHERE project_id = $1 AND dimension = $2 AND hour >= ${at(filter.from)} AND hour < ${at(filter.to)}${where}`;
-    }
-    const [a, b, c, d] = [at(filter.from), at(new Date(dayFrom)), at(new Date(dayTo)), at(filter.to)];
-    return `SELECT day AS hour, ${columns} FROM dimension_rollups_daily
-                 WHERE project_id = $1 AND dimension = $2 AND day >= ${b} AND day < ${c}${where}
-                UNION ALL
-                SELECT hour, ${columns} FROM dimension_rollups
-                 WHERE project_id = $1 AND dimension = $2 AND ((hour >= ${a} AND hour < ${b}) OR (hour >= ${c} AND hour < ${d}))${where}`;
+    return rollupSource(filter, granularity === 'hour', params, DIMENSION_ROLLUPS);
   }
+
 
   /** All-time sums of one dimension per (model, version) and cell, with the video moments per cell and user moments per version, read afresh. */
   async versionSums(projectId: string, dimension: string): Promise<DimensionVersionSums[]> {

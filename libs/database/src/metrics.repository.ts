@@ -665,11 +665,24 @@ function cellBucketSource(filter: RollupFilter, granularity: Granularity, params
  * `hour` is the day's midnight), hourly rows for the rest, or hourly rows only when hours are asked for. Appends
  * its parameters to `params` (which must already hold the project id as $1).
  */
-function rollupSource(filter: RollupFilter, hourly: boolean, params: unknown[]): string {
-  const conditions: string[] = [];
-  conditions.push(...dimensionConditions(filter, params));
-  const where = conditions.map((c) => ` AND ${c}`).join('');
-  const columns = `model, model_version, category, segment, ${ROLLUP_COLUMNS.join(', ')}`;
+/** Where a rollup read comes from: the hourly and daily tables, their counters, and an extra scope (a dimension). */
+export interface RollupTables {
+  hourly: string;
+  daily: string;
+  counters: readonly string[];
+  /** A condition every row must meet besides the project (its parameters already in params), e.g. `dimension = $2`. */
+  scope?: string;
+}
+
+const OVERALL_ROLLUPS: RollupTables = { hourly: 'satisfaction_rollups', daily: 'satisfaction_rollups_daily', counters: ROLLUP_COLUMNS };
+
+/**
+ * The window's rollup rows of a project ($1): whole UTC days from the daily table, the rest (or all, when `hourly`)
+ * from the hourly one.
+ */
+export function rollupSource(filter: RollupFilter, hourly: boolean, params: unknown[], tables: RollupTables = OVERALL_ROLLUPS): string {
+  const where = [...(tables.scope ? [tables.scope] : []), ...dimensionConditions(filter, params)].map((c) => ` AND ${c}`).join('');
+  const columns = `model, model_version, category, segment, ${tables.counters.join(', ')}`;
   const at = (date: Date) => {
     params.push(date.toISOString());
     return `$${params.length}`;
@@ -679,13 +692,13 @@ function rollupSource(filter: RollupFilter, hourly: boolean, params: unknown[]):
   const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
   const dayTo = Math.floor(to / DAY_MS) * DAY_MS;
   if (hourly || dayFrom >= dayTo) {
-    return `SELECT hour, ${columns} FROM satisfaction_rollups
+    return `SELECT hour, ${columns} FROM ${tables.hourly}
              WHERE project_id = $1 AND hour >= ${at(filter.from)} AND hour < ${at(filter.to)}${where}`;
   }
   const [a, b, c, d] = [at(filter.from), at(new Date(dayFrom)), at(new Date(dayTo)), at(filter.to)];
-  return `SELECT day AS hour, ${columns} FROM satisfaction_rollups_daily
+  return `SELECT day AS hour, ${columns} FROM ${tables.daily}
            WHERE project_id = $1 AND day >= ${b} AND day < ${c}${where}
           UNION ALL
-          SELECT hour, ${columns} FROM satisfaction_rollups
+          SELECT hour, ${columns} FROM ${tables.hourly}
            WHERE project_id = $1 AND ((hour >= ${a} AND hour < ${b}) OR (hour >= ${c} AND hour < ${d}))${where}`;
 }
