@@ -344,6 +344,30 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     expect(scans.idx).toBeGreaterThan(0);
   });
 
+  it('writes a batch\'s new signal rows with one index probe each (the insert finds the existing rows; only those are locked and refolded)', async () => {
+    const projectId = await newProject();
+    await events(Array.from({ length: 100 }, (_, i) => event(projectId, `old-${i}`, 'play', `v-${i % 10}`, `u-${i}`, 1)));
+    // 500 keys, 100 of them stored: a like on an old row, a play on each new one.
+    const batch = Array.from({ length: 500 }, (_, i) => i < 100
+      ? event(projectId, `again-${i}`, 'like', `v-${i % 10}`, `u-${i}`, 2)
+      : event(projectId, `new-${i}`, 'play', `v-${i % 10}`, `u-${i}`, 2));
+    const probes = await db.transaction(async (t) => {
+      // The backend's not yet reported counts (they may include an earlier transaction's): the difference counts.
+      const indexScans = async () => Number((await t.query(
+        `SELECT idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'video_user_signals'`))[0].idx_scan);
+      const before = await indexScans();
+      await pipeline.ingestEvents(t.ingest, batch);
+      return (await indexScans()) - before;
+    });
+    // One probe per key for the insert and one per stored key for its lock (the upsert of those adds one each):
+    // 500 + 2·100. Looking every key up before inserting took 500 more.
+    expect(probes).toBeLessThanOrEqual(500 + 2 * 100 + 10);
+    const [{ liked, rows }] = await db.query(
+      `SELECT count(*) FILTER (WHERE liked)::int AS liked, count(*)::int AS rows FROM video_user_signals WHERE project_id = $1`, [projectId]);
+    expect({ liked, rows }).toEqual({ liked: 100, rows: 500 });
+    await expect(differenceFromRebuild(projectId)).resolves.toBe('');
+  });
+
   /** Runs `work` in a transaction under `mode` and counts the rows of `table` it read (sequentially or by index). */
   async function rowsReadBy<T>(table: string, mode: 'force_custom_plan' | 'force_generic_plan', work: (tx: IngestTransaction) => Promise<T>): Promise<{ result: T; read: number }> {
     return db.transaction(async (t) => {

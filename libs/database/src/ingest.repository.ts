@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { rowsOf } from './sql';
+import { float8Column, textColumn, timestamptzColumn, uuidColumn } from './binary-arrays';
 import { DimensionDeltas, applyDimensionDeltas } from './dimension-deltas';
 import { FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, normalisePrompt } from '@flywheel/contracts';
 
@@ -189,8 +190,8 @@ export class IngestTransaction {
   }
 
   /**
-   * Reads and row-locks the signal rows that exist among `keys` (sorted, so concurrent batches lock in one order).
-   * Keys without a row are new: the caller folds them from empty and writes them with insertNewSignals.
+   * Reads and row-locks the signal rows that exist among `keys` (sorted, so concurrent batches lock in one order):
+   * the keys insertNewSignals did not insert, and keys touched without events.
    */
   async lockExistingSignals(keys: SignalKey[]): Promise<StoredSignal[]> {
     if (keys.length === 0) return [];
@@ -203,9 +204,10 @@ export class IngestTransaction {
   }
 
   /**
-   * Inserts rows for keys that had none, in their final state (one write instead of insert-then-update). A key that
-   * another batch inserted meanwhile is skipped and not returned: the caller locks it, refolds and updates it. The
-   * insert waits for that other transaction, so nothing is lost between the two.
+   * Inserts the rows folded from empty whose keys have none, in their final state (one write instead of
+   * insert-then-update); returns the keys inserted. A key whose row exists — stored before, or inserted by another
+   * batch meanwhile (the insert waits for that transaction, so nothing is lost between the two) — is skipped: the
+   * caller locks it with lockExistingSignals, refolds and updates it.
    */
   async insertNewSignals(signals: StoredSignal[]): Promise<Set<string>> {
     if (signals.length === 0) return new Set();
@@ -257,10 +259,10 @@ export class IngestTransaction {
     if (deltas.length === 0) return;
     const sorted = sortedByKey(deltas, rollupKey);
     const params: unknown[] = [
-      sorted.map((d) => d.projectId), sorted.map((d) => new Date(d.hourMs).toISOString()), sorted.map((d) => d.model),
-      sorted.map((d) => d.modelVersion), sorted.map((d) => d.category), sorted.map((d) => d.segment),
-      sorted.map((d) => d.policyId),
-      ...counters.map((_, i) => floatArrayLiteral(sorted, i)),
+      uuidColumn(sorted, (d) => d.projectId), timestamptzColumn(sorted, (d) => d.hourMs), textColumn(sorted, (d) => d.model),
+      textColumn(sorted, (d) => d.modelVersion), textColumn(sorted, (d) => d.category), textColumn(sorted, (d) => d.segment),
+      textColumn(sorted, (d) => d.policyId),
+      ...counters.map((_, i) => float8Column(sorted, (d) => d.values[i])),
     ];
     const base = 7;
     const texts = rollupStatements(counters);
@@ -290,11 +292,13 @@ export class IngestTransaction {
     if (live.length === 0) return;
     const video = unit === 'video';
     const sorted = sortedByKey(live, (d) => d.key);
-    const keyValues: unknown[][] = video
-      ? [sorted.map((d) => d.projectId), sorted.map((d) => (d as VideoClusterDelta).videoId), sorted.map((d) => d.model),
-        sorted.map((d) => d.modelVersion), sorted.map((d) => (d as VideoClusterDelta).category), sorted.map((d) => (d as VideoClusterDelta).segment)]
-      : [sorted.map((d) => d.projectId), sorted.map((d) => (d as UserClusterDelta).userHash), sorted.map((d) => d.model), sorted.map((d) => d.modelVersion)];
-    const params: unknown[] = [...keyValues, ...counters.map((_, i) => floatArrayLiteral(sorted, i))];
+    const keyValues: Buffer[] = video
+      ? [uuidColumn(sorted, (d) => d.projectId), textColumn(sorted, (d) => (d as VideoClusterDelta).videoId), textColumn(sorted, (d) => d.model),
+        textColumn(sorted, (d) => d.modelVersion), textColumn(sorted, (d) => (d as VideoClusterDelta).category),
+        textColumn(sorted, (d) => (d as VideoClusterDelta).segment)]
+      : [uuidColumn(sorted, (d) => d.projectId), textColumn(sorted, (d) => (d as UserClusterDelta).userHash), textColumn(sorted, (d) => d.model),
+        textColumn(sorted, (d) => d.modelVersion)];
+    const params: unknown[] = [...keyValues, ...counters.map((_, i) => float8Column(sorted, (d) => d.values[i]))];
     await this.run(
       clusterStatement(unit, counters, moments),
       params,
@@ -821,16 +825,6 @@ function sortedByKey<T>(list: T[], key: (item: T) => string): T[] {
   return list.map((item) => ({ item, k: key(item) }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
     .map((x) => x.item);
-}
-
-/**
- * A `float8[]` literal of counter `i` of each delta, written natively (Array.join: shortest round-trip decimals, which
- * float8in reads back exactly) instead of pg's per-element escaping. Counters are finite sums.
- */
-function floatArrayLiteral(deltas: { values: Float64Array }[], i: number): string {
-  const out = new Array<number>(deltas.length);
-  for (let j = 0; j < deltas.length; j++) out[j] = deltas[j].values[i];
-  return `{${out.join(',')}}`;
 }
 
 function rollupKey(d: RollupDelta): string {

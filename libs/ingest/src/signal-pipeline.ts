@@ -182,7 +182,6 @@ export class SignalPipeline {
       const stored = await tx.generationsOf(projectId, videoIds);
       for (const videoId of videoIds) dims.set(`${projectId}|${videoId}`, stored.get(videoId)?.dims ?? null);
     }
-    const stored = new Map((await tx.lockExistingSignals(keys)).map((s) => [keyId(s), s]));
     const quantiles = await this.quantiles.forProjects([...new Set(keys.map((k) => k.projectId))]);
     const refold = (key: SignalKey, events: FoldableEvent[], before: StoredSignal | undefined): StoredSignal => {
       const record: SignalRecord = before ? copyRecord(before.record) : emptySignalRecord();
@@ -193,22 +192,28 @@ export class SignalPipeline {
       return { ...key, record, rollup: { satisfaction, policyId: this.policy.id, hourMs, attributed } };
     };
 
-    // New rows are written once, in their final state; a key another batch created meanwhile is refolded on top.
-    // A key touched without events (a row to re-attribute) is only refolded where its row exists.
-    const fresh = new Map([...pending.entries].filter(([id, w]) => !stored.has(id) && w.events.length > 0)
+    // Insert first: most keys with events have no row yet (at 100k events, 95% of a batch's keys), and the insert
+    // finds out which do in the same index probes that write the new rows, so only the rest are looked up and locked
+    // (one probe per key fewer for the common case). A row is written once, in its final state; a key whose row
+    // exists — before, or inserted meanwhile by another batch, which the insert waits for — is skipped by the insert,
+    // then locked, refolded on top of what is stored and updated. A key touched without events (a row to
+    // re-attribute) is only locked and refolded where its row exists.
+    const fresh = new Map([...pending.entries].filter(([, w]) => w.events.length > 0)
       .map(([id, w]) => [id, refold(w.key, w.events, undefined)]));
     const inserted = await tx.insertNewSignals([...fresh.values()]);
-    const raced = [...fresh.keys()].filter((id) => !inserted.has(id)).map((id) => pending.entries.get(id)!.key);
-    for (const row of await tx.lockExistingSignals(raced)) stored.set(keyId(row), row);
+    const existing = [...pending.entries].filter(([id]) => !inserted.has(id)).map(([, w]) => w.key);
+    const stored = new Map((await tx.lockExistingSignals(existing)).map((s) => [keyId(s), s]));
 
     const rollups = new RollupAccumulator(this.policy.id);
     const updated: StoredSignal[] = [];
     for (const [id, { key, events }] of pending.entries) {
       const before = stored.get(id);
-      if (!before && !fresh.has(id)) continue;
+      if (!before && !inserted.has(id)) {
+        if (events.length === 0) continue;
+        throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
+      }
       const videoDims = dims.get(`${key.projectId}|${key.videoId}`) ?? null;
       if (before) withdraw(rollups, before, videoDims);
-      if (!before && !inserted.has(id)) throw new Error(`signal row ${id} neither inserted nor found; retrying the batch`);
       const after = before ? refold(key, events, before) : fresh.get(id)!;
       rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1, after.record.dimensionRatings);
       if (before) updated.push(after);
