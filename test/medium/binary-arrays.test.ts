@@ -1,6 +1,6 @@
 import { loadConfig } from '@flywheel/config';
 import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
-import { boolColumn, float4Column, float8Column, int2Column, int4Column, textColumn, timestamptzColumn, uuidColumn } from '../../libs/database/src/binary-arrays';
+import { boolColumn, float4Column, float8Column, int2Column, int4Column, textColumn, timestamptzColumn, uuidColumn } from '@flywheel/database';
 
 /**
  * Medium tier: the binary array parameters of the ingest path, read by the real PostgreSQL. What the server reads

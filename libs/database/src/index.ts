@@ -10,6 +10,7 @@ export * from './api-keys';
 export * from './satisfaction.repository';
 export * from './models.repository';
 export * from './sql';
+export * from './binary-arrays';
 export * from './evidence.repository';
 export * from './metrics.repository';
 export * from './dimension-metrics.repository';
