@@ -1,6 +1,6 @@
 import { decodeFeedbackEvent, decodeGeneration } from './decode';
 import { parseFeedbackBatch, toEventMessage } from './feedback-batch';
-import { lengthProblem, timestampProblem } from './field-rules';
+import { canonicalMs, lengthProblem, timestampProblem } from './field-rules';
 import { parseGenerationBatch, toGenerationMessage } from './generation-batch';
 
 const projectId = '7d0c4a52-1b1e-4c55-9f3e-0c1f2b3a4d5e';
@@ -31,6 +31,42 @@ describe('field rules', () => {
     const found = timestampProblem(value, Date.UTC(2026, 5, 1));
     if (problem === null) expect(found).toBeNull();
     else expect(found).toContain(problem);
+  });
+
+  it('reads exactly the strings Date#toISOString writes, to the same instant (seeded random and mutated strings)', () => {
+    /** The definition the fast reader replaces: a string is canonical when Date.parse and toISOString give it back. */
+    const roundTrip = (v: string): number => {
+      const ms = Date.parse(v);
+      return !Number.isNaN(ms) && new Date(ms).toISOString() === v ? ms : NaN;
+    };
+    let seed = 20261201;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const samples: string[] = ['2024-02-29T23:59:59.999Z', '2023-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2000-02-29T12:00:00.000Z',
+      '0000-01-01T00:00:00.000Z', '0099-12-31T23:59:59.999Z', '0100-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z',
+      '2026-12-01T24:00:00.000Z', '2026-12-01T23:60:00.000Z', '2026-12-01T23:59:60.000Z', '2026-13-01T00:00:00.000Z',
+      '2026-00-10T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-12-01T00:00:00.00aZ', '2026-12-01 00:00:00.000Z'];
+    const chars = '0123456789-:.TZ +a';
+    for (let i = 0; i < 20000; i++) {
+      const ms = Math.floor(random() * 253402300800000); // years 1970–9999
+      let v = new Date(ms).toISOString();
+      if (i % 2) {
+        // Replace one or two characters: most mutants are not canonical, some are other valid instants.
+        for (let k = 0; k < 1 + (i % 3 === 0 ? 1 : 0); k++) {
+          const at = Math.floor(random() * 24);
+          v = v.slice(0, at) + chars[Math.floor(random() * chars.length)] + v.slice(at + 1);
+        }
+      }
+      samples.push(v);
+    }
+    let canonical = 0;
+    for (const v of samples) {
+      const expected = roundTrip(v);
+      const found = canonicalMs(v);
+      if (!Number.isNaN(expected)) canonical++;
+      expect([v, found]).toEqual([v, expected]);
+    }
+    expect(canonical).toBeGreaterThan(10000);
+    expect(canonical).toBeLessThan(samples.length - 3000);
   });
 
   it('checks the window of a repeated timestamp against each call\'s clock (the remembered value changes nothing)', () => {

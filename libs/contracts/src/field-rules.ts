@@ -88,8 +88,8 @@ export function timestampProblem(value: unknown, now = Date.now()): string | nul
   // value is remembered: every event of a batch carries the same receivedAt (the window is still checked each time).
   if (typeof value === 'string' && value.length === 24 && value[23] === 'Z') {
     if (value === lastCanonical.text) return windowProblem(lastCanonical.ms, now);
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms) && new Date(ms).toISOString() === value) {
+    const ms = canonicalMs(value);
+    if (!Number.isNaN(ms)) {
       lastCanonical = { text: value, ms };
       return windowProblem(ms, now);
     }
@@ -106,6 +106,46 @@ export function timestampProblem(value: unknown, now = Date.now()): string | nul
 }
 
 let lastCanonical = { text: '', ms: 0 };
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Two decimal digits at `at`, or −1. */
+function digits2(v: string, at: number): number {
+  const a = v.charCodeAt(at) - 48;
+  const b = v.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The instant of a 24-character `YYYY-MM-DDTHH:MM:SS.mmmZ` (exactly the strings Date#toISOString writes for years
+ * 0–9999), or NaN: read digit by digit, a real calendar day and time of day, no Date.parse and no string built to
+ * compare (every event carries two timestamps, checked by the api and again by the worker).
+ */
+export function canonicalMs(v: string): number {
+  if (v.length !== 24 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84 || v.charCodeAt(13) !== 58
+      || v.charCodeAt(16) !== 58 || v.charCodeAt(19) !== 46 || v.charCodeAt(23) !== 90) return NaN;
+  const century = digits2(v, 0);
+  const yy = digits2(v, 2);
+  const month = digits2(v, 5);
+  const day = digits2(v, 8);
+  const hour = digits2(v, 11);
+  const minute = digits2(v, 14);
+  const second = digits2(v, 17);
+  const msHigh = digits2(v, 20);
+  const msLow = v.charCodeAt(22) - 48;
+  if (century < 0 || yy < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59
+      || second < 0 || second > 59 || msHigh < 0 || msLow < 0 || msLow > 9) return NaN;
+  const year = century * 100 + yy;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return NaN;
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
+  const date = new Date(0);
+  if (year < 100) {
+    date.setUTCFullYear(year, month - 1, day);
+    return date.setUTCHours(hour, minute, second, msHigh * 10 + msLow);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, msHigh * 10 + msLow);
+}
 
 function windowProblem(ms: number, now: number): string | null {
   if (ms < EARLIEST_OCCURRED_AT) return 'is before 2015-01-01';

@@ -125,21 +125,19 @@ export class IngestTransaction {
    */
   async insertEvents(events: FeedbackEventMessage[]): Promise<FeedbackEventMessage[]> {
     if (events.length === 0) return [];
-    // One JSON document a batch, as for signals (see SIGNAL_INSERT).
+    // One JSON document a batch, with short keys and absent values left out, as for signals (see SIGNAL_INSERT).
     // The time comes back as epoch milliseconds (a float8, parsed as a number), not as a timestamptz for a Date.
     const rows: { project_id: string; event_id: string; occurred_ms: number }[] = await this.run(
       `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
                                     session_id, request_id, watch_ms, duration_ms, rating, dimension)
-       SELECT * FROM json_to_recordset($1::json) AS e(project_id uuid, event_id text, type text, video_id text,
-                     user_hash text, occurred_at timestamptz, received_at timestamptz, session_id text, request_id text,
-                     watch_ms float8, duration_ms float8, rating int2, dimension text)
+       SELECT * FROM json_to_recordset($1::json) AS e(p uuid, i text, t text, v text, u text, o timestamptz,
+                     r timestamptz, s text, q text, w float8, d float8, g int2, m text)
        ON CONFLICT DO NOTHING
        RETURNING project_id, event_id, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms`,
       [JSON.stringify(events.map((e) => ({
-        project_id: e.projectId, event_id: e.eventId, type: e.type, video_id: e.videoId, user_hash: e.userHash,
-        occurred_at: toMillisecond(e.occurredAt), received_at: e.receivedAt, session_id: e.sessionId ?? null, request_id: e.requestId ?? null,
-        watch_ms: e.watchMs ?? null, duration_ms: e.durationMs ?? null,
-        rating: e.rating === undefined ? null : Math.round(e.rating), dimension: e.dimension ?? null,
+        p: e.projectId, i: e.eventId, t: e.type, v: e.videoId, u: e.userHash, o: toMillisecond(e.occurredAt), r: e.receivedAt,
+        s: e.sessionId ?? undefined, q: e.requestId ?? undefined, w: e.watchMs ?? undefined, d: e.durationMs ?? undefined,
+        g: e.rating === undefined || e.rating === null ? undefined : Math.round(e.rating), m: e.dimension ?? undefined,
       })))],
     );
     const fresh = new Set(rows.map((r) => `${r.project_id}|${r.event_id}|${r.occurred_ms}`));
@@ -238,16 +236,21 @@ export class IngestTransaction {
   }
 
   /**
-   * Adds the deltas to their hourly rollups in one statement, then the same deltas summed per UTC day to the daily
-   * rollups in another (rollups are sums, so order does not matter); then the per-video and per-user aggregates with
-   * their cluster moments (applyClusterDeltas). The one writer of these tables, in the caller's transaction, so they
-   * can never disagree. Rows are upserted in key order, tables always in this order (concurrent batches lock them in
-   * one order). A feature that takes contributions out (a user's deletion) goes through here and reaches them all.
+   * Adds the deltas to the per-video and per-user aggregates (applyClusterDeltas, which also works out what that
+   * changes in the cluster moments), then to their hourly rollups, the same deltas summed per UTC day to the daily
+   * rollups, and the moment changes to cluster_moments. The one writer of these tables, in the caller's transaction,
+   * so they can never disagree. Rows are upserted in key order, tables always in this order (concurrent batches lock
+   * them in one order). The shared rows come last: a rollup or moment row (per hour or per model version) is one
+   * that every concurrent batch writes, and its row lock is held until commit, so the others wait for it only for the
+   * end of the transaction, not for the aggregate upserts as well (the aggregates are per video and per user: few
+   * batches touch the same one). A feature that takes contributions out (a user's deletion) goes through here and
+   * reaches them all.
    */
   async applyRollupDeltas(derived: DerivedDeltas, counters: readonly string[], moments: readonly MomentSpec[]): Promise<void> {
+    const videoMoments = await this.applyClusterDeltas('video', derived.videos, counters, moments);
+    const userMoments = await this.applyClusterDeltas('user', derived.users, counters, moments);
     await this.applyHourlyAndDaily(derived.rollups, counters);
-    await this.applyClusterDeltas('video', derived.videos, counters, moments);
-    await this.applyClusterDeltas('user', derived.users, counters, moments);
+    await this.applyMomentDeltas([...videoMoments, ...userMoments], moments);
   }
 
   /** The per-dimension sums (dimension-deltas.ts): one statement, called only when there are deltas. */
@@ -278,18 +281,18 @@ export class IngestTransaction {
   }
 
   /**
-   * Adds per-cluster deltas to video_aggregates or user_aggregates and, in the same statement, the resulting change
-   * of the cluster moments: a cluster whose sums went from S − δ to S (S read back with RETURNING, under the row's
-   * lock) changes Σ S_a·S_b by δ_a·S_b + S_a·δ_b − δ_a·δ_b, and the cluster count by [S_viewers > 0] −
-   * [S_viewers − δ_viewers > 0]. Moment rows are upserted in key order: video moments per (model, model version,
-   * category, segment) — a video never spans those — and user moments per (model, model version) (category and
-   * segment '': a user spans them).
+   * Adds per-cluster deltas to video_aggregates or user_aggregates and, in the same statement, works out the
+   * resulting change of the cluster moments: a cluster whose sums went from S − δ to S (S read back with RETURNING,
+   * under the row's lock) changes Σ S_a·S_b by δ_a·S_b + S_a·δ_b − δ_a·δ_b, and the cluster count by [S_viewers > 0]
+   * − [S_viewers − δ_viewers > 0]. Returns those changes summed per moment row (applyMomentDeltas writes them): video
+   * moments per (model, model version, category, segment) — a video never spans those — and user moments per (model,
+   * model version) (category and segment '': a user spans them).
    */
   private async applyClusterDeltas(
     unit: 'video' | 'user', deltas: (VideoClusterDelta | UserClusterDelta)[], counters: readonly string[], moments: readonly MomentSpec[],
-  ): Promise<void> {
+  ): Promise<Record<string, unknown>[]> {
     const live = deltas.filter((d) => d.values.some((v) => v !== 0));
-    if (live.length === 0) return;
+    if (live.length === 0) return [];
     const video = unit === 'video';
     const sorted = sortedByKey(live, (d) => d.key);
     const keyValues: Buffer[] = video
@@ -299,10 +302,19 @@ export class IngestTransaction {
       : [uuidColumn(sorted, (d) => d.projectId), textColumn(sorted, (d) => (d as UserClusterDelta).userHash), textColumn(sorted, (d) => d.model),
         textColumn(sorted, (d) => d.modelVersion)];
     const params: unknown[] = [...keyValues, ...counters.map((_, i) => float8Column(sorted, (d) => d.values[i]))];
-    await this.run(
-      clusterStatement(unit, counters, moments),
-      params,
-    );
+    return this.run(clusterStatement(unit, counters, moments), params);
+  }
+
+  /** Adds the moment changes of applyClusterDeltas to cluster_moments, rows in key order. */
+  private async applyMomentDeltas(rows: Record<string, unknown>[], moments: readonly MomentSpec[]): Promise<void> {
+    if (rows.length === 0) return;
+    const sorted = sortedByKey(rows, (r) => `${r.project_id}|${r.unit}|${r.model}|${r.model_version}|${r.category}|${r.segment}`);
+    const text = (column: string) => textColumn(sorted, (r) => r[column] as string);
+    const float = (column: string) => float8Column(sorted, (r) => Number(r[column]));
+    await this.run(momentStatement(moments), [
+      uuidColumn(sorted, (r) => r.project_id as string), text('unit'), text('model'), text('model_version'), text('category'),
+      text('segment'), float('clusters'), ...moments.map((m) => float(m.name)),
+    ]);
   }
 
   // ---- deletion (a user's data, a project) ----
@@ -610,40 +622,42 @@ function float32Array(features: number[]): string {
   return `${out}}`;
 }
 
-/** The multi-row insert of signal rows that upsertSignals and insertNewSignals complete with their ON CONFLICT. */
 /**
+ * The multi-row insert of signal rows that upsertSignals and insertNewSignals complete with their ON CONFLICT.
  * Signal rows go to PostgreSQL as one JSON document a batch (json_to_recordset): JSON.stringify runs natively,
  * where 31 unnest arrays cost a JS pass each plus pg's per-element escaping of every string (the jsonb columns
- * worst: each element is itself JSON full of quotes).
+ * worst: each element is itself JSON full of quotes). The document's keys are short (the record's columns are
+ * matched to the table's by position, so their names only have to agree with signalParams), booleans are 1 or 0,
+ * and an absent value is left out (a missing key reads as null): a batch's document is less than half as long,
+ * which is less for JavaScript to write, for the socket to carry and for the server to parse.
  */
 const SIGNAL_INSERT = `INSERT INTO video_user_signals AS s (project_id, video_id, user_hash, impressed, played, completed,
          max_watch_ratio, max_watch_ms, duration_ms, liked, favorited, shared, downloaded, exported, commented,
          rating, dimension_ratings, chosen, passed_over, regenerated, discarded, disliked, reported, clock,
          event_count, first_event_at, last_event_at, satisfaction, policy_id, rollup_hour, rollup_attributed,
          updated_at)
-  SELECT u.*, now() FROM json_to_recordset($1::json) AS u(project_id uuid, video_id text, user_hash text,
-         impressed bool, played bool, completed bool, max_watch_ratio real, max_watch_ms float8, duration_ms float8,
-         liked bool, favorited bool, shared bool, downloaded bool, exported bool, commented bool, rating int2,
-         dimension_ratings jsonb, chosen bool, passed_over bool, regenerated bool, discarded bool, disliked bool,
-         reported bool, clock jsonb, event_count int4, first_event_at timestamptz, last_event_at timestamptz,
-         satisfaction real, policy_id text, rollup_hour timestamptz, rollup_attributed bool)`;
+  SELECT u.*, now() FROM json_to_recordset($1::json) AS u(p uuid, v text, u text,
+         im bool, pl bool, co bool, wr real, wm float8, du float8,
+         li bool, fa bool, sh bool, dn bool, ex bool, cm bool, ra int2,
+         dr jsonb, ch bool, po bool, rg bool, dc bool, dl bool,
+         rp bool, ck jsonb, n int4, f timestamptz, l timestamptz,
+         sa real, pi text, h timestamptz, at bool)`;
 
 function signalParams(signals: StoredSignal[]): unknown[] {
-  const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const ts = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+  const b = (flag: boolean) => (flag ? 1 : 0);
   return [JSON.stringify(signals.map((x) => {
     const r = x.record;
     return {
-      project_id: x.projectId, video_id: x.videoId, user_hash: x.userHash, impressed: r.impressed, played: r.played,
-      completed: r.completed,
+      p: x.projectId, v: x.videoId, u: x.userHash, im: b(r.impressed), pl: b(r.played), co: b(r.completed),
       // real: its float32 rounding (a ratio like 1e-300 would underflow and fail the batch on every retry).
-      max_watch_ratio: r.maxWatchRatio === null ? null : Math.fround(r.maxWatchRatio),
-      max_watch_ms: r.maxWatchMs, duration_ms: r.durationMs,
-      liked: r.liked, favorited: r.favorited, shared: r.shared, downloaded: r.downloaded, exported: r.exported,
-      commented: r.commented, rating: r.rating, dimension_ratings: r.dimensionRatings, chosen: r.chosen,
-      passed_over: r.passedOver, regenerated: r.regenerated, discarded: r.discarded, disliked: r.disliked,
-      reported: r.reported, clock: r.clock, event_count: r.eventCount, first_event_at: ts(r.firstEventAt),
-      last_event_at: ts(r.lastEventAt), satisfaction: x.rollup?.satisfaction ?? null, policy_id: x.rollup?.policyId ?? null,
-      rollup_hour: x.rollup ? ts(x.rollup.hourMs) : null, rollup_attributed: x.rollup?.attributed ?? false,
+      wr: r.maxWatchRatio === null ? undefined : Math.fround(r.maxWatchRatio),
+      wm: r.maxWatchMs ?? undefined, du: r.durationMs ?? undefined,
+      li: b(r.liked), fa: b(r.favorited), sh: b(r.shared), dn: b(r.downloaded), ex: b(r.exported), cm: b(r.commented),
+      ra: r.rating ?? undefined, dr: r.dimensionRatings, ch: b(r.chosen), po: b(r.passedOver), rg: b(r.regenerated),
+      dc: b(r.discarded), dl: b(r.disliked), rp: b(r.reported), ck: r.clock, n: r.eventCount, f: ts(r.firstEventAt),
+      l: ts(r.lastEventAt), sa: x.rollup?.satisfaction, pi: x.rollup?.policyId, h: x.rollup ? ts(x.rollup.hourMs) : undefined,
+      at: b(x.rollup?.attributed ?? false),
     };
   }))];
 }
@@ -712,14 +726,20 @@ function buildClusterStatement(unit: 'video' | 'user', counters: readonly string
            ${counters.map((c) => `${c} = a.${c} + excluded.${c}`).join(', ')}
          RETURNING ${keyColumns.map((c) => `a.${c}`).join(', ')}, ${[...new Set(moments.flatMap((m) => [m.a, m.b]).concat('viewers'))].map((c) => `a.${c}`).join(', ')}
        )
-       INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, category, segment, clusters, ${moments.map((m) => m.name).join(', ')})
-       SELECT u.project_id, '${unit}', u.model, u.model_version, ${video ? 'u.category, u.segment' : "'', ''"},
-              sum((u.viewers > 0)::int - (u.viewers - d.d_viewers > 0)::int), ${moments.map(momentDelta).join(', ')}
+       SELECT u.project_id, '${unit}' AS unit, u.model, u.model_version, ${video ? 'u.category, u.segment' : "'' AS category, '' AS segment"},
+              sum((u.viewers > 0)::int - (u.viewers - d.d_viewers > 0)::int)::float8 AS clusters,
+              ${moments.map((m) => `${momentDelta(m)} AS ${m.name}`).join(', ')}
          FROM u JOIN d ON ${join}
-        GROUP BY 1, 2, 3, 4, 5, 6
-        ORDER BY 1, 2, 3, 4, 5, 6
+        GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
+/** The upsert of applyMomentDeltas, for these moments. */
+function momentStatement(moments: readonly MomentSpec[]): string {
+  return memoText(moments, 'moments', () => `INSERT INTO cluster_moments AS m (project_id, unit, model, model_version, category, segment, clusters, ${moments.map((m) => m.name).join(', ')})
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
+              ${moments.map((_, i) => `$${8 + i}::float8[]`).join(', ')})
        ON CONFLICT (project_id, unit, model, model_version, category, segment) DO UPDATE SET
-         clusters = m.clusters + excluded.clusters, ${moments.map((x) => `${x.name} = m.${x.name} + excluded.${x.name}`).join(', ')}`;
+         clusters = m.clusters + excluded.clusters, ${moments.map((x) => `${x.name} = m.${x.name} + excluded.${x.name}`).join(', ')}`);
 }
 
 /** The pg client under a TypeORM query runner (what run() needs of it). */
