@@ -17,7 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TestDatabase } from '@flywheel/database/testing';
 import { ROLLUP_COLUMNS } from '@flywheel/database';
-import { MOMENT_COLUMNS } from '@flywheel/satisfaction';
+import { MOMENT_COLUMNS, MOMENT_COUNTERS } from '@flywheel/satisfaction';
 
 export const VERSIONS = 8;
 const CATEGORIES = ['pets', 'travel', 'food', 'sports', 'fashion', 'music'];
@@ -233,10 +233,11 @@ export async function seedProject(db: TestDatabase, plan: SeedPlan, log: SeedLog
       [projectId],
     );
     await db.query(
-      `INSERT INTO user_aggregates (project_id, user_hash, model, model_version, ${ROLLUP_COLUMNS.join(', ')})
-       SELECT $1, s.user_hash, g.model, g.model_version, ${COUNTERS.replace(/ AS \w+/g, '')}
-         FROM bench_scored s JOIN generations g ON g.project_id = $1 AND g.video_id = s.video_id
-        GROUP BY 2, 3, 4`,
+      `INSERT INTO user_aggregates (project_id, user_hash, model, model_version, ${MOMENT_COUNTERS.join(', ')})
+       SELECT project_id, user_hash, model, model_version, ${MOMENT_COUNTERS.join(', ')}
+         FROM (SELECT $1::uuid AS project_id, s.user_hash, g.model, g.model_version, ${COUNTERS}
+                 FROM bench_scored s JOIN generations g ON g.project_id = $1 AND g.video_id = s.video_id
+                GROUP BY 2, 3, 4) AS u`,
       [projectId],
     );
     const moments = MOMENT_COLUMNS.map((m) => `sum(${m.a} * ${m.b})`).join(', ');

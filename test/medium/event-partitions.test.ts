@@ -136,6 +136,20 @@ describe('feedback_events time partitions, retention and the migration (medium)'
       expect(signal).toEqual({ event_count: 3, liked: true, shared: true });
     });
 
+    it('one batch holding an eventId twice, at two times (two partitions): stores and folds both, also next to events known by id alone', async () => {
+      const first = event(projectId, 'twice', 'like', 'x', 'u', day(2, 10));
+      const second = event(projectId, 'twice', 'share', 'x', 'u', day(3, 9));
+      const other = event(projectId, 'once', 'play', 'x', 'u2', day(3, 9));
+      await expect(ingestEvents([first, other, second])).resolves.toBe(3);
+      await expect(ingestEvents([first, other, second])).resolves.toBe(0);
+      const [signal] = await db.query(
+        `SELECT event_count, liked, shared FROM video_user_signals WHERE project_id = $1 AND video_id = 'x' AND user_hash = 'h-u'`, [projectId]);
+      expect(signal).toEqual({ event_count: 2, liked: true, shared: true });
+      const incremental = await readDerivedState(db, projectId);
+      await rebuildProject(ingest, quantiles, CURRENT_POLICY, projectId);
+      expect(diffDerivedState(incremental, await readDerivedState(db, projectId))).toBe('');
+    });
+
     it('a retry with another occurredAt (here the next day: another partition) is a second event, and state still equals a rebuild', async () => {
       const first = event(projectId, 'r-1', 'like', 'w', 'u', day(0, 10));
       const resent = { ...first, occurredAt: new Date(day(1, 9)).toISOString() };

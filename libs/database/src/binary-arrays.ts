@@ -32,19 +32,16 @@ function header(buffer: Buffer, count: number, oid: number, hasNull: boolean): n
   return 20;
 }
 
-/** A fixed-width element type: `size` bytes each, written by `write` (nulls as −1). */
+/** A fixed-width element type: `size` bytes each, written by `write` (nulls as −1). One pass over the rows. */
 function fixed<T>(oid: number, size: number, write: (buffer: Buffer, offset: number, value: T) => void) {
   return <R>(rows: readonly R[], pick: (row: R) => T | null | undefined): Buffer => {
-    let nulls = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const v = pick(rows[i]);
-      if (v === null || v === undefined) nulls++;
-    }
-    const buffer = Buffer.allocUnsafe(20 + rows.length * 4 + (rows.length - nulls) * size);
-    let at = header(buffer, rows.length, oid, nulls > 0);
+    const buffer = Buffer.allocUnsafe(20 + rows.length * (4 + size));
+    let at = header(buffer, rows.length, oid, false);
+    let hasNull = false;
     for (let i = 0; i < rows.length; i++) {
       const v = pick(rows[i]);
       if (v === null || v === undefined) {
+        hasNull = true;
         buffer.writeInt32BE(-1, at);
         at += 4;
       } else {
@@ -53,6 +50,7 @@ function fixed<T>(oid: number, size: number, write: (buffer: Buffer, offset: num
         at += 4 + size;
       }
     }
+    if (hasNull) buffer.writeInt32BE(1, 4);
     return buffer.subarray(0, at);
   };
 }

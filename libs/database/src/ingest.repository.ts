@@ -126,20 +126,27 @@ export class IngestTransaction {
   async insertEvents(events: FeedbackEventMessage[]): Promise<FeedbackEventMessage[]> {
     if (events.length === 0) return [];
     // One JSON document a batch, with short keys and absent values left out, as for signals (see SIGNAL_INSERT).
-    // The time comes back as epoch milliseconds (a float8, parsed as a number), not as a timestamptz for a Date.
-    const rows: { project_id: string; event_id: string; occurred_ms: number }[] = await this.run(
-      `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
-                                    session_id, request_id, watch_ms, duration_ms, rating, dimension)
-       SELECT * FROM json_to_recordset($1::json) AS e(p uuid, i text, t text, v text, u text, o timestamptz,
-                     r timestamptz, s text, q text, w float8, d float8, g int2, m text)
-       ON CONFLICT DO NOTHING
-       RETURNING project_id, event_id, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms`,
-      [JSON.stringify(events.map((e) => ({
-        p: e.projectId, i: e.eventId, t: e.type, v: e.videoId, u: e.userHash, o: toMillisecond(e.occurredAt), r: e.receivedAt,
-        s: e.sessionId ?? undefined, q: e.requestId ?? undefined, w: e.watchMs ?? undefined, d: e.durationMs ?? undefined,
-        g: e.rating === undefined || e.rating === null ? undefined : Math.round(e.rating), m: e.dimension ?? undefined,
-      })))],
-    );
+    const document = JSON.stringify(events.map((e) => ({
+      p: e.projectId, i: e.eventId, t: e.type, v: e.videoId, u: e.userHash, o: toMillisecond(e.occurredAt), r: e.receivedAt,
+      s: e.sessionId ?? undefined, q: e.requestId ?? undefined, w: e.watchMs ?? undefined, d: e.durationMs ?? undefined,
+      g: e.rating === undefined || e.rating === null ? undefined : Math.round(e.rating), m: e.dimension ?? undefined,
+    })));
+    // An eventId names one event of the batch (the worker's batches: it drops repeats before): what was stored is
+    // told by (project, eventId). Otherwise by the whole key, the time coming back as epoch milliseconds.
+    const times = new Map<string, string>();
+    let byTime = false;
+    for (const e of events) {
+      const id = `${e.projectId}|${e.eventId}`;
+      const seen = times.get(id);
+      if (seen === undefined) times.set(id, e.occurredAt);
+      else if (seen !== e.occurredAt) byTime = true;
+    }
+    if (!byTime) {
+      const rows: { project_id: string; event_id: string }[] = await this.run(EVENTS_INSERT, [document]);
+      const fresh = new Set(rows.map((r) => `${r.project_id}|${r.event_id}`));
+      return events.filter((e) => fresh.delete(`${e.projectId}|${e.eventId}`));
+    }
+    const rows: { project_id: string; event_id: string; occurred_ms: number }[] = await this.run(EVENTS_INSERT_TIMED, [document]);
     const fresh = new Set(rows.map((r) => `${r.project_id}|${r.event_id}|${r.occurred_ms}`));
     return events.filter((e) => fresh.delete(`${e.projectId}|${e.eventId}|${Date.parse(e.occurredAt)}`));
   }
@@ -247,8 +254,8 @@ export class IngestTransaction {
    * reaches them all.
    */
   async applyRollupDeltas(derived: DerivedDeltas, counters: readonly string[], moments: readonly MomentSpec[]): Promise<void> {
-    const videoMoments = await this.applyClusterDeltas('video', derived.videos, counters, moments);
-    const userMoments = await this.applyClusterDeltas('user', derived.users, counters, moments);
+    const videoMoments = await this.applyClusterDeltas('video', derived.videos, counters, counters, moments);
+    const userMoments = await this.applyClusterDeltas('user', derived.users, counters, userCounters(counters, moments), moments);
     await this.applyHourlyAndDaily(derived.rollups, counters);
     await this.applyMomentDeltas([...videoMoments, ...userMoments], moments);
   }
@@ -289,9 +296,12 @@ export class IngestTransaction {
    * model version) (category and segment '': a user spans them).
    */
   private async applyClusterDeltas(
-    unit: 'video' | 'user', deltas: (VideoClusterDelta | UserClusterDelta)[], counters: readonly string[], moments: readonly MomentSpec[],
+    unit: 'video' | 'user', deltas: (VideoClusterDelta | UserClusterDelta)[], all: readonly string[], counters: readonly string[],
+    moments: readonly MomentSpec[],
   ): Promise<Record<string, unknown>[]> {
-    const live = deltas.filter((d) => d.values.some((v) => v !== 0));
+    // The deltas are indexed like `all`; the table keeps `counters` of them. A delta that changes none is not written.
+    const indexes = counters.map((c) => all.indexOf(c));
+    const live = deltas.filter((d) => indexes.some((i) => d.values[i] !== 0));
     if (live.length === 0) return [];
     const video = unit === 'video';
     const sorted = sortedByKey(live, (d) => d.key);
@@ -301,7 +311,7 @@ export class IngestTransaction {
         textColumn(sorted, (d) => (d as VideoClusterDelta).segment)]
       : [uuidColumn(sorted, (d) => d.projectId), textColumn(sorted, (d) => (d as UserClusterDelta).userHash), textColumn(sorted, (d) => d.model),
         textColumn(sorted, (d) => d.modelVersion)];
-    const params: unknown[] = [...keyValues, ...counters.map((_, i) => float8Column(sorted, (d) => d.values[i]))];
+    const params: unknown[] = [...keyValues, ...indexes.map((i) => float8Column(sorted, (d) => d.values[i]))];
     return this.run(clusterStatement(unit, counters, moments), params);
   }
 
@@ -662,6 +672,15 @@ function signalParams(signals: StoredSignal[]): unknown[] {
   }))];
 }
 
+/** The insert of insertEvents (the record's columns match the table's by position; keys as in its document). */
+const EVENTS_INSERT = `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at,
+                                    session_id, request_id, watch_ms, duration_ms, rating, dimension)
+       SELECT * FROM json_to_recordset($1::json) AS e(p uuid, i text, t text, v text, u text, o timestamptz,
+                     r timestamptz, s text, q text, w float8, d float8, g int2, m text)
+       ON CONFLICT DO NOTHING
+       RETURNING project_id, event_id`;
+const EVENTS_INSERT_TIMED = `${EVENTS_INSERT}, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms`;
+
 /** Statement texts built once per input (the same string each call: preparedName hashes it once, nothing is rebuilt). */
 const statementTexts = new WeakMap<object, Map<string, string>>();
 function memoText(owner: object, key: string, build: () => string): string {
@@ -694,6 +713,23 @@ function rollupStatements(counters: readonly string[]): { hourly: string; daily:
        ON CONFLICT (project_id, day, model, model_version, category, segment) DO UPDATE SET
          ${counters.map((c) => `${c} = d.${c} + excluded.${c}`).join(', ')}`),
   };
+}
+
+/**
+ * The counters user_aggregates keeps: those the moments pair up, and `viewers` (libs/satisfaction MOMENT_COUNTERS;
+ * the migration NarrowUserAggregates). A user's sums serve only the user side of the moments.
+ */
+function userCounters(counters: readonly string[], moments: readonly MomentSpec[]): readonly string[] {
+  return memoList(moments, counters, () => counters.filter((c) => c === 'viewers' || moments.some((m) => m.a === c || m.b === c)));
+}
+
+const counterLists = new WeakMap<object, WeakMap<object, readonly string[]>>();
+function memoList(a: object, b: object, build: () => readonly string[]): readonly string[] {
+  let inner = counterLists.get(a);
+  if (!inner) counterLists.set(a, (inner = new WeakMap()));
+  let list = inner.get(b);
+  if (!list) inner.set(b, (list = build()));
+  return list;
 }
 
 /** The statement of applyClusterDeltas for one unit, these counters and these moments. */

@@ -60,3 +60,11 @@ export const MOMENT_COLUMNS: readonly MomentColumn[] = (() => {
 })();
 
 export const counterIndex = (c: RollupCounter): number => ROLLUP_COUNTERS.indexOf(c);
+
+/**
+ * The counters a per-user aggregate keeps (user_aggregates): those the moments pair up, and `viewers` (the cluster
+ * count). The per-user sums serve only the user side of the cluster moments, so the other counters are not kept.
+ */
+export const MOMENT_COUNTERS: readonly RollupCounter[] = ROLLUP_COUNTERS.filter(
+  (c) => c === 'viewers' || MOMENT_COLUMNS.some((m) => m.a === c || m.b === c),
+);
