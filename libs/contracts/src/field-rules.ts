@@ -117,6 +117,15 @@ function digits2(v: string, at: number): number {
 }
 
 /**
+ * The instant of a timestamp this contract took, in Unix milliseconds as Date.parse reads it (digits past the
+ * millisecond dropped): the canonical form digit by digit, any other accepted form through Date.parse.
+ */
+export function instantMs(value: string): number {
+  const ms = canonicalMs(value);
+  return Number.isNaN(ms) ? Date.parse(value) : ms;
+}
+
+/**
  * The instant of a 24-character `YYYY-MM-DDTHH:MM:SS.mmmZ` (exactly the strings Date#toISOString writes for years
  * 0–9999), or NaN: read digit by digit, a real calendar day and time of day, no Date.parse and no string built to
  * compare (every event carries two timestamps, checked by the api and again by the worker).

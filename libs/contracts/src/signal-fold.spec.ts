@@ -1,4 +1,5 @@
 import { FoldableEvent, emptySignalRecord, foldEvent } from './signal-fold';
+import { emptySignalState } from './signal-state';
 
 const at = (ms: number, type: FoldableEvent['type'], extra: Partial<FoldableEvent> = {}): FoldableEvent => ({
   type, eventId: `e${ms}-${type}`, occurredAtMs: ms, ...extra,
@@ -62,5 +63,15 @@ describe('foldEvent', () => {
   it('counts events but not a synthetic passed_over, which still dates the row', () => {
     const record = fold([at(5, 'play'), at(2, 'share'), at(9, 'passed_over')]);
     expect(record).toMatchObject({ eventCount: 2, firstEventAt: 2, lastEventAt: 9, shared: true, passedOver: true });
+  });
+});
+
+describe('emptySignalRecord', () => {
+  it('is the empty signal state plus an empty clock and no events (the two literals cannot drift apart)', () => {
+    expect(emptySignalRecord()).toStrictEqual({ ...emptySignalState(), clock: {}, eventCount: 0, firstEventAt: null, lastEventAt: null });
+    const a = emptySignalRecord();
+    a.dimensionRatings.visual_quality = 5;
+    a.clock.liked = [1, 'e'];
+    expect(emptySignalRecord()).toMatchObject({ dimensionRatings: {}, clock: {} });
   });
 });

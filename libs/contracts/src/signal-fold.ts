@@ -1,5 +1,5 @@
 import { EventType } from './events';
-import { SignalState, emptySignalState } from './signal-state';
+import { SignalState } from './signal-state';
 
 /**
  * Signal state plus the clock that makes folding order-independent: toggles (like/unlike, favorite/unfavorite) and
@@ -27,7 +27,13 @@ export interface FoldableEvent {
 export const MAX_WATCH_RATIO = 1.5;
 
 export function emptySignalRecord(): SignalRecord {
-  return { ...emptySignalState(), clock: {}, eventCount: 0, firstEventAt: null, lastEventAt: null };
+  // One literal (not a spread of emptySignalState): a row of every new key is built here.
+  return {
+    impressed: false, played: false, completed: false, maxWatchRatio: null, maxWatchMs: null, durationMs: null,
+    liked: false, favorited: false, shared: false, downloaded: false, exported: false, commented: false,
+    rating: null, dimensionRatings: {}, chosen: false, passedOver: false, regenerated: false, discarded: false,
+    disliked: false, reported: false, clock: {}, eventCount: 0, firstEventAt: null, lastEventAt: null,
+  };
 }
 
 /** True when (ms, id) is newer than what the clock holds for `field`; then records it. */

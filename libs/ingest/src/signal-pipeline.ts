@@ -1,5 +1,5 @@
 import {
-  FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, emptySignalRecord, foldEvent,
+  FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, emptySignalRecord, foldEvent, instantMs,
 } from '@flywheel/contracts';
 import {
   DerivedDeltas, DimensionRollupDelta, DimensionUserDelta, DimensionVideoDelta, IngestTransaction, PassedOverRow, RollupDelta, SignalKey, StoredSignal, UNATTRIBUTED, UserClusterDelta,
@@ -8,7 +8,7 @@ import {
 import { groupBy } from '@flywheel/preferences';
 import {
   DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, ROLLUP_COUNTERS, SatisfactionPolicyParams, WatchQuantiles,
-  contributionOf, dimensionContribution, scoreAndContribute,
+  contributionInto, dimensionContribution, scoreOf,
 } from '@flywheel/satisfaction';
 
 export const HOUR_MS = 3_600_000;
@@ -186,7 +186,7 @@ export class SignalPipeline {
     const refold = (key: SignalKey, events: FoldableEvent[], before: StoredSignal | undefined): StoredSignal => {
       const record: SignalRecord = before ? copyRecord(before.record) : emptySignalRecord();
       for (const event of events) foldEvent(record, event);
-      const { satisfaction } = scoreAndContribute(record, this.policy, quantiles.get(key.projectId)!);
+      const satisfaction = scoreOf(record, this.policy, quantiles.get(key.projectId)!);
       const hourMs = Math.floor(record.firstEventAt! / HOUR_MS) * HOUR_MS;
       const attributed = Boolean(dims.get(`${key.projectId}|${key.videoId}`));
       return { ...key, record, rollup: { satisfaction, policyId: this.policy.id, hourMs, attributed } };
@@ -215,13 +215,16 @@ export class SignalPipeline {
       const videoDims = dims.get(`${key.projectId}|${key.videoId}`) ?? null;
       if (before) withdraw(rollups, before, videoDims);
       const after = before ? refold(key, events, before) : fresh.get(id)!;
-      rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionOf(after.record, after.rollup!.satisfaction), 1, after.record.dimensionRatings);
+      rollups.add(key, after.rollup!.hourMs, videoDims ?? UNATTRIBUTED, contributionInto(scratch, after.record, after.rollup!.satisfaction), 1, after.record.dimensionRatings);
       if (before) updated.push(after);
     }
     await tx.upsertSignals(updated);
     await applyDerivedDeltas(tx, rollups.deltas());
   }
 }
+
+/** The contribution being added (RollupAccumulator.add reads it at once and keeps nothing of it). */
+const scratch = new Float64Array(ROLLUP_COUNTERS.length);
 
 /**
  * Takes back what a stored row contributed to the rollups (nothing if it never was rolled up): under its video's
@@ -230,7 +233,7 @@ export class SignalPipeline {
 function withdraw(rollups: RollupAccumulator, row: StoredSignal, videoDims: VideoDims | null): void {
   if (!row.rollup) return;
   const dims = row.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
-  rollups.add(row, row.rollup.hourMs, dims, contributionOf(row.record, row.rollup.satisfaction), -1, row.record.dimensionRatings);
+  rollups.add(row, row.rollup.hourMs, dims, contributionInto(scratch, row.record, row.rollup.satisfaction), -1, row.record.dimensionRatings);
 }
 
 /** Events to fold per signal row, keyed by project|video|user. */
@@ -392,7 +395,7 @@ function keyId(k: SignalKey): string {
 
 export function toFoldable(e: FeedbackEventMessage): FoldableEvent {
   return {
-    type: e.type, eventId: e.eventId, occurredAtMs: Date.parse(e.occurredAt), watchMs: e.watchMs,
+    type: e.type, eventId: e.eventId, occurredAtMs: instantMs(e.occurredAt), watchMs: e.watchMs,
     durationMs: e.durationMs, rating: e.rating, dimension: e.dimension,
   };
 }
