@@ -1,7 +1,7 @@
 import { loadConfig } from '@flywheel/config';
 import { ROLLUP_COLUMNS } from '@flywheel/database';
 import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
-import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, MOMENT_COUNTERS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, MOMENT_COUNTERS, ROLLUP_COUNTERS, VIDEO_AGGREGATE_COUNTERS } from '@flywheel/satisfaction';
 
 /**
  * Facts the code declares once (libs/satisfaction's ROLLUP_COUNTERS) that the schema repeats in SQL: the migrated
@@ -33,8 +33,9 @@ describe('one source per fact: the rollup counters', () => {
     await expect(counterColumns('satisfaction_rollups_daily')).resolves.toEqual([...ROLLUP_COUNTERS]);
   });
 
-  it('the per-video aggregates have those counters, the per-user ones the moments\' counters, the cluster moments the moment columns', async () => {
-    await expect(counterColumns('video_aggregates')).resolves.toEqual([...ROLLUP_COUNTERS]);
+  it('the per-user aggregates have the moments\' counters, the per-video ones those and Σ², the cluster moments the moment columns', async () => {
+    await expect(counterColumns('video_aggregates')).resolves.toEqual([...VIDEO_AGGREGATE_COUNTERS]);
+    expect(VIDEO_AGGREGATE_COUNTERS).toHaveLength(15);
     await expect(counterColumns('user_aggregates')).resolves.toEqual([...MOMENT_COUNTERS]);
     expect(MOMENT_COUNTERS).toHaveLength(14);
     await expect(counterColumns('cluster_moments')).resolves.toEqual(MOMENT_COLUMNS.map((m) => m.name));

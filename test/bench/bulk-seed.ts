@@ -17,7 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TestDatabase } from '@flywheel/database/testing';
 import { ROLLUP_COLUMNS } from '@flywheel/database';
-import { MOMENT_COLUMNS, MOMENT_COUNTERS } from '@flywheel/satisfaction';
+import { MOMENT_COLUMNS, MOMENT_COUNTERS, VIDEO_AGGREGATE_COUNTERS } from '@flywheel/satisfaction';
 
 export const VERSIONS = 8;
 const CATEGORIES = ['pets', 'travel', 'food', 'sports', 'fashion', 'music'];
@@ -207,7 +207,10 @@ export async function seedProject(db: TestDatabase, plan: SeedPlan, log: SeedLog
             coalesce(g.segment, ''), 'v1', ${COUNTERS.replace(/ AS \w+/g, '')}
        FROM bench_scored s
        JOIN generations g ON g.project_id = $1 AND g.video_id = s.video_id
-      GROUP BY 2, 3, 4, 5, 6`,
+      GROUP BY 2, 3, 4, 5, 6
+      -- In the order the ingest path creates them (an hour's rows during that hour), not in hash order: a window's
+      -- rows of one hour then share pages, as they do in a table the worker filled.
+      ORDER BY 2, 3, 4, 5, 6`,
     [projectId],
   ));
   const [{ n: rollupRows }] = await db.query(`SELECT count(*)::int AS n FROM satisfaction_rollups`);
@@ -225,11 +228,13 @@ export async function seedProject(db: TestDatabase, plan: SeedPlan, log: SeedLog
   // The per-video and per-user aggregates and their cluster moments, as the ingest code keeps them.
   [, ms] = await timed(async () => {
     await db.query(
-      `INSERT INTO video_aggregates (project_id, video_id, model, model_version, category, segment, created_at, ${ROLLUP_COLUMNS.join(', ')})
-       SELECT $1, s.video_id, g.model, g.model_version, coalesce(g.category, ''), coalesce(g.segment, ''), g.created_at,
-              ${COUNTERS.replace(/ AS \w+/g, '')}
-         FROM bench_scored s JOIN generations g ON g.project_id = $1 AND g.video_id = s.video_id
-        GROUP BY 2, 3, 4, 5, 6, 7`,
+      `INSERT INTO video_aggregates (project_id, video_id, model, model_version, category, segment, created_at, ${VIDEO_AGGREGATE_COUNTERS.join(', ')})
+       SELECT project_id, video_id, model, model_version, category, segment, created_at, ${VIDEO_AGGREGATE_COUNTERS.join(', ')}
+         FROM (SELECT $1::uuid AS project_id, s.video_id, g.model, g.model_version, coalesce(g.category, '') AS category,
+                      coalesce(g.segment, '') AS segment, g.created_at, ${COUNTERS}
+                 FROM bench_scored s JOIN generations g ON g.project_id = $1 AND g.video_id = s.video_id
+                GROUP BY 2, 3, 4, 5, 6, 7) AS v
+        ORDER BY created_at`,
       [projectId],
     );
     await db.query(

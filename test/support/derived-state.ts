@@ -1,5 +1,5 @@
 import type { TestDatabase } from '@flywheel/database/testing';
-import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, MOMENT_COUNTERS, ROLLUP_COUNTERS } from '@flywheel/satisfaction';
+import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, MOMENT_COUNTERS, ROLLUP_COUNTERS, VIDEO_AGGREGATE_COUNTERS } from '@flywheel/satisfaction';
 
 /**
  * Derived state of one project — signal rows, hourly and daily rollups, per-video and per-user aggregates and their
@@ -56,7 +56,7 @@ export async function readDerivedState(db: TestDatabase, projectId: string): Pro
     signals: signals.map((r) => canonical(r)),
     hourly: (await sums('satisfaction_rollups', `hour, ${dims}`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
     daily: (await sums('satisfaction_rollups_daily', `day, ${dims}`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
-    videos: (await sums('video_aggregates', `video_id, ${dims}, created_at`, ROLLUP_COUNTERS)).map((r) => canonical(r)),
+    videos: (await sums('video_aggregates', `video_id, ${dims}, created_at`, VIDEO_AGGREGATE_COUNTERS)).map((r) => canonical(r)),
     users: (await sums('user_aggregates', 'user_hash, model, model_version', MOMENT_COUNTERS)).map((r) => canonical(r)),
     moments: (await sums('cluster_moments', 'unit, model, model_version, category, segment', MOMENT_NAMES)).map((r) => canonical(r)),
     dimensionHourly: (await sums('dimension_rollups', `hour, ${dims}, dimension`, DIMENSION_COUNTERS)).map((r) => canonical(r)),
@@ -137,7 +137,7 @@ function sortKeys(v: unknown): unknown {
 
 /**
  * What the aggregates must satisfy among themselves, whatever wrote them: per (model, model version) the video
- * aggregates (every counter) and the user aggregates (the moments' counters, all they keep) each sum to the hourly rollups; each video-moment row (per model, version,
+ * aggregates and the user aggregates each sum to the hourly rollups in every counter they keep; each video-moment row (per model, version,
  * category, segment) and user-moment row (per model, version) equals Σ S_a·S_b and the count of clusters with
  * viewers recomputed from its aggregate rows. Empty when they hold.
  */
@@ -155,7 +155,7 @@ export function aggregateProblems(state: DerivedState, limit = 5): string {
   for (const [unit, rows] of [['video', state.videos], ['user', state.users]] as const) {
     const versions = groupBy(rows, version);
     for (const k of new Set([...versions.keys(), ...hourly.keys()])) {
-      for (const c of unit === 'video' ? ROLLUP_COUNTERS : MOMENT_COUNTERS) {
+      for (const c of unit === 'video' ? VIDEO_AGGREGATE_COUNTERS : MOMENT_COUNTERS) {
         const a = (versions.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
         const h = (hourly.get(k) ?? []).reduce((s, r) => s + (r[c] as number), 0);
         if (!close(a, h)) out.push(`${unit} aggregates of ${k}: ${c} sums to ${a}, the hourly rollups to ${h}`);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { rowsOf } from './sql';
 import { float8Column, textColumn, timestamptzColumn, uuidColumn } from './binary-arrays';
+import { OVERALL_TABLES } from './metrics.repository';
 import { DimensionDeltas, applyDimensionDeltas } from './dimension-deltas';
 import { FeedbackEventMessage, FoldableEvent, GenerationMessage, SignalRecord, instantMs, normalisePrompt } from '@flywheel/contracts';
 
@@ -254,8 +255,8 @@ export class IngestTransaction {
    * reaches them all.
    */
   async applyRollupDeltas(derived: DerivedDeltas, counters: readonly string[], moments: readonly MomentSpec[]): Promise<void> {
-    const videoMoments = await this.applyClusterDeltas('video', derived.videos, counters, counters, moments);
-    const userMoments = await this.applyClusterDeltas('user', derived.users, counters, userCounters(counters, moments), moments);
+    const videoMoments = await this.applyClusterDeltas('video', derived.videos, counters, aggregateCounters('video', counters, moments), moments);
+    const userMoments = await this.applyClusterDeltas('user', derived.users, counters, aggregateCounters('user', counters, moments), moments);
     await this.applyHourlyAndDaily(derived.rollups, counters);
     await this.applyMomentDeltas([...videoMoments, ...userMoments], moments);
   }
@@ -726,19 +727,23 @@ function rollupStatements(counters: readonly string[]): { hourly: string; daily:
 }
 
 /**
- * The counters user_aggregates keeps: those the moments pair up, and `viewers` (libs/satisfaction MOMENT_COUNTERS;
- * the migration NarrowUserAggregates). A user's sums serve only the user side of the moments.
+ * The counters an aggregate table keeps (migrations NarrowUserAggregates and NarrowVideoAggregates): those the moments
+ * pair up and `viewers` (libs/satisfaction MOMENT_COUNTERS), for both; video_aggregates also the Σ² the per-video
+ * read path ranks with (OVERALL_TABLES.videoSumSq). The other rollup counters are summed only in the rollups.
  */
-function userCounters(counters: readonly string[], moments: readonly MomentSpec[]): readonly string[] {
-  return memoList(moments, counters, () => counters.filter((c) => c === 'viewers' || moments.some((m) => m.a === c || m.b === c)));
+function aggregateCounters(unit: 'video' | 'user', counters: readonly string[], moments: readonly MomentSpec[]): readonly string[] {
+  return memoList(moments, counters, unit, () => counters.filter((c) => c === 'viewers' || moments.some((m) => m.a === c || m.b === c)
+    || (unit === 'video' && c === OVERALL_TABLES.videoSumSq)));
 }
 
-const counterLists = new WeakMap<object, WeakMap<object, readonly string[]>>();
-function memoList(a: object, b: object, build: () => readonly string[]): readonly string[] {
+const counterLists = new WeakMap<object, WeakMap<object, Map<string, readonly string[]>>>();
+function memoList(a: object, b: object, key: string, build: () => readonly string[]): readonly string[] {
   let inner = counterLists.get(a);
   if (!inner) counterLists.set(a, (inner = new WeakMap()));
-  let list = inner.get(b);
-  if (!list) inner.set(b, (list = build()));
+  let lists = inner.get(b);
+  if (!lists) inner.set(b, (lists = new Map()));
+  let list = lists.get(key);
+  if (!list) lists.set(key, (list = build()));
   return list;
 }
 

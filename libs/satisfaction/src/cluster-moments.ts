@@ -68,3 +68,8 @@ export const counterIndex = (c: RollupCounter): number => ROLLUP_COUNTERS.indexO
 export const MOMENT_COUNTERS: readonly RollupCounter[] = ROLLUP_COUNTERS.filter(
   (c) => c === 'viewers' || MOMENT_COLUMNS.some((m) => m.a === c || m.b === c),
 );
+
+/** The counters a per-video aggregate keeps (video_aggregates): MOMENT_COUNTERS and the Σ² /v1/metrics/videos reads. */
+export const VIDEO_AGGREGATE_COUNTERS: readonly RollupCounter[] = ROLLUP_COUNTERS.filter(
+  (c) => MOMENT_COUNTERS.includes(c) || c === 'sat_sumsq',
+);
