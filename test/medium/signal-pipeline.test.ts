@@ -400,6 +400,52 @@ describe('SignalPipeline: derived state equals a rebuild whatever the arrival or
     }
   });
 
+  it('finds the passed-over pairs of a batch\'s chooses, and of a batch\'s generations, by key lookups whatever the plan (never the day\'s other events)', async () => {
+    const projectId = await newProject();
+    const day = new Date(Date.UTC(2026, 10, 3, 0)).getTime();
+    // One day's partition with 20,000 events of the project, 50 of them chooses among 4 candidates.
+    await db.query(
+      `INSERT INTO feedback_events (project_id, event_id, type, video_id, user_hash, occurred_at, received_at)
+       SELECT $1, 'e-' || i, CASE WHEN i % 400 = 0 THEN 'choose' ELSE 'play' END, 'v-' || (i % 200), 'h-' || (i % 997),
+              to_timestamp(($2::float8 + i * 1000) / 1000), now()
+         FROM generate_series(1, 20000) AS i`,
+      [projectId, day],
+    );
+    await db.query(
+      `INSERT INTO generations (project_id, video_id, request_id, prompt, prompt_norm, model, model_version, features, created_at, received_at)
+       SELECT $1, 'v-' || i, 'r-' || (i / 4), 'p', 'p', 'seedance', 'v1', '{0.5,1}', now(), now() FROM generate_series(0, 199) AS i`,
+      [projectId],
+    );
+    await db.query('ANALYZE feedback_events');
+    const chooses = Array.from({ length: 50 }, (_, j) => (j + 1) * 400).map((i) => ({ eventId: `e-${i}`, occurredAt: new Date(day + i * 1000).toISOString() }));
+    const partitions = `SELECT coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0) AS n FROM pg_stat_xact_user_tables WHERE relname LIKE 'feedback_events%'`;
+    for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
+      const { result: pairs, read } = await db.transaction(async (t) => {
+        await t.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        const before = Number((await t.query(partitions))[0].n);
+        const result = await t.ingest.passedOverOfChooses(projectId, chooses);
+        return { result, read: Number((await t.query(partitions))[0].n) - before };
+      });
+      // Each choose (of video v-k, request r-(k/4)) passes over the request's 3 other candidates.
+      expect(pairs).toHaveLength(150);
+      expect(pairs.filter((p) => p.eventId === 'e-400')).toHaveLength(3);
+      expect(read).toBeLessThanOrEqual(chooses.length);
+    }
+    // A generations batch's lookup, by video: the chooses of the videos' requests, read through the index of chooses.
+    for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
+      const { result: byVideo, read } = await db.transaction(async (t) => {
+        await t.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        const before = Number((await t.query(partitions))[0].n);
+        const result = await t.ingest.passedOverOfVideos(projectId, ['v-1', 'v-5']);
+        return { result, read: Number((await t.query(partitions))[0].n) - before };
+      });
+      // v-1 is a sibling of v-0 (request r-0), which all 50 chooses picked; v-5 (request r-1) has none.
+      expect(byVideo.filter((p) => p.videoId === 'v-1')).toHaveLength(50);
+      expect(byVideo).toHaveLength(50);
+      expect(read).toBeLessThanOrEqual(chooses.length);
+    }
+  });
+
   it('checks a batch\'s users against the tombstones by one index lookup per user, whatever plan the server picks', async () => {
     const projectId = await newProject();
     await db.query(

@@ -568,9 +568,9 @@ export interface PassedOverRow {
  * of stored rows only, so it does not matter which of the choose and the two generations was stored last: the
  * transaction that stores the last of them finds the pair here (see DERIVED_LOCKS for transactions that overlap).
  */
-function PASSED_OVER(where: string): string {
+function PASSED_OVER(where: string, chooses = 'feedback_events c'): string {
   return `SELECT s.video_id, c.user_hash, c.event_id, c.occurred_at
-            FROM feedback_events c
+            FROM ${chooses}
             JOIN generations g ON g.project_id = c.project_id AND g.video_id = c.video_id
             JOIN generations s ON s.project_id = g.project_id AND s.request_id = g.request_id AND s.video_id <> g.video_id
            WHERE c.type = 'choose' AND ${where}`;
@@ -825,12 +825,30 @@ const LOCK_KEYS = {
   shared: 'SELECT count(pg_advisory_xact_lock_shared($1::int4, s)) FROM unnest($2::int4[]) AS s',
   exclusive: 'SELECT count(pg_advisory_xact_lock($1::int4, s)) FROM unnest($2::int4[]) AS s',
 } as const;
+/**
+ * The chooses of a batch by their full key, one index lookup per choose in the one partition its time names (a
+ * lateral lookup with OFFSET 0, as GENERATIONS_OF). Matching them as a set instead, `(event_id, occurred_at) IN
+ * (…)`, was planned as a scan of the project's entries of every partition the times touch, filtered by time: the
+ * whole day's events once per batch, growing with the day (at 200k events, 400 ms a batch).
+ */
 const PASSED_OVER_OF_CHOOSES = `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(
-  `c.project_id = $1 AND c.occurred_at = ANY($3::timestamptz[])
-       AND (c.event_id, c.occurred_at) IN (SELECT * FROM unnest($2::text[], $3::timestamptz[]))`)}) AS p`;
+  'true',
+  `unnest($2::text[], $3::timestamptz[]) AS k(event_id, occurred_at)
+            CROSS JOIN LATERAL (SELECT f.project_id, f.video_id, f.user_hash, f.event_id, f.occurred_at, f.type FROM feedback_events f
+                                 WHERE f.project_id = $1 AND f.event_id = k.event_id AND f.occurred_at = k.occurred_at OFFSET 0) AS c`,
+)}) AS p`;
+/**
+ * The chooses of the videos of these videos' requests, by the partial index of chooses per (project, video)
+ * (migration ChooseEventsIndex): one lookup per candidate video in each partition, never the project's other events.
+ */
 const PASSED_OVER_OF_VIDEOS = `SELECT video_id, user_hash, event_id, occurred_at FROM (${PASSED_OVER(
-  `c.project_id = $1 AND g.request_id IN (SELECT request_id FROM generations WHERE project_id = $1 AND video_id = ANY($2::text[]))
-       AND (g.video_id = ANY($2::text[]) OR s.video_id = ANY($2::text[]))`)}) AS p`;
+  '(g.video_id = ANY($2::text[]) OR s.video_id = ANY($2::text[]))',
+  `(SELECT DISTINCT v.video_id FROM generations r
+              JOIN generations v ON v.project_id = r.project_id AND v.request_id = r.request_id
+             WHERE r.project_id = $1 AND r.video_id = ANY($2::text[])) AS k
+            CROSS JOIN LATERAL (SELECT f.project_id, f.video_id, f.user_hash, f.event_id, f.occurred_at, f.type FROM feedback_events f
+                                 WHERE f.project_id = $1 AND f.video_id = k.video_id AND f.type = 'choose' OFFSET 0) AS c`,
+)}) AS p`;
 /**
  * One index lookup per key, locking in the keys' order (the caller sorts them). Not a join: with a batch of keys
  * the planner hashes the whole table (a sequential scan per batch, growing with the table) whenever its row
