@@ -6,11 +6,11 @@ import { QuantilesSource, SignalPipeline } from '@flywheel/ingest';
 import { CURRENT_POLICY, DEFAULT_WATCH_QUANTILES, MOMENT_COUNTERS, ROLLUP_COUNTERS, VIDEO_AGGREGATE_COUNTERS, WatchQuantiles } from '@flywheel/satisfaction';
 
 /**
- * Medium tier: the migrations NarrowUserAggregates and NarrowVideoAggregates on their own database. Up keeps the
+ * Medium tier: the migration NarrowAggregates on its own database. Up keeps the
  * counters each table still has unchanged; down puts the others back, filled so that the per-user and per-video
  * aggregates again sum to the hourly rollups counter by counter; up again drops them.
  */
-describe('migrations NarrowUserAggregates and NarrowVideoAggregates (medium)', () => {
+describe('migration NarrowAggregates (medium)', () => {
   const base = loadConfig().database;
   const config: FlywheelConfig['database'] = { ...base, name: `${base.name}_narrow_aggregates` };
   let db: TestDatabase;
@@ -65,9 +65,9 @@ describe('migrations NarrowUserAggregates and NarrowVideoAggregates (medium)', (
     expect(keptVideos.map((r: Record<string, number>) => r.viewers)).toEqual((await rollupSums(['viewers'])).map((r: Record<string, number>) => r.viewers));
     expect(keptUsers.length).toBeGreaterThanOrEqual(3);
 
-    // Down to before NarrowUserAggregates (and the migrations after it, NarrowVideoAggregates among them).
+    // Down to before NarrowAggregates (and the migrations after it).
     const applied = async () => (await db.query(`SELECT name FROM schema_migrations`)).map((r: { name: string }) => r.name) as string[];
-    while ((await applied()).includes('NarrowUserAggregates1764004300000')) await db.undoLastMigration();
+    while ((await applied()).includes('NarrowAggregates1764004300000')) await db.undoLastMigration();
     const dropped = ['impressions', 'comments', 'chosen', 'passed_over', 'reports', 'rating_sum', 'rating_count', 'watch_sumsq'];
     expect(await columns('user_aggregates')).toEqual([...MOMENT_COUNTERS, ...dropped, 'sat_sumsq']);
     expect(await columns('video_aggregates')).toEqual([...VIDEO_AGGREGATE_COUNTERS, ...dropped]);

@@ -12,7 +12,7 @@
  * statement casts the parameter to (`$1::text[]` takes only text elements): the encoders below name theirs.
  */
 
-const OID = { bool: 16, int2: 21, int4: 23, text: 25, float4: 700, float8: 701, timestamptz: 1184, uuid: 2950 } as const;
+const OID = { text: 25, float8: 701, timestamptz: 1184, uuid: 2950 } as const;
 /** 2000-01-01T00:00:00Z, PostgreSQL's epoch for timestamps, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
 const TWO_32 = 4_294_967_296;
@@ -57,11 +57,6 @@ function fixed<T>(oid: number, size: number, write: (buffer: Buffer, offset: num
 
 /** `float8[]` of pick(row) for each row. */
 export const float8Column = fixed<number>(OID.float8, 8, (b, at, v) => b.writeDoubleBE(v, at));
-/** `real[]`: each value's float32 rounding (what a real column keeps; |x| beyond float32 becomes ±Infinity). */
-export const float4Column = fixed<number>(OID.float4, 4, (b, at, v) => b.writeFloatBE(v, at));
-export const int4Column = fixed<number>(OID.int4, 4, (b, at, v) => b.writeInt32BE(v, at));
-export const int2Column = fixed<number>(OID.int2, 2, (b, at, v) => b.writeInt16BE(v, at));
-export const boolColumn = fixed<boolean>(OID.bool, 1, (b, at, v) => b.writeUInt8(v ? 1 : 0, at));
 /** `timestamptz[]` of Unix milliseconds, to the microsecond (PostgreSQL's precision); finer fractions are refused. */
 export const timestamptzColumn = fixed<number>(OID.timestamptz, 8, (b, at, ms) => {
   const micros = (ms - PG_EPOCH_MS) * 1000;

@@ -664,7 +664,6 @@ const SIGNAL_INSERT = `INSERT INTO video_user_signals AS s (project_id, video_id
          sa real, pi text, h float8, at bool)`;
 
 function signalParams(signals: StoredSignal[]): unknown[] {
-  const ts = (ms: number | null) => (ms === null ? undefined : ms);
   const b = (flag: boolean) => (flag ? 1 : 0);
   return [JSON.stringify(signals.map((x) => {
     const r = x.record;
@@ -675,8 +674,8 @@ function signalParams(signals: StoredSignal[]): unknown[] {
       wm: r.maxWatchMs ?? undefined, du: r.durationMs ?? undefined,
       li: b(r.liked), fa: b(r.favorited), sh: b(r.shared), dn: b(r.downloaded), ex: b(r.exported), cm: b(r.commented),
       ra: r.rating ?? undefined, dr: r.dimensionRatings, ch: b(r.chosen), po: b(r.passedOver), rg: b(r.regenerated),
-      dc: b(r.discarded), dl: b(r.disliked), rp: b(r.reported), ck: r.clock, n: r.eventCount, f: ts(r.firstEventAt),
-      l: ts(r.lastEventAt), sa: x.rollup?.satisfaction, pi: x.rollup?.policyId, h: x.rollup ? ts(x.rollup.hourMs) : undefined,
+      dc: b(r.discarded), dl: b(r.disliked), rp: b(r.reported), ck: r.clock, n: r.eventCount, f: r.firstEventAt ?? undefined,
+      l: r.lastEventAt ?? undefined, sa: x.rollup?.satisfaction, pi: x.rollup?.policyId, h: x.rollup?.hourMs,
       at: b(x.rollup?.attributed ?? false),
     };
   }))];
@@ -727,7 +726,7 @@ function rollupStatements(counters: readonly string[]): { hourly: string; daily:
 }
 
 /**
- * The counters an aggregate table keeps (migrations NarrowUserAggregates and NarrowVideoAggregates): those the moments
+ * The counters an aggregate table keeps (migration NarrowAggregates): those the moments
  * pair up and `viewers` (libs/satisfaction MOMENT_COUNTERS), for both; video_aggregates also the Σ² the per-video
  * read path ranks with (OVERALL_TABLES.videoSumSq). The other rollup counters are summed only in the rollups.
  */
