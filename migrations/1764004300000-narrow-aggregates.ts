@@ -29,8 +29,10 @@ export class NarrowAggregates1764004300000 implements MigrationInterface {
   name = 'NarrowAggregates1764004300000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE user_aggregates ${USER_DROPPED.map((c) => `DROP COLUMN ${c}`).join(', ')}`);
-    await q.query(`ALTER TABLE video_aggregates ${VIDEO_DROPPED.map((c) => `DROP COLUMN ${c}`).join(', ')}`);
+    // IF EXISTS: a database that ran this change as two migrations (NarrowUserAggregates1764004300000 and
+    // NarrowVideoAggregates1764004400000, before they were merged into this one) has dropped them already.
+    await q.query(`ALTER TABLE user_aggregates ${USER_DROPPED.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`);
+    await q.query(`ALTER TABLE video_aggregates ${VIDEO_DROPPED.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`);
   }
 
   async down(q: QueryRunner): Promise<void> {
