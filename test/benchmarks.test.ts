@@ -41,7 +41,7 @@ const SMOKE: Smoke[] = [
   { run: 'bench:delete', args: ['--events', '20000', '--user-events', '400', '--runs', '2'], keys: ['events', 'userEvents', 'runs', 'signalRows', 'medianMs', 'maxMs', 'rebuildMs', 'rebuildSpeedup'], holds: { userEvents: 400, runs: 2 } },
   { run: 'eval:policy', args: ['--file', KUAIRAND_SAMPLE], keys: ['auc', 'rows'], holds: { rows: SYNTHETIC_ROWS } },
   // 40 real FETV prompts (test/fixtures/fetv-smoke), through the api and worker, 5-fold CV, one run through the trainer.
-  { run: 'eval:fetv', args: ['--data', 'test/fixtures/fetv-smoke'], keys: ['overall', 'visual_quality', 'motion_quality', 'text_alignment', 'baseline'], holds: { prompts: 40, folds: 5, served: { perDimension: true, dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] } } },
+  { run: 'eval:fetv', args: ['--data', 'test/fixtures/fetv-smoke'], keys: ['overall', 'visual_quality', 'motion_quality', 'text_alignment', 'baseline', 'inSampleLinearCeiling'], holds: { prompts: 40, folds: 5, served: { perDimension: true, dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] } } },
   // A/A and power worlds through the api and worker at a few replicates each (the full run: 200 and 100).
   { run: 'eval:calibration', args: ['--replicates', '6', '--power-replicates', '4', '--scale', '0.2'], keys: ['aaFalsePositiveRate', 'aaAnyMetricRate', 'peekingRate', 'powerAtLift', 'powerAtLiftPrimaryFixed', 'powerReferenceFixed', 'powerWelchPerVideo', 'byWorld'], holds: { replicates: 6, powerReplicates: 4 } },
   // The same worlds offline through the api's estimator, with the oracle (true SD across replicates).
