@@ -63,12 +63,17 @@ export interface UserRatingRow {
 export class EvidenceRepository {
   constructor(private readonly db: DataSource) {}
 
+  /**
+   * Per-video evidence. The satisfaction sum is taken in double precision and in user order: the scores are float4,
+   * and a float sum in heap order changes in the last bits when rows move (an update, a rebuild, VACUUM FULL), which
+   * would change the pairs' margins and a retrain's bytes on unchanged data.
+   */
   async videos(projectId: string, filters: EvidenceFilters): Promise<VideoEvidenceRow[]> {
     const { where, params } = conditions(projectId, filters);
     const rows: Record<string, unknown>[] = await this.db.query(
       `SELECT g.video_id, g.request_id, g.prompt_norm, g.prompt, g.model, g.model_version, g.uri, g.features,
               g.fps::float8 AS fps, g.num_frames,
-              count(s.satisfaction)::int AS n, coalesce(sum(s.satisfaction), 0)::float8 AS sat_sum,
+              count(s.satisfaction)::int AS n, coalesce(sum(s.satisfaction::float8 ORDER BY s.user_hash), 0) AS sat_sum,
               count(*) FILTER (WHERE s.liked OR s.exported OR s.chosen)::int AS positive,
               count(*) FILTER (WHERE s.discarded OR s.regenerated OR s.disliked)::int AS negative,
               avg((s.dimension_ratings ->> 'visual_quality')::float8) AS vq,
