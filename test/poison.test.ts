@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { topicNames } from '@flywheel/contracts';
 import { CreatedProject } from '@flywheel/database';
 import { AppProcess, TestContext, prng, sleep, waitFor } from './support/harness';
@@ -25,11 +26,12 @@ describe('poison messages on the topics', () => {
   afterAll(() => ctx.tearDown(), 30000);
 
   /** Produces the values in order with one key (one partition); returns the partition and the last offset. */
-  async function produce(topic: string, key: string, values: object[]): Promise<{ partition: number; lastOffset: number }> {
+  async function produce(topic: string, key: string, values: (object | Buffer)[]): Promise<{ partition: number; lastOffset: number }> {
     const producer = ctx.kafka.producer();
     await producer.connect();
     try {
-      const [meta] = await producer.send({ topic, acks: -1, messages: values.map((v) => ({ key, value: JSON.stringify(v) })) });
+      const messages = values.map((v) => ({ key, value: Buffer.isBuffer(v) ? v : JSON.stringify(v) }));
+      const [meta] = await producer.send({ topic, acks: -1, messages });
       return { partition: meta.partition, lastOffset: Number(meta.baseOffset) + values.length - 1 };
     } finally {
       await producer.disconnect();
@@ -126,6 +128,69 @@ describe('poison messages on the topics', () => {
     // The partition advanced: nothing is reported stalled, and the worker is ready.
     const ready = await fetch(`${worker.url}/health/ready`);
     expect(ready.status).toBe(200);
+    await expect(ready.json()).resolves.toMatchObject({ status: 'ok', stalled: [] });
+  }, 180000);
+
+  /** The dead letters of `topic` for these source offsets, read from the beginning of its DLQ. */
+  async function lettersAt(dlqTopic: string, offsets: number[]): Promise<Map<number, Record<string, unknown>>> {
+    const found = new Map<number, Record<string, unknown>>();
+    const reader = ctx.kafka.consumer({ groupId: `${ctx.prefix}-dlq-${Date.now()}`, maxBytesPerPartition: 4 << 20 });
+    await reader.connect();
+    await reader.subscribe({ topic: dlqTopic, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const letter = JSON.parse(message.value!.toString());
+        if (offsets.includes(Number(letter.offset))) found.set(Number(letter.offset), letter);
+      },
+    });
+    try {
+      await waitFor(async () => offsets.every((o) => found.has(o)), 60000, `dead letters at offsets ${offsets.join(', ')}`);
+    } finally {
+      await reader.disconnect();
+    }
+    return found;
+  }
+
+  /** `count` good events around one raw value, on one partition; waits until the offset passed them all. */
+  async function aroundRaw(raw: Buffer, tag: string) {
+    const event = (eventId: string) => ({
+      v: 1, projectId: project.projectId, eventId, type: 'play', videoId: `${tag}-video`, userHash: `user-${eventId}`, occurredAt: at, receivedAt: at,
+    });
+    const good = Array.from({ length: 6 }, (_, i) => event(`${tag}-good-${i}`));
+    const { partition, lastOffset } = await produce(topics.events, `${project.projectId}:${tag}-video`, [...good.slice(0, 3), raw, ...good.slice(3)]);
+    await waitFor(async () => (await committedOffset(topics.events, partition)) > lastOffset, 90000, 'the committed offset past the last event');
+    const stored = await ctx.count(`SELECT count(*) FROM feedback_events WHERE project_id = $1 AND video_id = $2`, [project.projectId, `${tag}-video`]);
+    expect(stored).toBe(good.length);
+    return { rawOffset: lastOffset - 3 };
+  }
+
+  it('a message too large to dead-letter whole (base64 in the letter is 4/3 of it) never holds the partition: its letter keeps a prefix, its size and its digest', async () => {
+    // 900 kB of bytes that are no event: the topic takes it (under the broker's 1 MiB), its letter whole would not.
+    const raw = Buffer.alloc(900_000, 'not an event; ');
+    const { rawOffset } = await aroundRaw(raw, 'huge');
+    const letter = (await lettersAt(topics.eventsDlq, [rawOffset])).get(rawOffset)!;
+    expect(letter).toMatchObject({ topic: topics.events, offset: String(rawOffset), rawTruncated: true, rawBytes: raw.length, rawSha256: createHash('sha256').update(raw).digest('hex') });
+    expect(String(letter.reason)).not.toBe('');
+    const kept = Buffer.from(String(letter.rawPayload), 'base64');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(raw.length);
+    expect(kept.equals(raw.subarray(0, kept.length))).toBe(true);
+  }, 180000);
+
+  it('a dead letter the DLQ topic refuses as too large is sent again without its payload, and the partition moves on', async () => {
+    // The operator's DLQ takes less than the source topic: 100 kB per message.
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: topics.eventsDlq, configEntries: [{ name: 'max.message.bytes', value: '100000' }] }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const raw = Buffer.alloc(200_000, 'still not an event; ');
+    const { rawOffset } = await aroundRaw(raw, 'refused');
+    const letter = (await lettersAt(topics.eventsDlq, [rawOffset])).get(rawOffset)!;
+    expect(letter).toMatchObject({ rawPayload: '', rawTruncated: true, rawBytes: raw.length, rawSha256: createHash('sha256').update(raw).digest('hex') });
+    const ready = await fetch(`${worker.url}/health/ready`);
     await expect(ready.json()).resolves.toMatchObject({ status: 'ok', stalled: [] });
   }, 180000);
 });

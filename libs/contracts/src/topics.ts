@@ -38,10 +38,19 @@ export function topicSpecs(prefix = ''): { topic: string; numPartitions: number 
 
 /** What a dead-lettered message carries (STYLE.md §6). */
 export interface DeadLetter {
+  /** The message's value, base64; only a prefix of it (or nothing) when `rawTruncated`. */
   rawPayload: string;
   reason: string;
   topic: string;
   partition: number;
   offset: string;
   failedAt: string;
+  /**
+   * Set when the value was too large to carry whole (base64 makes it 4/3, and the letter must fit the DLQ topic's
+   * message limit): the letter keeps a prefix, or nothing if the DLQ refused even that, with the value's size and
+   * digest; the message itself stays readable at (topic, partition, offset) for the source topic's retention.
+   */
+  rawTruncated?: true;
+  rawBytes?: number;
+  rawSha256?: string;
 }

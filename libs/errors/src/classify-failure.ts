@@ -77,7 +77,8 @@ function codeOf(link: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function causeChain(error: unknown): unknown[] {
+/** The error and its causes (cause, TypeORM's driverError, AggregateError's errors), outermost first, at most MAX_CHAIN deep. */
+export function causeChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
   const queue: unknown[] = [error];
   while (queue.length > 0 && chain.length < MAX_CHAIN) {

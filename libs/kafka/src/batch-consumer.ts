@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DeadLetter } from '@flywheel/contracts';
-import { FailureClass, classifyFailure, describeFailure } from '@flywheel/errors';
+import { FailureClass, causeChain, classifyFailure, describeFailure } from '@flywheel/errors';
 import { PartitionWait, PartitionWatch } from './partition-watch';
 import { KafkaPublisher } from './publisher';
 
@@ -212,18 +213,59 @@ export class BatchConsumer {
     }
   }
 
+  /**
+   * Sends the letters to `<topic>.dlq`. A value over DEAD_LETTER_RAW_BYTES travels as a prefix with its size and
+   * digest (its letter whole could exceed the DLQ's message limit); if the DLQ still refuses a send as too large (a
+   * topic configured smaller), each letter is sent on its own, and one it refuses goes again without its payload. A
+   * letter the broker cannot take would otherwise be retried as a broker outage, and its partition would never move.
+   */
   private async publishDeadLetters(topic: string, partition: number, letters: DeadLetterCandidate[]): Promise<void> {
     if (letters.length === 0) return;
     const failedAt = new Date().toISOString();
-    await this.dlq.send(`${topic}.dlq`, letters.map(({ message, reason }) => {
-      const letter: DeadLetter = {
-        rawPayload: message.value ? message.value.toString('base64') : '',
-        reason, topic, partition, offset: message.offset, failedAt,
-      };
-      return { key: message.key ? message.key.toString() : `${topic}:${partition}:${message.offset}`, value: JSON.stringify(letter) };
-    }));
+    const outgoing = (candidate: DeadLetterCandidate, keep: number) => ({
+      key: candidate.message.key ? candidate.message.key.toString() : `${topic}:${partition}:${candidate.message.offset}`,
+      value: JSON.stringify(deadLetter(candidate, { topic, partition, failedAt }, keep)),
+    });
+    try {
+      await this.dlq.send(`${topic}.dlq`, letters.map((l) => outgoing(l, DEAD_LETTER_RAW_BYTES)));
+    } catch (error) {
+      if (!isMessageTooLarge(error)) throw error;
+      for (const letter of letters) {
+        try {
+          await this.dlq.send(`${topic}.dlq`, [outgoing(letter, DEAD_LETTER_RAW_BYTES)]);
+        } catch (single) {
+          if (!isMessageTooLarge(single)) throw single;
+          await this.dlq.send(`${topic}.dlq`, [outgoing(letter, 0)]);
+        }
+      }
+    }
     this.options.onDeadLetters?.(letters.length, topic);
   }
+}
+
+/**
+ * Raw bytes a dead letter carries whole: base64 makes them 4/3 (683 KiB), under the 1 MiB a topic takes by default
+ * (message.max.bytes), envelope included.
+ */
+export const DEAD_LETTER_RAW_BYTES = 512 * 1024;
+/** What a letter keeps of a larger value: a prefix to recognise it by. */
+export const DEAD_LETTER_PREFIX_BYTES = 16 * 1024;
+
+/** The letter of one message; a value over `keep` bytes is cut to a prefix (none when `keep` is 0) with its size and digest. */
+export function deadLetter(candidate: DeadLetterCandidate, where: { topic: string; partition: number; failedAt: string }, keep: number): DeadLetter {
+  const value = candidate.message.value ?? Buffer.alloc(0);
+  const whole = value.length <= keep;
+  const letter: DeadLetter = {
+    rawPayload: value.subarray(0, whole ? value.length : Math.min(keep, DEAD_LETTER_PREFIX_BYTES)).toString('base64'),
+    reason: candidate.reason, topic: where.topic, partition: where.partition, offset: candidate.message.offset, failedAt: where.failedAt,
+  };
+  if (whole) return letter;
+  return { ...letter, rawTruncated: true, rawBytes: value.length, rawSha256: createHash('sha256').update(value).digest('hex') };
+}
+
+/** The broker refused a record (batch) over the topic's max.message.bytes: the same send can never succeed. */
+function isMessageTooLarge(error: unknown): boolean {
+  return causeChain(error).some((link) => (link as { type?: unknown }).type === 'MESSAGE_TOO_LARGE');
 }
 
 function sleep(ms: number): Promise<void> {
