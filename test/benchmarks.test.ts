@@ -38,7 +38,7 @@ const SMOKE: Smoke[] = [
   { run: 'bench:score-model', args: ['--seconds', '0.05'], keys: ['rowsPerSec', 'batch'] },
   { run: 'bench:score', args: ['--seconds', '0.05', '--requests', '50', '--rollout-requests', '4', '--rounds', '2'], keys: ['rowsPerSec', 'p50Ms', 'p99Ms', 'rewardsP50Ms', 'rewardsP99Ms', 'rewardsCeilingP50Ms', 'rewardsRatio'], holds: { rewardsCandidates: 1152 } },
   { run: 'bench:export', args: ['--pairs', '2000', '--rounds', '1'], keys: ['pairs', 'jsonlPairsPerSec', 'parquetPairsPerSec', 'psqlPairsPerSec', 'ktoRowsPerSec', 'groupsRowsPerSec', 'peakRssMb'], holds: { pairs: 2000 } },
-  { run: 'bench:delete', args: ['--events', '20000', '--user-events', '400', '--runs', '2'], keys: ['events', 'userEvents', 'runs', 'signalRows', 'medianMs', 'maxMs', 'rebuildMs', 'rebuildSpeedup'], holds: { userEvents: 400, runs: 2 } },
+  { run: 'bench:delete', args: ['--events', '20000', '--user-events', '400', '--user-days', '3', '--runs', '2'], keys: ['events', 'userEvents', 'runs', 'signalRows', 'medianMs', 'maxMs', 'rebuildMs', 'rebuildSpeedup', 'fullScanMs', 'spanScanMs'], holds: { userEvents: 400, userDays: 3, runs: 2 } },
   { run: 'eval:policy', args: ['--file', KUAIRAND_SAMPLE], keys: ['auc', 'rows'], holds: { rows: SYNTHETIC_ROWS } },
   // 40 real FETV prompts (test/fixtures/fetv-smoke), through the api and worker, 5-fold CV, one run through the trainer.
   { run: 'eval:fetv', args: ['--data', 'test/fixtures/fetv-smoke'], keys: ['overall', 'visual_quality', 'motion_quality', 'text_alignment', 'baseline', 'inSampleLinearCeiling'], holds: { prompts: 40, folds: 5, served: { perDimension: true, dimensions: ['visual_quality', 'motion_quality', 'text_alignment'] } } },

@@ -37,8 +37,8 @@ export interface SeedPlan {
   days: number;
   /** End of the span (ms). */
   end: number;
-  /** Users `target-0` … with `targetEpisodes` episodes each. */
-  targets?: { users: number; episodes: number };
+  /** Users `target-0` … with `episodes` episodes each, over the last `days` days of the span (default: all of it). */
+  targets?: { users: number; episodes: number; days?: number };
 }
 
 export interface Seeded {
@@ -99,6 +99,7 @@ export async function seedProject(db: TestDatabase, plan: SeedPlan, log: SeedLog
   const { projectId, end } = plan;
   const episodes = Math.max(1000, Math.round(plan.events / EVENTS_PER_EPISODE));
   const targets = plan.targets ?? { users: 0, episodes: 0 };
+  const targetDays = Math.min(plan.days, targets.days ?? plan.days);
   // Targets' episodes sit on distinct videos (2j + r): at least twice as many videos as a target's episodes.
   const videos = Math.max(VERSIONS * CATEGORIES.length * SEGMENTS.length, Math.round(episodes / VIEWERS_PER_VIDEO), 2 * targets.episodes + targets.users);
   const users = Math.max(1000, Math.round(episodes / 6));
@@ -144,7 +145,7 @@ export async function seedProject(db: TestDatabase, plan: SeedPlan, log: SeedLog
               5000 + (video * 7919) % 55000, random(), true, false, true, false, false, false, false, false, false, false,
               false, false, 1::int2
          FROM (SELECT j, (j * 2 + ${r}) % $1 AS video FROM generate_series(0, $4 - 1) AS j) AS e`,
-      [videos, start, spanSeconds, targets.episodes],
+      [videos, new Date(end - targetDays * DAY_MS).toISOString(), targetDays * 86400, targets.episodes],
     ));
     log(`episodes of target-${r}`, ms, `${targets.episodes.toLocaleString('en')} episodes`);
   }

@@ -172,6 +172,43 @@ describe('deleting data (medium)', () => {
     await expect(count('SELECT count(*) FROM satisfaction_rollups WHERE project_id = $1 AND viewers <> 0', [projectId])).resolves.toBe(0);
   }, 30000);
 
+  it('reads only the event partitions of the days the user was active: a locked partition of another day does not hold it up', async () => {
+    const projectId = (await ctx.createProject(2, 'pruned')).projectId;
+    const DAY = 24 * HOUR;
+    const noon = (daysAgo: number) => Math.floor(Date.now() / DAY) * DAY - daysAgo * DAY + 12 * HOUR;
+    const like = (eventId: string, user: string, at: number): FeedbackEventMessage => ({
+      v: 1, projectId, eventId, type: 'like', videoId: `v-${eventId}`, userHash: user, occurredAt: iso(at), receivedAt: iso(at),
+    });
+    // The user was active two days ago only (events an hour apart); another user on that day and four days ago.
+    const events = [like('a1', 'active', noon(2)), like('a2', 'active', noon(2) + HOUR), like('o1', 'other', noon(2)), like('o2', 'other', noon(4))];
+    await ingest.transaction((tx) => pipeline.ingestEvents(tx, events));
+    const partition = `feedback_events_p${iso(noon(4)).slice(0, 10).replace(/-/g, '')}`;
+    await expect(count(`SELECT count(*) FROM ${partition} WHERE project_id = $1`, [projectId])).resolves.toBe(1);
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let locked!: () => void;
+    const lockHeld = new Promise<void>((resolve) => { locked = resolve; });
+    const holder = ctx.db.transaction(async (t) => {
+      await t.query(`LOCK TABLE ${partition} IN ACCESS EXCLUSIVE MODE`);
+      locked();
+      await gate;
+    });
+    await lockHeld;
+    let deletion: Promise<UserDeletionResult> | undefined;
+    try {
+      deletion = deleteUserData(deps(), projectId, 'active', (await deletions.requestUser(projectId, 'active', 'key:test')).id);
+      const first = await Promise.race([deletion, sleep(5000).then(() => 'still waiting for the locked partition')]);
+      expect(first).toMatchObject({ events: 2, signalRows: 2 });
+    } finally {
+      release();
+      await holder;
+      await deletion;
+    }
+    await expect(userRows(projectId, 'active')).resolves.toEqual({ events: 0, signals: 0 });
+    await expect(userRows(projectId, 'other')).resolves.toEqual({ events: 2, signals: 2 });
+  }, 30000);
+
   it('rebuilds the preference sets that never left from the remaining data, and lists and marks the exported or published ones', async () => {
     const project: CreatedProject = await ctx.createProject(4, 'sets');
     await seedEvidence(ctx.db, project);

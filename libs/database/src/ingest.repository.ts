@@ -395,16 +395,25 @@ export class IngestTransaction {
 
   /**
    * Deletes the user's events on these videos (every stored event has its (video, user) signal row, so the videos of
-   * the user's rows are all of them); returns how many. The project's events are scanned (partition by partition):
-   * feedback_events has no index by video (dropped as unused by 1764000500000) nor by user (an index there would add
-   * ~60% to the WAL of every event inserted), so this is the part of a deletion that grows with the project.
+   * the user's rows are all of them); returns how many. feedback_events has no index by video (dropped as unused by
+   * 1764000500000) nor by user (an index there would add ~60% to the WAL of every event inserted), so the project's
+   * events are scanned — only in the day partitions that `occurred` spans, when given: the user's rows hold the first
+   * and last time of every event they folded, so no event of theirs lies outside. Partitions pruned when the statement
+   * is planned are neither read nor locked.
    */
-  async deleteUserEvents(projectId: string, userHash: string, videoIds: string[]): Promise<number> {
+  async deleteUserEvents(projectId: string, userHash: string, videoIds: string[], occurred: { fromMs: number; toMs: number } | null): Promise<number> {
     if (videoIds.length === 0) return 0;
+    const params: unknown[] = [projectId, videoIds, userHash];
+    let within = '';
+    if (occurred) {
+      // A millisecond of margin either side: the rows keep milliseconds, the column microseconds.
+      params.push(new Date(occurred.fromMs - 1).toISOString(), new Date(occurred.toMs + 1).toISOString());
+      within = ' AND occurred_at >= $4::timestamptz AND occurred_at <= $5::timestamptz';
+    }
     const rows = await this.em.query(
-      `WITH gone AS (DELETE FROM feedback_events WHERE project_id = $1 AND video_id = ANY($2::text[]) AND user_hash = $3 RETURNING 1)
+      `WITH gone AS (DELETE FROM feedback_events WHERE project_id = $1 AND video_id = ANY($2::text[]) AND user_hash = $3${within} RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,
-      [projectId, videoIds, userHash],
+      params,
     );
     return rows[0].n;
   }

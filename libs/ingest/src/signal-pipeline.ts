@@ -128,7 +128,7 @@ export class SignalPipeline {
     const generations = await tx.generationsOf(projectId, videoIds);
     const rollups = new RollupAccumulator(this.policy.id);
     for (const row of rows) withdraw(rollups, row, generations.get(row.videoId)?.dims ?? null);
-    const events = await tx.deleteUserEvents(projectId, userHash, videoIds);
+    const events = await tx.deleteUserEvents(projectId, userHash, videoIds, occurredSpan(rows.map((r) => r.record)));
     const deltas = rollups.deltas();
     for (const chunk of chunkDeltas(deltas, DELTA_ROWS)) await applyDerivedDeltas(tx, chunk);
     // Their per-user aggregates are zero now (up to float rounding): the rows go, hash and all, as a rebuild has none.
@@ -230,6 +230,21 @@ const scratch = new Float64Array(ROLLUP_COUNTERS.length);
  * Takes back what a stored row contributed to the rollups (nothing if it never was rolled up): under its video's
  * dimensions if it was attributed, else under UNATTRIBUTED. A refold and a user's deletion both go through here.
  */
+/**
+ * The span of times the records' events happened in (each record keeps its first and last), or null when a record
+ * does not say: then nothing may be assumed about where its events are.
+ */
+export function occurredSpan(records: SignalRecord[]): { fromMs: number; toMs: number } | null {
+  let fromMs = Infinity;
+  let toMs = -Infinity;
+  for (const r of records) {
+    if (r.firstEventAt === null || r.lastEventAt === null) return null;
+    fromMs = Math.min(fromMs, r.firstEventAt);
+    toMs = Math.max(toMs, r.lastEventAt);
+  }
+  return records.length ? { fromMs, toMs } : null;
+}
+
 function withdraw(rollups: RollupAccumulator, row: StoredSignal, videoDims: VideoDims | null): void {
   if (!row.rollup) return;
   const dims = row.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
