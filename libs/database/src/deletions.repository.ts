@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { IngestTransaction } from './ingest.repository';
+import { LeasedQueue, claimSql, heartbeatSql, heldBy } from './leased-queue';
 import { rowsOf } from './sql';
 
 /** A deletion job, which is also its audit record (see DataDeletion1764002600000). Never holds a raw user id. */
@@ -19,6 +20,7 @@ export interface DeletionRow {
   finishedAt: Date | null;
 }
 
+const QUEUE: LeasedQueue = { table: 'data_deletions', running: 'running' };
 const COLUMNS = `id, project_id AS "projectId", kind, user_hash AS "userHash", requested_by AS "requestedBy", status, attempts,
   result, error, created_at AS "createdAt", finished_at AS "finishedAt"`;
 
@@ -85,34 +87,24 @@ export class DeletionsRepository {
    * `staleMs` (it died; every step of a deletion is idempotent, so running it again is safe). SKIP LOCKED.
    */
   async claim(staleMs: number, id?: string): Promise<DeletionRow | null> {
-    const rows = rowsOf<DeletionRow>(await this.db.query(
-      `UPDATE data_deletions SET status = 'running', attempts = attempts + 1, heartbeat_at = now()
-        WHERE id = (SELECT id FROM data_deletions
-                     WHERE ($2::uuid IS NULL OR id = $2)
-                       AND (status = 'queued' OR (status = 'running' AND heartbeat_at < now() - $1 * interval '1 millisecond'))
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING ${COLUMNS}`,
-      [staleMs, id ?? null],
-    ));
+    const rows = rowsOf<DeletionRow>(await this.db.query(claimSql(QUEUE, COLUMNS, { where: '$2::uuid IS NULL OR id = $2' }), [staleMs, id ?? null]));
     return rows[0] ?? null;
   }
 
   async heartbeat(id: string, attempt: number): Promise<void> {
-    await this.db.query(`UPDATE data_deletions SET heartbeat_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`, [id, attempt]);
+    await this.db.query(heartbeatSql(QUEUE), [id, attempt]);
   }
 
   async finish(id: string, attempt: number, result: unknown): Promise<void> {
     await this.db.query(
-      `UPDATE data_deletions SET status = 'done', result = $3, error = NULL, finished_at = now(), heartbeat_at = NULL
-        WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+      `UPDATE data_deletions SET status = 'done', result = $3, error = NULL, finished_at = now(), heartbeat_at = NULL WHERE ${heldBy(QUEUE)}`,
       [id, attempt, JSON.stringify(result)],
     );
   }
 
   async fail(id: string, attempt: number, error: string): Promise<void> {
     await this.db.query(
-      `UPDATE data_deletions SET status = 'failed', error = $3, finished_at = now(), heartbeat_at = NULL
-        WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+      `UPDATE data_deletions SET status = 'failed', error = $3, finished_at = now(), heartbeat_at = NULL WHERE ${heldBy(QUEUE)}`,
       [id, attempt, error],
     );
   }

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { LeasedQueue, claimSql, heartbeatSql } from './leased-queue';
 import { rowsOf } from './sql';
 
 export type ModelStatus = 'candidate' | 'production' | 'retired';
@@ -70,6 +71,7 @@ const MODEL_COLUMNS = `id, project_id AS "projectId", version, kind, status, sta
   feature_dim AS "featureDim", policy_id AS "policyId", preference_set_id AS "preferenceSetId", metrics,
   evaluation_set_id AS "evaluationSetId", created_at AS "createdAt", promoted_at AS "promotedAt"`;
 
+const JOB_QUEUE: LeasedQueue = { table: 'training_jobs', running: 'running' };
 const JOB_COLUMNS = `id, project_id AS "projectId", options, status, progress, model_id AS "modelId", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
@@ -220,24 +222,13 @@ export class ModelsRepository {
    * `staleMs` (its trainer died) — as a new attempt. SKIP LOCKED: several trainers share the queue.
    */
   async claimJob(staleMs: number): Promise<ClaimedJob | null> {
-    const rows = rowsOf<ClaimedJob>(await this.db.query(
-      `UPDATE training_jobs SET status = 'running', attempts = attempts + 1, heartbeat_at = now(), started_at = now()
-        WHERE id = (SELECT id FROM training_jobs
-                     WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < now() - $1 * interval '1 millisecond')
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING ${JOB_COLUMNS}, attempts`,
-      [staleMs],
-    ));
+    const rows = rowsOf<ClaimedJob>(await this.db.query(claimSql(JOB_QUEUE, `${JOB_COLUMNS}, attempts`, { set: 'started_at = now()' }), [staleMs]));
     return rows[0] ?? null;
   }
 
   /** Keeps `attempt`'s claim alive; false when it was lost (another trainer took the job over, or it ended). */
   async heartbeatJob(id: string, attempt: number): Promise<boolean> {
-    const rows = rowsOf(await this.db.query(
-      `UPDATE training_jobs SET heartbeat_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id`,
-      [id, attempt],
-    ));
-    return rows.length === 1;
+    return rowsOf(await this.db.query(heartbeatSql(JOB_QUEUE), [id, attempt])).length === 1;
   }
 
   /**

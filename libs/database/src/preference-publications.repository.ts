@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { LeasedQueue, claimSql, heartbeatSql, heldBy } from './leased-queue';
 import { rowsOf } from './sql';
 
 /** One publication of a preference set to Kafka: queued → publishing (a trainer holds it) → done, or failed. */
@@ -28,6 +29,7 @@ export interface PublicationProgress {
   messages: number;
 }
 
+const QUEUE: LeasedQueue = { table: 'preference_publications', running: 'publishing' };
 const COLUMNS = `id, set_id AS "setId", topic, status, messages, attempts, pair_seq_acked AS "pairSeqAcked",
   ranking_seq_acked AS "rankingSeqAcked", error, created_at AS "createdAt", published_at AS "publishedAt"`;
 
@@ -64,28 +66,20 @@ export class PreferencePublicationsRepository {
    * older than `staleMs` (its trainer died) — as a new attempt.
    */
   async claim(staleMs: number): Promise<ClaimedPublication | null> {
-    const rows = rowsOf<ClaimedPublication>(await this.db.query(
-      `UPDATE preference_publications SET status = 'publishing', attempts = attempts + 1, heartbeat_at = now()
-        WHERE id = (SELECT id FROM preference_publications
-                     WHERE status = 'queued' OR (status = 'publishing' AND heartbeat_at < now() - $1 * interval '1 millisecond')
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING ${COLUMNS}`,
-      [staleMs],
-    ));
+    const rows = rowsOf<ClaimedPublication>(await this.db.query(claimSql(QUEUE, COLUMNS), [staleMs]));
     return rows[0] ?? null;
   }
 
   /** Keeps a claim alive; false when it was lost (another trainer took the publication over, or it ended). */
   async heartbeat(id: string, attempt: number): Promise<boolean> {
-    return this.held(`UPDATE preference_publications SET heartbeat_at = now()
-                        WHERE id = $1 AND attempts = $2 AND status = 'publishing' RETURNING id`, [id, attempt]);
+    return this.held(heartbeatSql(QUEUE), [id, attempt]);
   }
 
   /** Records what Kafka acknowledged (and renews the lease); false when `attempt` no longer holds the publication. */
   async recordProgress(id: string, attempt: number, progress: PublicationProgress): Promise<boolean> {
     return this.held(
       `UPDATE preference_publications SET pair_seq_acked = $3, ranking_seq_acked = $4, messages = $5, heartbeat_at = now()
-        WHERE id = $1 AND attempts = $2 AND status = 'publishing' RETURNING id`,
+        WHERE ${heldBy(QUEUE)} RETURNING id`,
       [id, attempt, progress.pairSeqAcked, progress.rankingSeqAcked, progress.messages],
     );
   }
@@ -93,7 +87,7 @@ export class PreferencePublicationsRepository {
   async finish(id: string, attempt: number, messages: number): Promise<boolean> {
     return this.held(
       `UPDATE preference_publications SET status = 'done', messages = $3, published_at = now(), heartbeat_at = NULL, error = NULL
-        WHERE id = $1 AND attempts = $2 AND status = 'publishing' RETURNING id`,
+        WHERE ${heldBy(QUEUE)} RETURNING id`,
       [id, attempt, messages],
     );
   }
@@ -102,7 +96,7 @@ export class PreferencePublicationsRepository {
   async release(id: string, attempt: number, error: string): Promise<boolean> {
     return this.held(
       `UPDATE preference_publications SET status = 'queued', error = $3, heartbeat_at = NULL
-        WHERE id = $1 AND attempts = $2 AND status = 'publishing' RETURNING id`,
+        WHERE ${heldBy(QUEUE)} RETURNING id`,
       [id, attempt, error],
     );
   }
@@ -111,7 +105,7 @@ export class PreferencePublicationsRepository {
   async fail(id: string, attempt: number, error: string): Promise<boolean> {
     return this.held(
       `UPDATE preference_publications SET status = 'failed', error = $3, heartbeat_at = NULL
-        WHERE id = $1 AND attempts = $2 AND status = 'publishing' RETURNING id`,
+        WHERE ${heldBy(QUEUE)} RETURNING id`,
       [id, attempt, error],
     );
   }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { PAIR_COPY_FIELDS, PAIR_MEDIA_FIELDS, copyRowBatches, copyTextRows, pairFromCopyFields } from '@flywheel/preferences';
 import type { PreferencePairRow, RankedRequest, VideoOutcome } from '@flywheel/preferences';
 import { copyConnection } from './copy-pool';
+import { LeasedQueue, claimSql, heartbeatSql } from './leased-queue';
 import { rowsOf, uuidLiteral } from './sql';
 
 /** Rows are stored exactly as the preferences lib defines them, and read back in its COPY row layout. */
@@ -28,6 +29,7 @@ export interface PreferenceSetRow {
   containingDeletions: string[];
 }
 
+const BUILD_QUEUE: LeasedQueue = { table: 'preference_sets', running: 'building' };
 const SET_COLUMNS = `id, project_id AS "projectId", status, filters, manifest, content_sha256 AS "contentSha256", error,
   created_at AS "createdAt", attempts, exported_at AS "exportedAt", containing_deletions AS "containingDeletions"`;
 
@@ -172,24 +174,13 @@ export class PreferenceSetsRepository {
    * `staleMs` (its trainer died) — as a new attempt. SKIP LOCKED: several trainers share the queue.
    */
   async claimBuild(staleMs: number): Promise<ClaimedSet | null> {
-    const rows = rowsOf<ClaimedSet>(await this.db.query(
-      `UPDATE preference_sets SET status = 'building', attempts = attempts + 1, heartbeat_at = now()
-        WHERE id = (SELECT id FROM preference_sets
-                     WHERE status = 'queued' OR (status = 'building' AND heartbeat_at < now() - $1 * interval '1 millisecond')
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING ${SET_COLUMNS}`,
-      [staleMs],
-    ));
+    const rows = rowsOf<ClaimedSet>(await this.db.query(claimSql(BUILD_QUEUE, SET_COLUMNS), [staleMs]));
     return rows[0] ?? null;
   }
 
   /** Keeps a claim alive; false when it was lost (another trainer took the set over, or it ended). */
   async heartbeat(setId: string, attempt: number): Promise<boolean> {
-    const rows = rowsOf(await this.db.query(
-      `UPDATE preference_sets SET heartbeat_at = now() WHERE id = $1 AND attempts = $2 AND status = 'building' RETURNING id`,
-      [setId, attempt],
-    ));
-    return rows.length === 1;
+    return rowsOf(await this.db.query(heartbeatSql(BUILD_QUEUE), [setId, attempt])).length === 1;
   }
 
   /** Rows an earlier attempt left behind; a build starts from none. */
