@@ -227,10 +227,6 @@ export class SignalPipeline {
 const scratch = new Float64Array(ROLLUP_COUNTERS.length);
 
 /**
- * Takes back what a stored row contributed to the rollups (nothing if it never was rolled up): under its video's
- * dimensions if it was attributed, else under UNATTRIBUTED. A refold and a user's deletion both go through here.
- */
-/**
  * The span of times the records' events happened in (each record keeps its first and last), or null when a record
  * does not say: then nothing may be assumed about where its events are.
  */
@@ -245,6 +241,10 @@ export function occurredSpan(records: SignalRecord[]): { fromMs: number; toMs: n
   return records.length ? { fromMs, toMs } : null;
 }
 
+/**
+ * Takes back what a stored row contributed to the rollups (nothing if it never was rolled up): under its video's
+ * dimensions if it was attributed, else under UNATTRIBUTED. A refold and a user's deletion both go through here.
+ */
 function withdraw(rollups: RollupAccumulator, row: StoredSignal, videoDims: VideoDims | null): void {
   if (!row.rollup) return;
   const dims = row.rollup.attributed && videoDims ? videoDims : UNATTRIBUTED;
