@@ -14,10 +14,10 @@
  * weights, with the watch term linear in the watch ratio instead of its duration-bucket rank): the read and delete
  * paths measured do not care. No toggles (unlike) in the seed: the aggregation would need last-writer-wins to fold them.
  */
-import { performance } from 'node:perf_hooks';
 import type { TestDatabase } from '@flywheel/database/testing';
 import { ROLLUP_COLUMNS } from '@flywheel/database';
 import { MOMENT_COLUMNS, MOMENT_COUNTERS, VIDEO_AGGREGATE_COUNTERS } from '@flywheel/satisfaction';
+import { timed } from './timing';
 
 export const VERSIONS = 8;
 const CATEGORIES = ['pets', 'travel', 'food', 'sports', 'fashion', 'music'];
@@ -87,12 +87,6 @@ export const COUNTERS = `
   coalesce(sum(s.rating), 0)::float8 AS rating_sum, count(s.rating)::float8 AS rating_count,
   count(s.w)::float8 AS watch_n, coalesce(sum(s.w), 0)::float8 AS watch_sum, coalesce(sum(s.w * s.w), 0)::float8 AS watch_sumsq,
   sum(s.satisfaction::float8) AS sat_sum, sum(s.satisfaction::float8 * s.satisfaction::float8) AS sat_sumsq`;
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const result = await work();
-  return [result, performance.now() - start];
-}
 
 /** Seeds `plan.projectId` (which must exist and hold nothing yet); `log` gets each step's time. */
 export async function seedProject(db: TestDatabase, plan: SeedPlan, log: SeedLog = () => undefined): Promise<Seeded> {

@@ -24,7 +24,6 @@
  * "batchRows", "batchRatedRows", "overallWritesMs", "dimensionWritesMs", "dimensionTableRows"}.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import {
   DimensionMetricsRepository, IngestTransaction, MetricsRepository, ProjectsRepository, createDataSource, createProjectWithKeys,
@@ -35,6 +34,7 @@ import { DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS, MOMENT_COLUMNS, ROLLUP_CO
 import { SatisfactionMetricsService } from '../../apps/api/src/metrics/satisfaction-metrics.service';
 import { DimensionRollups1764003400000 } from '../../migrations/1764003400000-dimension-rollups';
 import { DimensionRollupsVersionIndex1764004200000 } from '../../migrations/1764004200000-dimension-rollups-version-index';
+import { percentile, sampleRuns, timed } from './timing';
 
 interface Args { signals: number; ratedShare: number; days: number; runs: number; rawRuns: number; batchRows: number; keep: boolean }
 
@@ -57,15 +57,6 @@ const DIMENSION = 'text_alignment';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const result = await work();
-  return [result, performance.now() - start];
-}
-const percentile = (samples: number[], p: number) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-};
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -136,15 +127,9 @@ async function main(): Promise<void> {
     const dashboard = () => service.satisfaction(projectId, { ...window, granularity: 'day', groupBy: ['modelVersion'], dimension: DIMENSION }, DIMENSIONS);
     const compare = () => service.compare(projectId, { ...window, baseline: '1.0', candidate: '1.7', dimension: DIMENSION }, DIMENSIONS);
     const ranking = () => service.videos(projectId, { ...window, dimension: DIMENSION, limit: 10 }, DIMENSIONS);
-    const sample = async (work: () => Promise<unknown>, runs: number) => {
-      for (let i = 0; i < 3; i++) await work();
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) times.push((await timed(work))[1]);
-      return times;
-    };
-    const dashTimes = await sample(dashboard, args.runs);
-    const compareTimes = await sample(compare, args.runs);
-    const videoTimes = await sample(ranking, args.runs);
+    const dashTimes = await sampleRuns(dashboard, args.runs);
+    const compareTimes = await sampleRuns(compare, args.runs);
+    const videoTimes = await sampleRuns(ranking, args.runs);
 
     // Baseline: the same dashboard sums from the signal rows at query time.
     const raw = () => db.query(
@@ -190,9 +175,9 @@ async function main(): Promise<void> {
         throw new RolledBack();
       }).catch((e) => { if (!(e instanceof RolledBack)) throw e; });
     };
-    const overallTimes = await sample(inRolledBack((tx) => tx.applyRollupDeltas(deltas, ROLLUP_COUNTERS, MOMENT_COLUMNS)), args.runs);
-    const dimensionTimes = await sample(inRolledBack((tx) => tx.applyDimensionDeltas(deltas.dimensions!, DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS)), args.runs);
-    const emptyTimes = await sample(inRolledBack(async () => undefined), args.runs);
+    const overallTimes = await sampleRuns(inRolledBack((tx) => tx.applyRollupDeltas(deltas, ROLLUP_COUNTERS, MOMENT_COLUMNS)), args.runs);
+    const dimensionTimes = await sampleRuns(inRolledBack((tx) => tx.applyDimensionDeltas(deltas.dimensions!, DIMENSION_COUNTERS, DIMENSION_MOMENT_COLUMNS)), args.runs);
+    const emptyTimes = await sampleRuns(inRolledBack(async () => undefined), args.runs);
 
     const median = (t: number[]) => percentile(t, 50);
     const row = (name: string, t: number[]) => out(`  ${name.padEnd(44)} p50 ${median(t).toFixed(1).padStart(8)} ms   p95 ${percentile(t, 95).toFixed(1).padStart(8)} ms`);

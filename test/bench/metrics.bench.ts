@@ -23,13 +23,13 @@
  * dashboard query reads.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { TestDatabase, openTestDatabase } from '@flywheel/database/testing';
 import { FlywheelConfig, loadConfig } from '@flywheel/config';
 import { MetricsRepository, ROLLUP_COLUMNS, RollupTotals, createProjectWithKeys, dropDatabase, migrate, ProjectsRepository } from '@flywheel/database';
 import { SatisfactionMetricsService, metricSet } from '../../apps/api/src/metrics/satisfaction-metrics.service';
 import { positiveArg } from './args';
 import { COUNTERS, SCORE, WATCH, episodeAggregate, seedProject } from './bulk-seed';
+import { percentile, sampleRuns, timed } from './timing';
 
 interface Args { events: number; runs: number; rawRuns: number; days: number; keep: boolean }
 
@@ -41,16 +41,6 @@ function parseArgs(argv: string[]): Args {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const result = await work();
-  return [result, performance.now() - start];
-}
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 /** The dashboard answer recomputed from feedback_events: the same shape the service returns. */
 async function rawAnswer(db: TestDatabase, projectId: string, from: Date, to: Date) {
@@ -113,15 +103,9 @@ async function main(): Promise<void> {
     const dashboard = () => service.satisfaction(project.projectId, { ...window, granularity: 'day', groupBy: ['modelVersion'] });
     const compare = () => service.compare(project.projectId, { ...window, baseline: '1.0', candidate: '1.7' });
 
-    const measure = async (work: () => Promise<unknown>, runs: number) => {
-      for (let i = 0; i < 3; i++) await work();
-      const samples: number[] = [];
-      for (let i = 0; i < runs; i++) samples.push((await timed(work))[1]);
-      return samples;
-    };
-    const dashboardMs = await measure(dashboard, args.runs);
-    const compareMs = await measure(compare, args.runs);
-    const videosMs = await measure(() => service.videos(project.projectId, { ...window, limit: 10 }), args.runs);
+    const dashboardMs = await sampleRuns(dashboard, args.runs);
+    const compareMs = await sampleRuns(compare, args.runs);
+    const videosMs = await sampleRuns(() => service.videos(project.projectId, { ...window, limit: 10 }), args.runs);
     const answer = await dashboard();
 
     const rawMs: number[] = [];
