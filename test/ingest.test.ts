@@ -152,4 +152,29 @@ describe('feedback ingestion', () => {
     expect(Number(/flywheel_events_accepted_total (\d+)/.exec(text)![1])).toBeGreaterThan(0);
     expect(text).toContain('flywheel_http_request_duration_seconds_bucket');
   });
+
+  it("accepts a batch on a topic that takes less per message than the api's chunks (max.message.bytes 20 kB): the chunks are halved until they fit", async () => {
+    const { events: topic } = topicNames(ctx.prefix);
+    const limit = async (value: string | null) => {
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      try {
+        const configEntries = value === null ? [] : [{ name: 'max.message.bytes', value }];
+        // alterConfigs replaces the topic's overrides: none given restores the broker's default.
+        await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: topic, configEntries }] });
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    await limit('20000');
+    try {
+      const before = await stored(project.projectId);
+      // 300 events of ~250 bytes each: 75 kB per partition's record batch at most, over the topic's 20 kB.
+      const events = Array.from({ length: 300 }, (_, i) => ({ eventId: `small-limit-${i}`, type: 'impression', videoId: `small-limit-video-${i % 7}`, userId: `u${i}`, occurredAt: t(i % 60) }));
+      await expect(post(`${api.url}/v1/events`, project.ingestKey, { events })).resolves.toMatchObject({ status: 202, body: { accepted: 300 } });
+      await waitFor(async () => (await stored(project.projectId)) === before + 300, 30000, 'the 300 events stored');
+    } finally {
+      await limit(null);
+    }
+  }, 60000);
 });

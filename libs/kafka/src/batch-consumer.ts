@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DeadLetter } from '@flywheel/contracts';
-import { FailureClass, causeChain, classifyFailure, describeFailure } from '@flywheel/errors';
+import { FailureClass, classifyFailure, describeFailure } from '@flywheel/errors';
 import { PartitionWait, PartitionWatch } from './partition-watch';
-import { KafkaPublisher } from './publisher';
+import { KafkaPublisher, isMessageTooLarge } from './publisher';
 
 export interface DeadLetterCandidate {
   message: KafkaMessage;
@@ -218,6 +218,7 @@ export class BatchConsumer {
    * digest (its letter whole could exceed the DLQ's message limit); if the DLQ still refuses a send as too large (a
    * topic configured smaller), each letter is sent on its own, and one it refuses goes again without its payload. A
    * letter the broker cannot take would otherwise be retried as a broker outage, and its partition would never move.
+   * Letters are at least once: the parts of a refused send that fit were delivered, and are sent again.
    */
   private async publishDeadLetters(topic: string, partition: number, letters: DeadLetterCandidate[]): Promise<void> {
     if (letters.length === 0) return;
@@ -261,11 +262,6 @@ export function deadLetter(candidate: DeadLetterCandidate, where: { topic: strin
   };
   if (whole) return letter;
   return { ...letter, rawTruncated: true, rawBytes: value.length, rawSha256: createHash('sha256').update(value).digest('hex') };
-}
-
-/** The broker refused a record (batch) over the topic's max.message.bytes: the same send can never succeed. */
-function isMessageTooLarge(error: unknown): boolean {
-  return causeChain(error).some((link) => (link as { type?: unknown }).type === 'MESSAGE_TOO_LARGE');
 }
 
 function sleep(ms: number): Promise<void> {

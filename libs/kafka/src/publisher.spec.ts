@@ -47,9 +47,32 @@ describe('KafkaPublisher', () => {
     expect(producer.sends.length).toBeGreaterThan(1);
   });
 
-  it('does not retry what can never succeed', async () => {
+  it("halves a send the broker refuses as too large until each part fits its limit, in order (a topic's max.message.bytes under CHUNK_BYTES)", async () => {
+    const many = Array.from({ length: 10 }, (_, i) => ({ key: `p:v${i}`, value: 'x'.repeat(100) }));
+    const producer = new FakeProducer([]);
+    // The broker takes a record batch of at most 300 bytes of values: 10 messages of 100 go as 3 + 2 + 3 + 2.
+    producer.send = async (record: ProducerRecord) => {
+      producer.sends.push(record);
+      const bytes = record.messages.reduce((sum, m) => sum + String(m.value).length, 0);
+      if (bytes > 300) throw Object.assign(new Error('The request included a message larger than the max message size'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false, code: 10 });
+      return [];
+    };
+    const kafka = { producer: () => producer } as unknown as Kafka;
+    await expect(new KafkaPublisher(kafka, 2000).send('t', many)).resolves.toBeUndefined();
+    const delivered = producer.sends.filter((r) => r.messages.reduce((sum, m) => sum + String(m.value).length, 0) <= 300);
+    expect(delivered.flatMap((r) => r.messages)).toEqual(many);
+  });
+
+  it('still refuses one message larger than the limit on its own, without retrying it', async () => {
     const tooLarge = () => Promise.reject(Object.assign(new Error('The request included a message larger than the max message size'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false, code: 10 }));
     const { publisher, producer } = publisherWith([tooLarge]);
+    await expect(publisher.send('t', messages.slice(0, 1))).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(producer.sends).toHaveLength(1);
+  });
+
+  it('does not retry what can never succeed', async () => {
+    const denied = () => Promise.reject(Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), { name: 'KafkaJSProtocolError', type: 'TOPIC_AUTHORIZATION_FAILED', retriable: false, code: 29 }));
+    const { publisher, producer } = publisherWith([denied]);
     await expect(publisher.send('t', messages)).rejects.toBeInstanceOf(BrokerUnavailableError);
     expect(producer.sends).toHaveLength(1);
   });

@@ -1,4 +1,4 @@
-import { FlywheelError, classifyFailure } from '@flywheel/errors';
+import { FlywheelError, causeChain, classifyFailure } from '@flywheel/errors';
 import { CompressionTypes, IHeaders, Kafka, Producer } from 'kafkajs';
 import { keyHashPartitioner } from './partitioner';
 
@@ -75,22 +75,35 @@ export class KafkaPublisher {
     if (messages.length === 0) return;
     const deadline = Date.now() + this.timeoutMs;
     await this.withDeadline(async () => {
-      for (const chunk of chunks(messages)) {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await this.connect();
-            const timeout = Math.max(100, deadline - Date.now());
-            await this.producer.send({ topic, acks: -1, timeout, compression: CompressionTypes.None, messages: chunk });
-            break;
-          } catch (error) {
-            // kafkajs refreshed its metadata before throwing: the next attempt goes to the partitions' new leaders.
-            if (classifyFailure(error) !== 'transient' || Date.now() >= deadline) throw error;
-            await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
-            if (Date.now() >= deadline) throw error;
-          }
-        }
-      }
+      for (const chunk of chunks(messages)) await this.sendChunk(topic, chunk, deadline);
     }, topic);
+  }
+
+  /**
+   * One chunk, retried while its failure is transient. A chunk the broker refuses as too large (a topic whose
+   * max.message.bytes is under CHUNK_BYTES) is sent as two halves, in order, down to single messages: a message
+   * larger than the limit on its own is refused as before.
+   */
+  private async sendChunk(topic: string, chunk: OutgoingMessage[], deadline: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.connect();
+        const timeout = Math.max(100, deadline - Date.now());
+        await this.producer.send({ topic, acks: -1, timeout, compression: CompressionTypes.None, messages: chunk });
+        return;
+      } catch (error) {
+        if (isMessageTooLarge(error) && chunk.length > 1) {
+          const half = Math.ceil(chunk.length / 2);
+          await this.sendChunk(topic, chunk.slice(0, half), deadline);
+          await this.sendChunk(topic, chunk.slice(half), deadline);
+          return;
+        }
+        // kafkajs refreshed its metadata before throwing: the next attempt goes to the partitions' new leaders.
+        if (classifyFailure(error) !== 'transient' || Date.now() >= deadline) throw error;
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
+        if (Date.now() >= deadline) throw error;
+      }
+    }
   }
 
   async disconnect(): Promise<void> {
@@ -122,6 +135,11 @@ export class KafkaPublisher {
       clearTimeout(timer);
     }
   }
+}
+
+/** The broker refused a record batch over the topic's max.message.bytes: the same send can never succeed whole. */
+export function isMessageTooLarge(error: unknown): boolean {
+  return causeChain(error).some((link) => (link as { type?: unknown }).type === 'MESSAGE_TOO_LARGE');
 }
 
 function sleep(ms: number): Promise<void> {
